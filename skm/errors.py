@@ -1,0 +1,168 @@
+"""Named exceptions of the domain.
+
+A problem carries a stable code, the field it is about and its parameters; the words are rendered in
+the reader's language from ``MESSAGES``, so the kiosk, the collector and the CLI all say the same thing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field as dataclass_field
+from typing import Any, Mapping
+
+MESSAGES: Mapping[str, Mapping[str, str]] = {
+    "unknown_unsur": {
+        "id": "unsur tidak dikenal: {value!r}",
+        "en": "unknown unsur: {value!r}",
+    },
+    "score_not_integer": {
+        "id": "nilai {value!r} bukan bilangan bulat 1 sampai 4",
+        "en": "score {value!r} is not a whole number from 1 to 4",
+    },
+    "score_out_of_range": {
+        "id": "nilai {value} di luar rentang 1 sampai 4",
+        "en": "score {value} is outside 1 to 4",
+    },
+    "missing_unsur": {
+        "id": "jawaban wajib diisi",
+        "en": "an answer is required",
+    },
+    "no_answers": {
+        "id": "tidak ada satu pun unsur yang dijawab",
+        "en": "no unsur was answered",
+    },
+    "comment_too_long": {
+        "id": "komentar terlalu panjang: {length} karakter, paling banyak {limit}",
+        "en": "comment too long: {length} characters, at most {limit}",
+    },
+    "comment_not_text": {
+        "id": "komentar harus berupa teks",
+        "en": "the comment must be text",
+    },
+    "unknown_profile_field": {
+        "id": "isian profil tidak dikenal: {value!r}",
+        "en": "unknown profile field: {value!r}",
+    },
+    "bad_profile_choice": {
+        "id": "pilihan {value!r} tidak ada; pilihan yang sah: {choices}",
+        "en": "no such choice {value!r}; valid choices: {choices}",
+    },
+    "not_a_mapping": {
+        "id": "harus berupa objek berisi pasangan nama dan nilai",
+        "en": "must be an object of names and values",
+    },
+    # Tabular input (a paper survey typed into a spreadsheet).
+    "empty_file": {
+        "id": "berkas kosong: tidak ada baris judul kolom",
+        "en": "empty file: no header row",
+    },
+    "missing_columns": {
+        "id": "kolom unsur tidak ada: {columns}",
+        "en": "unsur columns missing: {columns}",
+    },
+    "duplicate_column": {
+        "id": "unsur {unsur} muncul di dua kolom: {columns}",
+        "en": "unsur {unsur} appears in two columns: {columns}",
+    },
+    "no_rows": {
+        "id": "tidak ada baris responden",
+        "en": "no respondent rows",
+    },
+    "nrr_count": {
+        "id": "harus ada 9 nilai NRR sesuai urutan U1..U9, ada {count}",
+        "en": "9 NRR values are needed in U1..U9 order, got {count}",
+    },
+    "nrr_not_number": {
+        "id": "{value!r} bukan angka",
+        "en": "{value!r} is not a number",
+    },
+    "nrr_out_of_range": {
+        "id": "NRR {value} di luar rentang 1 sampai 4",
+        "en": "NRR {value} is outside 1 to 4",
+    },
+    "unsur_without_answers": {
+        "id": "belum ada jawaban untuk unsur: {unsur}",
+        "en": "no answers yet for unsur: {unsur}",
+    },
+    "population_negative": {
+        "id": "jumlah populasi tidak boleh negatif: {value}",
+        "en": "the population cannot be negative: {value}",
+    },
+    "bad_weight": {
+        "id": "bobot {value!r} tidak dikenal; pilihan: {choices}",
+        "en": "unknown weight {value!r}; choices: {choices}",
+    },
+    "bad_rounding": {
+        "id": "pembulatan harus 1 sampai 6 desimal, bukan {value!r}",
+        "en": "rounding must be 1 to 6 decimals, not {value!r}",
+    },
+}
+
+WHERE = {
+    "id": {"row": "baris {row}", "column": "kolom {column}", "field": "{field}"},
+    "en": {"row": "row {row}", "column": "column {column}", "field": "{field}"},
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, and where it is."""
+    code: str
+    field: str | None = None
+    params: Mapping[str, Any] = dataclass_field(default_factory=dict)
+    row: int | None = None  # 1-based line number in a file, header included
+    column: str | None = None
+
+    def message(self, lang: str = "id") -> str:
+        return MESSAGES[self.code][lang].format(**self.params)
+
+    def where(self, lang: str = "id") -> str:
+        words = WHERE[lang]
+        parts = []
+        if self.row is not None:
+            parts.append(words["row"].format(row=self.row))
+        if self.column is not None:
+            parts.append(words["column"].format(column=self.column))
+        elif self.field is not None:
+            parts.append(words["field"].format(field=self.field))
+        return ", ".join(parts)
+
+    def render(self, lang: str = "id") -> str:
+        where = self.where(lang)
+        return f"{where}: {self.message(lang)}" if where else self.message(lang)
+
+    def at(self, *, row: int | None = None, column: str | None = None) -> "Problem":
+        return Problem(self.code, self.field, self.params, row if row is not None else self.row,
+                       column if column is not None else self.column)
+
+
+class SkmError(Exception):
+    """Base of the domain's errors; carries every problem found, not only the first."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("; ".join(p.render("en") for p in self.problems))
+
+    def render(self, lang: str = "id") -> list[str]:
+        return [p.render(lang) for p in self.problems]
+
+    def fields(self) -> set[str]:
+        return {p.field for p in self.problems if p.field}
+
+
+class InvalidResponse(SkmError):
+    """A response (from a form, JSON or a spreadsheet row) broke the questionnaire's rules."""
+
+
+class InvalidTable(SkmError):
+    """A tabular file of respondents could not be read as an SKM survey."""
+
+
+class InvalidNrr(SkmError):
+    """Published per-unsur NRR values could not be used."""
+
+
+class IncompleteData(SkmError):
+    """The index needs at least one answer for every unsur."""
+
+
+class InvalidOption(SkmError):
+    """An index option (weight, rounding) or sample-size input was not valid."""
