@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench install clean
+.PHONY: demo test bench install clean translations
 
 $(STAMP): setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -23,6 +23,13 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# After changing an interface text: refresh the catalog, translate the new entries in
+# translations/en/LC_MESSAGES/messages.po, then run this again to compile.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext --no-location --sort-output -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-location
+	$(BIN)/pybabel compile -d translations
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

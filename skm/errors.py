@@ -49,6 +49,14 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "id": "harus berupa objek berisi pasangan nama dan nilai",
         "en": "must be an object of names and values",
     },
+    "missing_service": {
+        "id": "pilih jenis layanan yang Anda terima",
+        "en": "choose the service you received",
+    },
+    "unknown_service": {
+        "id": "layanan {value!r} tidak ada di loket ini",
+        "en": "service {value!r} is not offered at this counter",
+    },
     # Tabular input (a paper survey typed into a spreadsheet).
     "empty_file": {
         "id": "berkas kosong: tidak ada baris judul kolom",

@@ -1,0 +1,104 @@
+"""``skm kiosk ...``: set up and run the counter app. Thin: parse, call one function, print."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import click
+
+from . import create_app, settings, store
+from .office import OfficeError, parse_office
+
+
+def app_from(ctx: click.Context):
+    return create_app(instance_path=ctx.obj.get("instance"))
+
+
+@click.group("kiosk")
+@click.option("--instance", type=click.Path(file_okay=False), envvar="SKM_KIOSK_INSTANCE",
+              help="The kiosk's instance folder (database, secret key, kiosk.cfg). Default: ./instance")
+@click.pass_context
+def kiosk(ctx: click.Context, instance: str | None) -> None:
+    """The counter app: the tablet survey and its local store."""
+    ctx.ensure_object(dict)
+    ctx.obj["instance"] = instance or str(Path("instance").resolve())
+
+
+@kiosk.command("init")
+@click.argument("office_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--pin", help="Set the staff page PIN (at least 4 digits).")
+@click.pass_context
+def init_command(ctx: click.Context, office_file: str, pin: str | None) -> None:
+    """Set up the unit, counters and services from OFFICE_FILE (TOML). Safe to run again: the responses
+    already stored are kept."""
+    try:
+        unit, counters = parse_office(Path(office_file).read_text(encoding="utf-8"))
+    except OfficeError as exc:
+        raise click.ClickException("\n".join([f"{office_file}:"] + [f"  {p}" for p in exc.problems])) from exc
+    if pin is not None:
+        check_pin(pin)
+    app = app_from(ctx)
+    db = store.connect(app.config["KIOSK_DATABASE"])
+    try:
+        store.save_configuration(db, unit, counters)
+        if store.get_setting(db, "kiosk_id") is None:
+            store.set_settings(db, kiosk_id=str(uuid.uuid4()))
+        if pin is not None:
+            from .staff import set_pin
+            set_pin(db, pin)
+        click.echo(f"{unit['name']}: {len(counters)} counters, database {app.config['KIOSK_DATABASE']}")
+        for c in counters:
+            click.echo(f"  /k/{c.code}  {c.name}")
+    finally:
+        db.conn.close()
+
+
+def check_pin(pin: str) -> None:
+    if not (pin.isdigit() and len(pin) >= 4):
+        raise click.BadParameter("the PIN must be at least 4 digits", param_hint="--pin")
+
+
+@kiosk.command("set-pin")
+@click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True, help="The new PIN.")
+@click.pass_context
+def set_pin_command(ctx: click.Context, pin: str) -> None:
+    """Set the PIN that opens the staff page."""
+    check_pin(pin)
+    app = app_from(ctx)
+    db = store.connect(app.config["KIOSK_DATABASE"])
+    try:
+        from .staff import set_pin
+        set_pin(db, pin)
+    finally:
+        db.conn.close()
+    click.echo("PIN set.")
+
+
+@kiosk.command("run")
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on; tablets use the LAN.")
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@click.pass_context
+def run_command(ctx: click.Context, host: str, port: int, threads: int) -> None:
+    """Serve the kiosk with waitress."""
+    import waitress
+
+    app = app_from(ctx)
+    with app.app_context():
+        from .db import get_db
+        db = get_db()
+        if not store.is_configured(db):
+            raise click.ClickException("not set up yet: run `skm kiosk init OFFICE.toml` first")
+        counters = store.counters(db)
+    shown = "localhost" if host in ("0.0.0.0", "::") else host
+    for c in counters:
+        click.echo(f"  http://{shown}:{port}/k/{c.code}  {c.name}")
+    click.echo(f"  http://{shown}:{port}/staff/  staff page")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="skm-kiosk")
+
+
+@kiosk.command("settings")
+def settings_command() -> None:
+    """List every setting with its default and meaning."""
+    for s in settings.SETTINGS:
+        click.echo(f"KIOSK_{s.name} (default {s.default!r})\n    {s.help}")

@@ -1,0 +1,33 @@
+"""Every kiosk setting, declared once: name, default and what it does.
+
+Set them in ``instance/kiosk.cfg`` (Python syntax), as ``SKM_KIOSK_<NAME>`` environment variables, or in
+the mapping given to ``create_app``; later sources win in that order. ``skm kiosk settings`` lists them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATABASE", None, "Path of the kiosk's SQLite file; default kiosk.db in the instance folder."),
+    Setting("IDLE_SECONDS", 60, "Seconds without a tap mid-survey before the screen returns to the start "
+                                "and the answers are discarded (counted as abandoned)."),
+    Setting("THANKS_SECONDS", 6, "Seconds the thank-you screen stays before returning to the start."),
+    Setting("MIN_SURVEY_SECONDS", 10.0, "A survey finished faster than this is stored but flagged suspect."),
+    Setting("BURST_COUNT", 5, "More submissions than this from one counter within BURST_WINDOW_SECONDS are "
+                              "flagged suspect."),
+    Setting("BURST_WINDOW_SECONDS", 60, "The window of the burst rule."),
+    Setting("STAFF_SESSION_MINUTES", 15, "Idle minutes after which the staff page asks for the PIN again."),
+    Setting("CSRF_SECONDS", 3600, "Lifetime of a form's CSRF token; a survey submitted later still saves."),
+    Setting("STAFF_PIN_ATTEMPTS", 5, "Wrong PINs in a row before the staff page pauses for a minute."),
+)
+
+DEFAULTS = {f"KIOSK_{s.name}": s.default for s in SETTINGS}

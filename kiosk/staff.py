@@ -1,0 +1,92 @@
+"""The staff page behind a PIN: today's responses per counter, suspect and abandoned surveys, the sync
+outbox. The access rule is declared once, for every route of the blueprint."""
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from werkzeug.security import check_password_hash, generate_password_hash
+from wtforms import PasswordField
+from wtforms.validators import InputRequired
+
+from . import store
+from .db import get_db
+from .responses import now
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+PIN_KEY = "staff_pin_hash"
+LOCK_SECONDS = 60
+
+
+class PinForm(FlaskForm):
+    pin = PasswordField("PIN", validators=[InputRequired()])
+
+
+def set_pin(db, pin: str) -> None:
+    store.set_settings(db, **{PIN_KEY: generate_password_hash(pin)})
+
+
+def signed_in() -> bool:
+    last = session.get("staff_seen")
+    limit = current_app.config["KIOSK_STAFF_SESSION_MINUTES"] * 60
+    return last is not None and time.time() - last < limit
+
+
+@bp.before_request
+def require_pin():
+    if request.endpoint in ("staff.login",):
+        return None
+    if not signed_in():
+        session.pop("staff_seen", None)
+        return redirect(url_for("staff.login", next=request.path))
+    session["staff_seen"] = time.time()
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    db = get_db()
+    form = PinForm()
+    pin_hash = store.get_setting(db, PIN_KEY)
+    error = None
+    locked_until = float(store.get_setting(db, "staff_locked_until") or 0)
+    if pin_hash is None:
+        error = _("PIN staf belum diatur. Jalankan: skm kiosk set-pin")
+    elif form.validate_on_submit():
+        if time.time() < locked_until:
+            error = _("Terlalu banyak PIN salah. Coba lagi dalam %(s)d detik.", s=int(locked_until - time.time()) + 1)
+        elif check_password_hash(pin_hash, form.pin.data):
+            store.set_settings(db, staff_failures="0")
+            session.clear()  # a fresh session at sign-in
+            session["staff_seen"] = time.time()
+            target = request.args.get("next", "")
+            return redirect(target if target.startswith("/staff") else url_for("staff.home"))
+        else:
+            failures = int(store.get_setting(db, "staff_failures") or 0) + 1
+            values = {"staff_failures": str(failures)}
+            if failures >= current_app.config["KIOSK_STAFF_PIN_ATTEMPTS"]:
+                values = {"staff_failures": "0", "staff_locked_until": str(time.time() + LOCK_SECONDS)}
+            store.set_settings(db, **values)
+            error = _("PIN salah.")
+    status = 200 if error is None else (503 if pin_hash is None else 400)
+    return render_template("kiosk/staff_login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+def logout():
+    session.pop("staff_seen", None)
+    return redirect(url_for("survey.index"))
+
+
+@bp.get("/")
+def home():
+    db = get_db()
+    today = now(db).replace(hour=0, minute=0, second=0, microsecond=0)
+    start, end = store.day_bounds(today)
+    return render_template(
+        "kiosk/staff.html", unit=store.unit(db), today=today.date(), counters=store.today_per_counter(db, start, end),
+        backlog=store.outbox_backlog(db), last_sync=store.last_sync(db),
+        abandoned=store.abandoned_steps(db, start, end))
