@@ -18,8 +18,16 @@ install: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+DEMO_HOST ?= 127.0.0.1
+DEMO_PORT ?= 8080
+DEMO_DIR := .demo
+
 demo: $(STAMP)
 	$(BIN)/skm ikm samples/paper-survey.csv
+	@echo
+	$(BIN)/skm kiosk --instance $(DEMO_DIR)/kiosk init samples/kiosk-dumai.toml --pin 1234
+	@echo "Demo kiosk: staff PIN 1234. Ctrl-C stops it."
+	$(BIN)/skm kiosk --instance $(DEMO_DIR)/kiosk run --host $(DEMO_HOST) --port $(DEMO_PORT)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -121,7 +121,10 @@ def csrf_expired(error: CSRFError):
     if request.endpoint == "survey.submit" and request.view_args:
         if wants_json():
             return jsonify(status="csrf", error=error.description), 400
-        counter = counter_or_404(request.view_args["code"])
+        try:
+            counter = store.counter(get_db(), request.view_args["code"])
+        except store.UnknownCounter:
+            return error_page(404, _("Loket %(code)s tidak dikenal di kios ini.", code=request.view_args["code"]))
         try:
             responses.read_ticket(request.form.get("ticket", ""), counter.code)
         except responses.BadTicket:

@@ -82,9 +82,17 @@ class KioskServer:
 
 
 def hidden(html: str, name: str) -> str:
-    match = re.search(rf'name="{re.escape(name)}" value="([^"]*)"', html)
-    assert match, f"no hidden field {name}"
-    return match.group(1)
+    """The value of the form field ``name`` (attributes in any order)."""
+    for tag in re.findall(r"<input\b[^>]*>", html):
+        if re.search(rf'\bname="{re.escape(name)}"', tag):
+            value = re.search(r'\bvalue="([^"]*)"', tag)
+            return html_unescape(value.group(1)) if value else ""
+    raise AssertionError(f"no field {name}")
+
+
+def html_unescape(text: str) -> str:
+    import html
+    return html.unescape(text)
 
 
 def full_answers(score: int = 3) -> dict[str, str]:

@@ -1,0 +1,63 @@
+import pytest
+from click.testing import CliRunner
+
+from kiosk import store
+from skm.cli import main
+from tests.helpers import DEMO_OFFICE, full_answers, hidden, init_kiosk
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_init_prints_counter_urls_and_is_safe_to_repeat(tmp_path, monkeypatch):
+    result = run("kiosk", "--instance", str(tmp_path), "init", str(DEMO_OFFICE), "--pin", "1234")
+    assert result.exit_code == 0, result.output
+    assert "/k/1  Loket 1 - KTP Elektronik" in result.output and "6 counters" in result.output
+    db = store.connect(str(tmp_path / "kiosk.db"))
+    kiosk_id = store.get_setting(db, "kiosk_id")
+    store.record_response(db, {"id": "r1", "counter": "1", "service": "ktp-el", "submitted_at": "x",
+                               **{k.split(".")[1]: 3 for k in full_answers()}}, lambda tx, r: None)
+    assert run("kiosk", "--instance", str(tmp_path), "init", str(DEMO_OFFICE)).exit_code == 0
+    assert store.get_setting(db, "kiosk_id") == kiosk_id and db["responses"].count == 1
+    db.conn.close()
+
+
+BAD_OFFICES = [
+    ("not toml", "[unit\n", "TOML:"),
+    ("no unit", '[[counters]]\ncode="1"\nname="L"\nservices=[{code="a",name="A"}]\n', "[unit]: missing"),
+    ("bad timezone", '[unit]\ncode="u"\nname="U"\ntimezone="Mars/Olympus"\n', "timezone 'Mars/Olympus'"),
+    ("no counters", '[unit]\ncode="u"\nname="U"\n', "at least one counter"),
+    ("bad counter code", '[unit]\ncode="u"\nname="U"\n[[counters]]\ncode="loket 1"\nname="L"\n'
+                         'services=[{code="a",name="A"}]\n', "[[counters]] #1 code 'loket 1'"),
+    ("no services", '[unit]\ncode="u"\nname="U"\n[[counters]]\ncode="1"\nname="L"\n', "#1 services"),
+    ("twice", '[unit]\ncode="u"\nname="U"\n[[counters]]\ncode="1"\nname="L"\nservices=[{code="a",name="A"}]\n'
+              '[[counters]]\ncode="1"\nname="M"\nservices=[{code="a",name="A"}]\n', "#2 code '1': used twice"),
+]
+
+
+@pytest.mark.parametrize("case, content, expected", BAD_OFFICES, ids=[b[0] for b in BAD_OFFICES])
+def test_bad_office_files_are_refused_with_where(tmp_path, case, content, expected):
+    office = tmp_path / "office.toml"
+    office.write_text(content)
+    result = run("kiosk", "--instance", str(tmp_path / "i"), "init", str(office))
+    assert result.exit_code == 1
+    assert expected in result.output
+    assert not (tmp_path / "i" / "kiosk.db").exists()
+
+
+def test_pin_rules(tmp_path):
+    result = run("kiosk", "--instance", str(tmp_path), "init", str(DEMO_OFFICE), "--pin", "12a")
+    assert result.exit_code == 2 and "at least 4 digits" in result.output
+
+
+def test_settings_are_listed_with_help():
+    result = run("kiosk", "settings")
+    assert "KIOSK_IDLE_SECONDS (default 60)" in result.output
+    assert "KIOSK_MIN_SURVEY_SECONDS" in result.output
+
+
+def test_every_command_has_help():
+    from kiosk.cli import kiosk
+    for name, command in kiosk.commands.items():
+        assert command.help, name
