@@ -1,12 +1,13 @@
 """``skm kiosk ...``: set up and run the counter app. Thin: parse, call one function, print."""
 from __future__ import annotations
 
+import threading
 import uuid
 from pathlib import Path
 
 import click
 
-from . import create_app, settings, store
+from . import create_app, settings, store, sync
 from .office import OfficeError, parse_office
 
 
@@ -74,6 +75,95 @@ def set_pin_command(ctx: click.Context, pin: str) -> None:
     click.echo("PIN set.")
 
 
+def agent_options(config) -> dict:
+    return {"interval": config["KIOSK_SYNC_INTERVAL_SECONDS"], "base": config["KIOSK_SYNC_BACKOFF_BASE_SECONDS"],
+            "cap": config["KIOSK_SYNC_BACKOFF_CAP_SECONDS"], "batch_size": config["KIOSK_SYNC_BATCH_SIZE"],
+            "retention_days": config["KIOSK_RETENTION_DAYS"], "timeout": config["KIOSK_SYNC_TIMEOUT_SECONDS"]}
+
+
+def start_agent(app) -> threading.Event:
+    """The sync agent in a background thread of `skm kiosk run`; set the event to stop it."""
+    stop = threading.Event()
+    database = app.config["KIOSK_DATABASE"]
+    thread = threading.Thread(target=sync.watch, name="skm-sync", daemon=True,
+                              args=(lambda: store.connect(database), stop), kwargs=agent_options(app.config))
+    thread.start()
+    return stop
+
+
+def open_store(ctx: click.Context):
+    app = app_from(ctx)
+    return app, store.connect(app.config["KIOSK_DATABASE"])
+
+
+@kiosk.command("enroll")
+@click.argument("collector_url")
+@click.argument("code")
+@click.pass_context
+def enroll_command(ctx: click.Context, collector_url: str, code: str) -> None:
+    """Enroll this kiosk at COLLECTOR_URL with the one-time CODE from `skm collector kiosk add`."""
+    app, db = open_store(ctx)
+    try:
+        data = sync.enroll(db, collector_url, code, app.config["KIOSK_SYNC_TIMEOUT_SECONDS"])
+    except sync.SyncError as exc:
+        raise click.ClickException(f"enrollment failed: {exc}") from exc
+    finally:
+        db.conn.close()
+    click.echo(f"enrolled as kiosk {data['kiosk_id']} of unit {data['unit']} at {collector_url}")
+
+
+@kiosk.command("sync")
+@click.option("--watch", is_flag=True, help="Keep syncing, with backoff after failures, until Ctrl-C.")
+@click.option("--retry-invalid", is_flag=True, help="First put responses the collector refused back in the outbox.")
+@click.pass_context
+def sync_command(ctx: click.Context, watch: bool, retry_invalid: bool) -> None:
+    """Send the outbox to the collector: one pass, or --watch."""
+    app, db = open_store(ctx)
+    try:
+        if retry_invalid:
+            click.echo(f"{sync.retry_invalid(db)} responses back in the outbox")
+        if watch:
+            stop = threading.Event()
+            try:
+                sync.watch(lambda: store.connect(app.config["KIOSK_DATABASE"]), stop, on_report=print_report,
+                           **agent_options(app.config))
+            except KeyboardInterrupt:
+                stop.set()
+            return
+        options = agent_options(app.config)
+        report = sync.sync_once(db, options["batch_size"], options["retention_days"], options["timeout"])
+    finally:
+        db.conn.close()
+    print_report(report)
+    if not report.ok:
+        ctx.exit(1)
+
+
+def print_report(report: "sync.SyncReport") -> None:
+    line = (f"sent {report.sent} in {report.batches} batches: {report.accepted} accepted, {report.duplicate} "
+            f"duplicate, {report.conflict} conflict, {report.invalid} invalid; {report.backlog} waiting")
+    if report.error:
+        line += f"; failed: {report.error}"
+    click.echo(line)
+
+
+@kiosk.command("export")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="The bundle file to write.")
+@click.pass_context
+def export_command(ctx: click.Context, out: str) -> None:
+    """Write every unsynced response to one signed file for `skm collector import` (no network needed)."""
+    _app, db = open_store(ctx)
+    try:
+        content, count = sync.export_bundle(db)
+    except sync.SyncError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        db.conn.close()
+    Path(out).write_bytes(content)
+    click.echo(f"{count} responses written to {out}; they stay in the outbox until the collector acknowledges them")
+
+
 @kiosk.command("run")
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on; tablets use the LAN.")
 @click.option("--port", default=8080, show_default=True, type=int)
@@ -94,7 +184,12 @@ def run_command(ctx: click.Context, host: str, port: int, threads: int) -> None:
     for c in counters:
         click.echo(f"  http://{shown}:{port}/k/{c.code}  {c.name}")
     click.echo(f"  http://{shown}:{port}/staff/  staff page")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="skm-kiosk")
+    stop = start_agent(app) if app.config["KIOSK_SYNC_ENABLED"] else None
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="skm-kiosk")
+    finally:
+        if stop:
+            stop.set()
 
 
 @kiosk.command("settings")

@@ -28,6 +28,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("STAFF_SESSION_MINUTES", 15, "Idle minutes after which the staff page asks for the PIN again."),
     Setting("CSRF_SECONDS", 3600, "Lifetime of a form's CSRF token; a survey submitted later still saves."),
     Setting("STAFF_PIN_ATTEMPTS", 5, "Wrong PINs in a row before the staff page pauses for a minute."),
+    Setting("SYNC_ENABLED", True, "Run the sync agent inside `skm kiosk run` (once enrolled)."),
+    Setting("SYNC_INTERVAL_SECONDS", 30, "Seconds between syncs when the outbox is empty."),
+    Setting("SYNC_BACKOFF_BASE_SECONDS", 2, "First retry delay after a failed sync; doubles each failure."),
+    Setting("SYNC_BACKOFF_CAP_SECONDS", 300, "Longest retry delay (full jitter below it)."),
+    Setting("SYNC_BATCH_SIZE", 500, "Responses per batch; at most the collector's COLLECTOR_BATCH_MAX."),
+    Setting("SYNC_TIMEOUT_SECONDS", 30, "Seconds to wait for the collector's answer."),
+    Setting("RETENTION_DAYS", 90, "Synced responses older than this are pruned; unsynced ones never are."),
 )
 
 DEFAULTS = {f"KIOSK_{s.name}": s.default for s in SETTINGS}

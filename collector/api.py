@@ -1,0 +1,113 @@
+"""The sync API (docs/sync-protocol.md, docs/openapi.yaml). Every answer carries the server's time; every
+answer to a signed request is itself signed, so a kiosk can tell a genuine ack from a captive portal."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, current_app, g, request
+
+from skm import wire
+
+from . import ingest, store
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MESSAGES = {
+    "unknown_kiosk": "this kiosk is not enrolled at this collector",
+    "revoked": "this kiosk was revoked; enroll it again with a new code",
+    "bad_signature": "the request's signature does not match",
+    "stale_timestamp": "the request's time is too far from the server's; use server_time",
+    "missing_auth": "signed headers X-SKM-Kiosk, X-SKM-Timestamp and X-SKM-Signature are required",
+}
+
+
+def server_time() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def engine():
+    return current_app.extensions["skm_engine"]
+
+
+def answer(data: dict, status: int = 200, sign_for: dict | None = None) -> Response:
+    """JSON with the server's time in the body and a header; signed as an ack when ``sign_for`` is a kiosk."""
+    now = data.setdefault("server_time", server_time())
+    body = json.dumps(data, ensure_ascii=False).encode()
+    response = Response(body, status=status, mimetype="application/json")
+    response.headers["X-SKM-Server-Time"] = now
+    if sign_for is not None:
+        response.headers["X-SKM-Signature"] = wire.sign(sign_for["secret"], "ack", sign_for["id"], now, body)
+    return response
+
+
+def refuse(code: str, status: int, message: str | None = None, **extra) -> Response:
+    return answer({"error": code, "message": message or MESSAGES[code], **extra}, status)
+
+
+@bp.before_request
+def authenticate():
+    """Every route but enrollment and the clock needs a request signed with the kiosk's secret."""
+    if request.endpoint in ("api.enroll_kiosk", "api.clock"):
+        return None
+    kiosk_id = request.headers.get("X-SKM-Kiosk", "")
+    timestamp = request.headers.get("X-SKM-Timestamp", "")
+    signature = request.headers.get("X-SKM-Signature", "")
+    if not (kiosk_id and timestamp and signature):
+        return refuse("missing_auth", 401)
+    kiosk = store.get_kiosk(engine(), kiosk_id)
+    if kiosk is None or not kiosk["secret"]:
+        return refuse("unknown_kiosk", 401)
+    if kiosk["revoked_at"]:
+        return refuse("revoked", 403, revoked_at=kiosk["revoked_at"])
+    try:
+        sent = datetime.fromisoformat(timestamp)
+        skew = abs((datetime.now(timezone.utc) - sent).total_seconds())
+    except (ValueError, TypeError):
+        skew = float("inf")
+    if skew > current_app.config["COLLECTOR_CLOCK_SKEW_SECONDS"]:
+        return refuse("stale_timestamp", 401)
+    if not wire.verify(kiosk["secret"], "request", kiosk_id, timestamp, request.get_data(), signature):
+        return refuse("bad_signature", 401)
+    g.kiosk = kiosk
+    store.touch_kiosk(engine(), kiosk_id)
+    return None
+
+
+@bp.get("/time")
+def clock():
+    return answer({})
+
+
+@bp.post("/enroll")
+def enroll_kiosk():
+    data = request.get_json(silent=True) or {}
+    code = str(data.get("code", "")).strip()
+    if not code:
+        return refuse("enroll_code_unknown", 400, "an enrollment code is required")
+    try:
+        kiosk = store.enroll(engine(), code)
+    except store.Refused as exc:
+        return refuse(exc.code, 403 if exc.code == "revoked" else 400, str(exc))
+    return answer({"kiosk_id": kiosk["id"], "secret": kiosk["secret"], "unit": kiosk["unit"],
+                   "protocol": wire.PROTOCOL})
+
+
+@bp.get("/config")
+def config():
+    return answer({**store.kiosk_config(engine(), g.kiosk), "protocol": wire.PROTOCOL}, sign_for=g.kiosk)
+
+
+@bp.post("/batches")
+def push_batch():
+    try:
+        batch = ingest.parse_batch(request.get_data(), current_app.config["COLLECTOR_BATCH_MAX"])
+        result = ingest.ingest_batch(engine(), g.kiosk, batch, source="api")
+    except ingest.BatchError as exc:
+        return refuse(exc.code, exc.status, exc.message)
+    return answer(result.to_ack(server_time()), sign_for=g.kiosk)
+
+
+@bp.errorhandler(413)
+def too_large(_error):
+    return refuse("body_too_large", 413, f"the body is larger than {current_app.config['MAX_CONTENT_LENGTH']} bytes")

@@ -1,0 +1,221 @@
+"""``skm collector ...``: run the collector and manage its organisation tree and kiosks."""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import click
+
+from . import create_app, ingest, orgfile, settings, store
+
+
+def engine_from(ctx: click.Context):
+    """The collector's engine, migrated; the app is built once per command (reads instance config)."""
+    obj = ctx.find_root().obj if ctx.find_root().obj else ctx.obj
+    if "app" not in obj:
+        config = {"COLLECTOR_DATABASE_URL": obj["database"]} if obj.get("database") else None
+        obj["app"] = create_app(config, instance_path=obj["instance"])
+    return obj["app"].extensions["skm_engine"]
+
+
+@click.group("collector")
+@click.option("--instance", type=click.Path(file_okay=False), envvar="SKM_COLLECTOR_INSTANCE",
+              help="The collector's instance folder (collector.cfg, SQLite file, secret key). Default: ./instance")
+@click.option("--database", envvar="SKM_COLLECTOR_DATABASE_URL", metavar="URL",
+              help="Database URL; default a SQLite file in the instance folder.")
+@click.pass_context
+def collector(ctx: click.Context, instance: str | None, database: str | None) -> None:
+    """The central collector: ingest API, organisation tree and kiosks."""
+    ctx.ensure_object(dict)
+    ctx.obj.update(instance=instance or str(Path("instance").resolve()), database=database)
+
+
+def fail_on(*errors):
+    """Turn the store's named errors into a CLI error message."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except errors as exc:
+                raise click.ClickException(str(exc)) from exc
+        return wrapper
+    return decorate
+
+
+@collector.command("run")
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@click.pass_context
+def run_command(ctx: click.Context, host: str, port: int, threads: int) -> None:
+    """Serve the collector with waitress."""
+    import waitress
+    engine_from(ctx)
+    click.echo(f"  collector on http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}/")
+    waitress.serve(ctx.obj["app"], host=host, port=port, threads=threads, ident="skm-collector")
+
+
+@collector.command("migrate")
+@click.pass_context
+def migrate_command(ctx: click.Context) -> None:
+    """Apply pending schema migrations (also done at every start)."""
+    engine = engine_from(ctx)
+    click.echo(f"schema up to date: {engine.url.render_as_string(hide_password=True)}")
+
+
+@collector.command("settings")
+def settings_command() -> None:
+    """List every setting with its default and meaning."""
+    for s in settings.SETTINGS:
+        click.echo(f"COLLECTOR_{s.name} (default {s.default!r})\n    {s.help}")
+
+
+# -- organisation ------------------------------------------------------------------------------------------
+
+@collector.group("org")
+def org() -> None:
+    """The organisation tree: pemda -> OPD -> unit -> counters and services."""
+
+
+@org.command("add-pemda")
+@click.argument("code")
+@click.argument("name")
+@click.pass_context
+def add_pemda(ctx, code, name):
+    """Add or rename a pemda (city or regency)."""
+    store.save_pemda(engine_from(ctx), code, name)
+    click.echo(f"pemda {code}: {name}")
+
+
+@org.command("add-opd")
+@click.argument("code")
+@click.argument("name")
+@click.option("--pemda", required=True, help="The pemda's code.")
+@click.pass_context
+@fail_on(store.NotFound)
+def add_opd(ctx, code, name, pemda):
+    """Add or rename an OPD (dinas) of a pemda."""
+    store.save_opd(engine_from(ctx), code, pemda, name)
+    click.echo(f"OPD {code}: {name}")
+
+
+@org.command("add-unit")
+@click.argument("code")
+@click.argument("name")
+@click.option("--opd", required=True, help="The OPD's code.")
+@click.option("--timezone", default="Asia/Jakarta", show_default=True,
+              help="Asia/Jakarta (WIB), Asia/Makassar (WITA) or Asia/Jayapura (WIT).")
+@click.pass_context
+@fail_on(store.NotFound, ValueError, KeyError)
+def add_unit(ctx, code, name, opd, timezone):
+    """Add or rename a unit layanan of an OPD."""
+    store.save_unit(engine_from(ctx), code, opd, name, timezone)
+    click.echo(f"unit {code}: {name} ({timezone})")
+
+
+@org.command("add-counter")
+@click.argument("unit")
+@click.argument("code")
+@click.argument("name")
+@click.option("--service", "services", multiple=True, required=True, metavar="CODE=NAME",
+              help="A service offered at the counter; repeat for several.")
+@click.pass_context
+@fail_on(store.NotFound)
+def add_counter(ctx, unit, code, name, services):
+    """Add or replace a counter of a unit with its services."""
+    parsed = []
+    for item in services:
+        s_code, sep, s_name = item.partition("=")
+        if not sep or not s_code.strip() or not s_name.strip():
+            raise click.BadParameter(f"{item!r}: write CODE=NAME", param_hint="--service")
+        parsed.append((s_code.strip(), s_name.strip()))
+    store.save_counter(engine_from(ctx), unit, code, name, parsed)
+    click.echo(f"counter {unit}/{code}: {name} ({', '.join(c for c, _ in parsed)})")
+
+
+@org.command("list")
+@click.pass_context
+def list_org(ctx):
+    """Print the organisation tree."""
+    for p in store.org_tree(engine_from(ctx)):
+        click.echo(f"{p['code']}  {p['name']}")
+        for o in p["opd"]:
+            click.echo(f"  {o['code']}  {o['name']}")
+            for u in o["units"]:
+                click.echo(f"    {u['code']}  {u['name']}  [{u['timezone']}]")
+                for c in u["counters"]:
+                    services = ", ".join(s["code"] for s in c["services"])
+                    click.echo(f"      {c['code']}  {c['name']}  ({services})")
+
+
+@org.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+def import_org(ctx, file):
+    """Import the tree from a CSV file, one row per counter and service (see docs/organisation.md)."""
+    text = Path(file).read_text(encoding="utf-8-sig")
+    try:
+        tree = orgfile.parse_csv(text)
+    except orgfile.OrgFileError as exc:
+        raise click.ClickException("\n".join([f"{file}:"] + [f"  {p}" for p in exc.problems])) from exc
+    counts = orgfile.save(engine_from(ctx), tree)
+    click.echo(", ".join(f"{n} {what}" for what, n in counts.items()))
+
+
+# -- kiosks ---------------------------------------------------------------------------------------------------
+
+@collector.group("kiosk")
+def kiosk_group() -> None:
+    """Kiosks: register, list, revoke."""
+
+
+@kiosk_group.command("add")
+@click.argument("unit")
+@click.option("--name", help="A name to recognise it by, e.g. 'Tablet loket 1'.")
+@click.pass_context
+@fail_on(store.NotFound)
+def add_kiosk(ctx, unit, name):
+    """Register a kiosk for UNIT and print its one-time enrollment code."""
+    engine = engine_from(ctx)
+    kiosk_id, code = store.add_kiosk(engine, unit, name, ctx.find_root().obj["app"].config["COLLECTOR_ENROLL_DAYS"])
+    click.echo(f"kiosk {kiosk_id} for unit {unit}")
+    click.echo(f"enrollment code (works once): {code}")
+    click.echo(f"on the kiosk: skm kiosk enroll COLLECTOR_URL {code}")
+
+
+@kiosk_group.command("list")
+@click.pass_context
+def list_kiosks(ctx):
+    """List kiosks with their state and when they were last seen."""
+    for k in store.list_kiosks(engine_from(ctx)):
+        state = "revoked" if k["revoked_at"] else ("enrolled" if k["enrolled_at"] else "waiting for enrollment")
+        click.echo(f"{k['id']}  {k['unit']}  {k['name']}  {state}  last seen {k['last_seen_at'] or 'never'}")
+
+
+@kiosk_group.command("revoke")
+@click.argument("kiosk_id")
+@click.pass_context
+@fail_on(store.NotFound)
+def revoke(ctx, kiosk_id):
+    """Refuse every further request of a kiosk (a stolen tablet). Its earlier data stays."""
+    store.revoke_kiosk(engine_from(ctx), kiosk_id)
+    click.echo(f"kiosk {kiosk_id} revoked")
+
+
+@collector.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+def import_bundle(ctx, file):
+    """Ingest an offline bundle written by `skm kiosk export`. Importing it twice changes nothing."""
+    engine = engine_from(ctx)
+    try:
+        kiosk, batch = ingest.read_bundle(engine, Path(file).read_bytes())
+        result = ingest.ingest_batch(engine, kiosk, batch, source="bundle")
+    except ingest.BatchError as exc:
+        raise click.ClickException(f"{file}: {exc.message}") from exc
+    counts = result.counts()
+    click.echo(f"{file}: " + ", ".join(f"{n} {status}" for status, n in counts.items()))
+    for o in result.outcomes:
+        if o.status in ("invalid", "conflict"):
+            click.echo(f"  {o.id}: {o.status}: {o.reason}")

@@ -1,0 +1,111 @@
+"""A batch of responses from a kiosk (over the API or in an offline bundle) -> validated -> stored once.
+
+Validation comes first and covers the whole batch; then one transaction stores it (``store.ingest``).
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from skm import InvalidResponse, Problem, wire
+
+from . import store
+
+
+class BatchError(Exception):
+    """The batch as a whole is unusable; nothing of it was stored. ``code`` names why, for the kiosk."""
+
+    def __init__(self, code: str, message: str, status: int = 400):
+        self.code, self.message, self.status = code, message, status
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    batch_id: str
+    outcomes: list[store.Outcome]
+
+    def counts(self) -> dict[str, int]:
+        counts = {"accepted": 0, "duplicate": 0, "conflict": 0, "invalid": 0}
+        for o in self.outcomes:
+            counts[o.status] += 1
+        return counts
+
+    def to_ack(self, server_time: str) -> dict:
+        return {"protocol": wire.PROTOCOL, "batch_id": self.batch_id, "server_time": server_time,
+                "results": [{"id": o.id, "status": o.status, "reason": o.reason} for o in self.outcomes]}
+
+
+def parse_batch(body: bytes, max_responses: int) -> dict:
+    try:
+        batch = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BatchError("malformed_json", f"the body is not JSON: {exc}") from exc
+    if not isinstance(batch, dict) or not isinstance(batch.get("responses"), list):
+        raise BatchError("malformed_batch", "a batch is an object with a 'responses' list")
+    try:
+        batch["batch_id"] = str(uuid.UUID(str(batch.get("batch_id"))))
+    except ValueError as exc:
+        raise BatchError("malformed_batch", "batch_id must be a UUID") from exc
+    if len(batch["responses"]) > max_responses:
+        raise BatchError("batch_too_large", f"{len(batch['responses'])} responses in one batch; at most "
+                                            f"{max_responses}", status=413)
+    return batch
+
+
+def ingest_batch(engine: Engine, kiosk: Mapping[str, Any], batch: Mapping[str, Any], source: str) -> BatchResult:
+    """Validate every response of the batch, then store the valid ones in one transaction."""
+    unit = store.get_unit(engine, kiosk["unit"])
+    zone = ZoneInfo(unit["timezone"])
+    counters, services = store.known_codes(engine, unit["code"])
+    valid: list[tuple[wire.WireResponse, str]] = []
+    invalid: list[store.Outcome] = []
+    seen: set[str] = set()
+    for position, data in enumerate(batch["responses"]):
+        raw_id = str(data.get("id")) if isinstance(data, Mapping) else f"#{position}"
+        try:
+            response = wire.validate_wire_response(data)
+            problems = []
+            if response.unit != unit["code"]:
+                problems.append(Problem("unit_mismatch", "unit", {"value": response.unit, "unit": unit["code"]}))
+            if response.counter not in counters:
+                problems.append(Problem("unknown_counter", "counter", {"value": response.counter}))
+            if response.service not in services:
+                problems.append(Problem("unknown_unit_service", "service", {"value": response.service}))
+            if problems:
+                raise InvalidResponse(problems)
+        except InvalidResponse as exc:
+            invalid.append(store.Outcome(raw_id, "invalid", "; ".join(exc.render("en"))))
+            continue
+        if response.id in seen:
+            continue  # the same response twice in one batch is stored once; its outcome is reported once
+        seen.add(response.id)
+        valid.append((response, wire.content_hash(dict(response.data))))
+    outcomes = store.ingest(engine, kiosk["id"], batch["batch_id"], source, valid, invalid, zone)
+    return BatchResult(batch["batch_id"], outcomes)
+
+
+def read_bundle(engine: Engine, content: bytes) -> tuple[dict, dict]:
+    """An offline bundle's kiosk and batch, after checking its signature with that kiosk's secret."""
+    try:
+        bundle = json.loads(content)
+        kiosk_id, signed_at, signature = bundle["kiosk_id"], bundle["signed_at"], bundle["signature"]
+        body = wire.canonical(bundle["batch"])
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise BatchError("malformed_bundle", f"not an SKM bundle file: {exc}") from exc
+    if bundle.get("format") != wire.BUNDLE_FORMAT:
+        raise BatchError("malformed_bundle", f"unknown bundle format {bundle.get('format')!r}")
+    kiosk = store.get_kiosk(engine, str(kiosk_id))
+    if kiosk is None or not kiosk["secret"]:
+        raise BatchError("unknown_kiosk", f"kiosk {kiosk_id} is not enrolled at this collector", status=401)
+    if kiosk["revoked_at"]:
+        raise BatchError("revoked", f"kiosk {kiosk_id} was revoked on {kiosk['revoked_at']}", status=403)
+    if not wire.verify(kiosk["secret"], "bundle", kiosk["id"], signed_at, body, signature):
+        raise BatchError("bad_signature", "the bundle's signature does not match: altered or forged", status=401)
+    batch = parse_batch(body, max_responses=10 ** 9)
+    return kiosk, batch

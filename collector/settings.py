@@ -1,0 +1,29 @@
+"""Every collector setting, declared once: name, default and what it does.
+
+Set them in ``instance/collector.cfg``, as ``SKM_COLLECTOR_<NAME>`` environment variables, or in the
+mapping given to ``create_app``. ``skm collector settings`` lists them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATABASE_URL", None, "SQLAlchemy URL of the database; default a SQLite file collector.db in the "
+                                  "instance folder. PostgreSQL: postgresql+psycopg://user:pass@host/db"),
+    Setting("BATCH_MAX", 500, "Most responses accepted in one batch; a larger batch is refused whole (413)."),
+    Setting("MAX_BODY_BYTES", 8 * 1024 * 1024, "Largest request body accepted."),
+    Setting("CLOCK_SKEW_SECONDS", 300, "A signed request whose timestamp is further than this from the "
+                                       "server's clock is refused, with the server's time so the kiosk can correct."),
+    Setting("ENROLL_DAYS", 7, "Days an enrollment code stays valid."),
+)
+
+DEFAULTS = {f"COLLECTOR_{s.name}": s.default for s in SETTINGS}

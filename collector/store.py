@@ -1,0 +1,408 @@
+"""Every SQL statement of the collector: schema migrations, the organisation tree, kiosks, ingest and the
+daily aggregates. SQLAlchemy Core, so the same code runs on SQLite (default) and PostgreSQL."""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Callable, Iterable, Mapping
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from skm import CODES, PROFILE
+from skm.wire import WireResponse
+
+from . import schema as t
+
+
+# -- engine and migrations ---------------------------------------------------------------------------
+
+def make_engine(url: str) -> Engine:
+    """An engine for a database URL. SQLite gets WAL, synchronous=FULL and write transactions that take
+    the lock up front (BEGIN IMMEDIATE), so concurrent ingests queue instead of failing midway."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record):
+            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+            cursor = dbapi_connection.cursor()
+            for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
+                cursor.execute(f"PRAGMA {pragma}")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = []
+
+
+def migration(fn: Callable[[Connection], None]) -> Callable[[Connection], None]:
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+@migration
+def m001_initial(conn: Connection) -> None:
+    tables = [table for name, table in t.metadata.tables.items() if name != "_migrations"]
+    t.metadata.create_all(conn, tables=tables, checkfirst=True)
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Apply the migrations not yet recorded, each in its own transaction; never drops anything."""
+    with engine.begin() as conn:
+        t.migrations.create(conn, checkfirst=True)
+    done = []
+    for name, step in MIGRATIONS:
+        with engine.begin() as conn:
+            if conn.execute(select(t.migrations.c.name).where(t.migrations.c.name == name)).first():
+                continue
+            step(conn)
+            conn.execute(insert(t.migrations).values(name=name, applied_at=now_iso()))
+        done.append(name)
+    return done
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _insert(conn: Connection, table):
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def rows(result) -> list[dict]:
+    return [dict(r._mapping) for r in result]
+
+
+# -- the organisation tree ------------------------------------------------------------------------------
+
+class NotFound(Exception):
+    """A named thing (unit, kiosk, enrollment code) does not exist."""
+
+
+class Refused(Exception):
+    """The request is understood but not allowed (revoked kiosk, used enrollment code)."""
+
+    def __init__(self, code: str, message: str):
+        self.code = code
+        super().__init__(message)
+
+
+def upsert(conn: Connection, table, values: Mapping[str, Any]) -> None:
+    keys = [c.name for c in table.primary_key.columns]
+    stmt = _insert(conn, table).values(**values)
+    stmt = stmt.on_conflict_do_update(index_elements=keys, set_={k: v for k, v in values.items() if k not in keys})
+    conn.execute(stmt)
+
+
+def save_pemda(engine: Engine, code: str, name: str) -> None:
+    with engine.begin() as conn:
+        upsert(conn, t.pemda, {"code": code, "name": name})
+
+
+def save_opd(engine: Engine, code: str, pemda: str, name: str) -> None:
+    with engine.begin() as conn:
+        _require(conn, t.pemda, pemda, "pemda")
+        upsert(conn, t.opd, {"code": code, "pemda": pemda, "name": name})
+
+
+def save_unit(engine: Engine, code: str, opd: str, name: str, timezone_name: str = "Asia/Jakarta") -> None:
+    ZoneInfo(timezone_name)  # raises for an unknown zone
+    with engine.begin() as conn:
+        _require(conn, t.opd, opd, "OPD")
+        upsert(conn, t.units, {"code": code, "opd": opd, "name": name, "timezone": timezone_name})
+
+
+def save_counter(engine: Engine, unit: str, code: str, name: str, services: list[tuple[str, str]]) -> None:
+    """Add or replace a counter of a unit with its services (code, name); services are shared in the unit."""
+    with engine.begin() as conn:
+        _require(conn, t.units, unit, "unit")
+        position = conn.execute(select(func.count()).select_from(t.counters).where(t.counters.c.unit == unit)).scalar()
+        existing = conn.execute(select(t.counters.c.position).where(
+            (t.counters.c.unit == unit) & (t.counters.c.code == code))).scalar()
+        upsert(conn, t.counters, {"unit": unit, "code": code, "name": name,
+                                  "position": existing if existing is not None else position})
+        conn.execute(t.counter_services.delete().where(
+            (t.counter_services.c.unit == unit) & (t.counter_services.c.counter == code)))
+        for i, (s_code, s_name) in enumerate(services):
+            upsert(conn, t.services, {"unit": unit, "code": s_code, "name": s_name})
+            conn.execute(insert(t.counter_services).values(unit=unit, counter=code, service=s_code, position=i))
+
+
+def _require(conn: Connection, table, code: str, what: str) -> None:
+    if conn.execute(select(table.c.code).where(table.c.code == code)).first() is None:
+        raise NotFound(f"{what} {code!r} does not exist")
+
+
+def org_tree(engine: Engine) -> list[dict]:
+    """Pemda -> OPD -> unit -> counters with services, as nested dicts."""
+    with engine.connect() as conn:
+        pemdas = rows(conn.execute(select(t.pemda).order_by(t.pemda.c.code)))
+        opds = rows(conn.execute(select(t.opd).order_by(t.opd.c.code)))
+        units = rows(conn.execute(select(t.units).order_by(t.units.c.code)))
+    for p in pemdas:
+        p["opd"] = [o for o in opds if o["pemda"] == p["code"]]
+        for o in p["opd"]:
+            o["units"] = [u for u in units if u["opd"] == o["code"]]
+            for u in o["units"]:
+                u["counters"] = unit_counters(engine, u["code"])
+    return pemdas
+
+
+def get_unit(engine: Engine, code: str) -> dict:
+    with engine.connect() as conn:
+        row = conn.execute(select(t.units).where(t.units.c.code == code)).first()
+    if row is None:
+        raise NotFound(f"unit {code!r} does not exist")
+    return dict(row._mapping)
+
+
+def unit_counters(engine: Engine, unit: str) -> list[dict]:
+    with engine.connect() as conn:
+        result = conn.execute(
+            select(t.counters.c.code, t.counters.c.name, t.services.c.code.label("s_code"),
+                   t.services.c.name.label("s_name"))
+            .select_from(t.counters.outerjoin(t.counter_services, (t.counter_services.c.unit == t.counters.c.unit)
+                                              & (t.counter_services.c.counter == t.counters.c.code))
+                         .outerjoin(t.services, (t.services.c.unit == t.counter_services.c.unit)
+                                    & (t.services.c.code == t.counter_services.c.service)))
+            .where(t.counters.c.unit == unit)
+            .order_by(t.counters.c.position, t.counters.c.code, t.counter_services.c.position))
+        counters: dict[str, dict] = {}
+        for code, name, s_code, s_name in result:
+            counter = counters.setdefault(code, {"code": code, "name": name, "services": []})
+            if s_code:
+                counter["services"].append({"code": s_code, "name": s_name})
+    return list(counters.values())
+
+
+def kiosk_config(engine: Engine, kiosk: Mapping[str, Any]) -> dict:
+    """What a kiosk pulls when it syncs: its unit, counters and services."""
+    unit = get_unit(engine, kiosk["unit"])
+    return {"unit": {"code": unit["code"], "name": unit["name"], "timezone": unit["timezone"]},
+            "counters": unit_counters(engine, unit["code"])}
+
+
+# -- kiosks ---------------------------------------------------------------------------------------------------
+
+ENROLL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+
+def _hash_code(code: str) -> str:
+    return hashlib.sha256(code.replace("-", "").upper().encode()).hexdigest()
+
+
+def add_kiosk(engine: Engine, unit: str, name: str | None = None, valid_days: int = 7) -> tuple[str, str]:
+    """Register a kiosk for a unit; returns its id and a one-time enrollment code."""
+    raw = "".join(secrets.choice(ENROLL_ALPHABET) for _ in range(12))
+    code = "-".join(raw[i:i + 4] for i in range(0, 12, 4))
+    kiosk_id = str(uuid.uuid4())
+    with engine.begin() as conn:
+        _require(conn, t.units, unit, "unit")
+        conn.execute(insert(t.kiosks).values(
+            id=kiosk_id, unit=unit, name=name or f"kiosk {kiosk_id[:8]}", enroll_code_hash=_hash_code(code),
+            enroll_expires_at=(datetime.now(timezone.utc) + timedelta(days=valid_days)).isoformat(),
+            created_at=now_iso()))
+    return kiosk_id, code
+
+
+def enroll(engine: Engine, code: str) -> dict:
+    """Exchange a one-time code for the kiosk's id and secret. The code works once."""
+    with engine.begin() as conn:
+        row = conn.execute(select(t.kiosks).where(t.kiosks.c.enroll_code_hash == _hash_code(code))).first()
+        if row is None:
+            raise Refused("enroll_code_unknown", "this enrollment code is unknown or was already used")
+        kiosk = dict(row._mapping)
+        if kiosk["revoked_at"]:
+            raise Refused("revoked", "this kiosk was revoked")
+        if datetime.fromisoformat(kiosk["enroll_expires_at"]) < datetime.now(timezone.utc):
+            raise Refused("enroll_code_expired", "this enrollment code has expired; ask for a new one")
+        secret = secrets.token_hex(32)
+        conn.execute(update(t.kiosks).where(t.kiosks.c.id == kiosk["id"]).values(
+            secret=secret, enroll_code_hash=None, enrolled_at=now_iso()))
+    return {**kiosk, "secret": secret}
+
+
+def get_kiosk(engine: Engine, kiosk_id: str) -> dict | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(t.kiosks).where(t.kiosks.c.id == kiosk_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def list_kiosks(engine: Engine) -> list[dict]:
+    with engine.connect() as conn:
+        return rows(conn.execute(select(t.kiosks).order_by(t.kiosks.c.unit, t.kiosks.c.created_at)))
+
+
+def revoke_kiosk(engine: Engine, kiosk_id: str) -> None:
+    with engine.begin() as conn:
+        done = conn.execute(update(t.kiosks).where(t.kiosks.c.id == kiosk_id).values(
+            revoked_at=now_iso(), enroll_code_hash=None))
+    if done.rowcount == 0:
+        raise NotFound(f"kiosk {kiosk_id!r} does not exist")
+
+
+def touch_kiosk(engine: Engine, kiosk_id: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(t.kiosks).where(t.kiosks.c.id == kiosk_id).values(last_seen_at=now_iso()))
+
+
+# -- ingest ------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Outcome:
+    id: str
+    status: str  # accepted | duplicate | conflict | invalid
+    reason: str | None = None
+
+
+def response_row(response: WireResponse, kiosk_id: str | None, zone: ZoneInfo, batch_id: str,
+                 received_at: str, content_hash: str) -> dict:
+    row = {
+        "id": response.id, "kiosk_id": kiosk_id, "seq": response.seq, "unit": response.unit,
+        "service": response.service, "counter": response.counter, "officer": response.officer,
+        "channel": response.channel, "questionnaire_version": response.questionnaire_version,
+        "comment": response.content.comment,
+        "started_at": response.started_at.isoformat() if response.started_at else None,
+        "submitted_at": response.submitted_at.isoformat(), "local_day": response.submitted_at.astimezone(zone).date(),
+        "duration_ms": response.duration_ms, "suspect": response.suspect, "suspect_reason": response.suspect_reason,
+        "received_at": received_at, "batch_id": batch_id, "content_hash": content_hash,
+    }
+    row.update({code: response.content.answers[code] for code in CODES})
+    row.update({f.name: response.content.profile.get(f.name) for f in PROFILE})
+    return row
+
+
+def ingest(engine: Engine, kiosk_id: str, batch_id: str, source: str, valid: list[tuple[WireResponse, str]],
+           invalid: list[Outcome], zone: ZoneInfo) -> list[Outcome]:
+    """Store a batch in one transaction: the new responses, their aggregates, conflicts kept aside.
+
+    ``valid`` pairs each validated response with its content hash. Safe to run twice: a response
+    already stored with the same content is a duplicate, with other content a conflict.
+    """
+    received_at = now_iso()
+    outcomes = {o.id: o for o in invalid}
+    with engine.begin() as conn:
+        new_rows = []
+        for response, digest in valid:
+            row = response_row(response, kiosk_id, zone, batch_id, received_at, digest)
+            stmt = _insert(conn, t.responses).values(**row).on_conflict_do_nothing(index_elements=["id"])
+            if conn.execute(stmt).rowcount == 1:
+                new_rows.append(row)
+                outcomes[response.id] = Outcome(response.id, "accepted")
+                continue
+            stored = conn.execute(select(t.responses.c.content_hash).where(t.responses.c.id == response.id)).scalar()
+            if stored == digest:
+                outcomes[response.id] = Outcome(response.id, "duplicate")
+            else:
+                conn.execute(insert(t.conflicts).values(
+                    response_id=response.id, kiosk_id=kiosk_id, batch_id=batch_id, received_at=received_at,
+                    content_hash=digest, body=json.dumps(dict(response.data), ensure_ascii=False)))
+                outcomes[response.id] = Outcome(response.id, "conflict", "conflict")
+        add_to_aggregates(conn, aggregate_rows(new_rows))
+        counts = defaultdict(int)
+        for o in outcomes.values():
+            counts[o.status] += 1
+        conn.execute(_insert(conn, t.batches).values(
+            id=batch_id, kiosk_id=kiosk_id, source=source, received_at=received_at, accepted=counts["accepted"],
+            duplicate=counts["duplicate"], conflict=counts["conflict"], invalid=counts["invalid"],
+        ).on_conflict_do_nothing(index_elements=["id"]))  # a resent batch keeps its first record
+    return list(outcomes.values())
+
+
+def batch_seen(engine: Engine, batch_id: str) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(select(t.batches.c.id).where(t.batches.c.id == batch_id)).first() is not None
+
+
+def aggregate_rows(response_rows: Iterable[Mapping[str, Any]]) -> dict[tuple, dict[str, int]]:
+    """Daily aggregate deltas of raw response rows, keyed by (unit, service, counter, channel, day, suspect)."""
+    deltas: dict[tuple, dict[str, int]] = {}
+    for row in response_rows:
+        key = tuple(row["local_day"] if k == "day" else (bool(row[k]) if k == "suspect" else row[k])
+                    for k in t.AGGREGATE_KEY)
+        delta = deltas.get(key)
+        if delta is None:
+            delta = deltas[key] = {"responses": 0, **{f"{c}_sum": 0 for c in CODES},
+                                   **{name: 0 for name in t.SCORE_COLUMNS}}
+        delta["responses"] += 1
+        for code in CODES:
+            score = row[code]
+            delta[f"{code}_sum"] += score
+            delta[f"{code}_{score}"] += 1
+    return deltas
+
+
+def add_to_aggregates(conn: Connection, deltas: Mapping[tuple, Mapping[str, int]]) -> None:
+    table = t.daily_aggregates
+    for key, delta in deltas.items():
+        values = {**dict(zip(t.AGGREGATE_KEY, key)), **delta}
+        stmt = _insert(conn, table).values(**values)
+        stmt = stmt.on_conflict_do_update(index_elements=list(t.AGGREGATE_KEY),
+                                          set_={c: table.c[c] + stmt.excluded[c] for c in delta})
+        conn.execute(stmt)
+
+
+def rebuild_aggregates(engine: Engine, chunk: int = 5000) -> int:
+    """Recompute every daily aggregate from the raw responses, in one transaction. Returns the row count."""
+    with engine.begin() as conn:
+        conn.execute(t.daily_aggregates.delete())
+        columns = [t.responses.c[c] for c in ("unit", "service", "counter", "channel", "local_day", "suspect",
+                                              *CODES)]
+        result = conn.execution_options(yield_per=chunk).execute(select(*columns))
+        totals: dict[tuple, dict[str, int]] = {}
+        for part in result.partitions():
+            for key, delta in aggregate_rows(dict(r._mapping) for r in part).items():
+                into = totals.setdefault(key, dict.fromkeys(delta, 0))
+                for name, value in delta.items():
+                    into[name] += value
+        add_to_aggregates(conn, totals)
+        return len(totals)
+
+
+def aggregates(engine: Engine) -> list[dict]:
+    with engine.connect() as conn:
+        return rows(conn.execute(select(t.daily_aggregates).order_by(*[t.daily_aggregates.c[k]
+                                                                       for k in t.AGGREGATE_KEY])))
+
+
+def response_count(engine: Engine, **where: Any) -> int:
+    with engine.connect() as conn:
+        stmt = select(func.count()).select_from(t.responses)
+        for column, value in where.items():
+            stmt = stmt.where(t.responses.c[column] == value)
+        return conn.execute(stmt).scalar()
+
+
+def response_ids(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return [r[0] for r in conn.execute(select(t.responses.c.id))]
+
+
+def conflict_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(t.conflicts)).scalar()
+
+
+def known_codes(engine: Engine, unit: str) -> tuple[set[str], set[str]]:
+    """The counter codes and service codes registered for a unit."""
+    with engine.connect() as conn:
+        counters = {r[0] for r in conn.execute(select(t.counters.c.code).where(t.counters.c.unit == unit))}
+        services = {r[0] for r in conn.execute(select(t.services.c.code).where(t.services.c.unit == unit))}
+    return counters, services
+
+
+def day_of(value: str, zone: ZoneInfo) -> date:
+    return datetime.fromisoformat(value).astimezone(zone).date()

@@ -1,0 +1,314 @@
+"""The sync agent: enrollment, pulling the office's configuration, pushing the outbox in ``seq`` order,
+and the offline bundle. Rows are marked synced only on a genuine ack: a JSON body signed with this
+kiosk's secret that names the batch sent and every response in it. A captive portal or a proxy that
+answers 200 is not an ack.
+
+The agent opens its own store connection; it is not a request.
+"""
+from __future__ import annotations
+
+import json
+import random
+import threading
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from http.client import HTTPException
+from typing import Any, Callable
+
+import sqlite_utils
+
+from skm import CODES, PROFILE, wire
+
+from . import store
+
+USER_AGENT = "skm-kiosk-sync/1"
+PROFILE_FIELDS = tuple(f.name for f in PROFILE)
+
+
+class SyncError(Exception):
+    """A sync step failed; ``code`` names why in a word the staff page explains."""
+
+    def __init__(self, code: str, detail: str = "", server_time: str | None = None):
+        self.code, self.detail, self.server_time = code, detail, server_time
+        super().__init__(f"{code}: {detail}" if detail else code)
+
+
+@dataclass
+class SyncReport:
+    sent: int = 0
+    accepted: int = 0
+    duplicate: int = 0
+    conflict: int = 0
+    invalid: int = 0
+    batches: int = 0
+    pruned: int = 0
+    backlog: int = 0
+    error: SyncError | None = None
+    problems: list[tuple[str, str, str]] = field(default_factory=list)  # (id, status, reason)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def summary(self) -> dict[str, Any]:
+        return {"sent": self.sent, "accepted": self.accepted, "duplicate": self.duplicate,
+                "conflict": self.conflict, "invalid": self.invalid, "batches": self.batches, "backlog": self.backlog}
+
+
+@dataclass(frozen=True)
+class Credentials:
+    url: str
+    kiosk_id: str
+    secret: str
+
+
+def credentials(db: sqlite_utils.Database) -> Credentials | None:
+    url, kiosk_id, secret = (store.get_setting(db, k) for k in ("collector_url", "kiosk_id", "kiosk_secret"))
+    return Credentials(url, kiosk_id, secret) if url and kiosk_id and secret else None
+
+
+# -- HTTP ------------------------------------------------------------------------------------------------
+
+class Client:
+    """Signed requests to the collector, correcting for this kiosk's clock with the server's time."""
+
+    def __init__(self, creds: Credentials, clock_offset: timedelta = timedelta(0), timeout: float = 30):
+        self.creds, self.clock_offset, self.timeout = creds, clock_offset, timeout
+
+    def now(self) -> str:
+        return (datetime.now(timezone.utc) + self.clock_offset).isoformat(timespec="milliseconds")
+
+    def request(self, method: str, path: str, body: bytes = b"") -> dict:
+        """Send a signed request; return the verified JSON ack, or raise ``SyncError``."""
+        timestamp = self.now()
+        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, "X-SKM-Kiosk": self.creds.kiosk_id,
+                   "X-SKM-Timestamp": timestamp,
+                   "X-SKM-Signature": wire.sign(self.creds.secret, "request", self.creds.kiosk_id, timestamp, body)}
+        status, response_headers, content = http(method, self.creds.url + path, body if method == "POST" else None,
+                                                 headers, self.timeout)
+        data = parse_json(content)
+        if status != 200:
+            raise refusal(status, data)
+        if data is None:
+            raise SyncError("not_an_ack", f"HTTP 200 without a JSON body from {self.creds.url} (a captive portal "
+                                          f"or proxy?)")
+        server_time = response_headers.get("X-SKM-Server-Time", "")
+        signature = response_headers.get("X-SKM-Signature", "")
+        if not wire.verify(self.creds.secret, "ack", self.creds.kiosk_id, server_time, content, signature):
+            raise SyncError("not_an_ack", "the answer is not signed by the collector")
+        self.adjust_clock(server_time)
+        return data
+
+    def adjust_clock(self, server_time: str | None) -> None:
+        try:
+            server = datetime.fromisoformat(server_time or "")
+        except ValueError:
+            return
+        self.clock_offset = server - datetime.now(timezone.utc)
+
+
+def http(method: str, url: str, body: bytes | None, headers: dict[str, str],
+         timeout: float) -> tuple[int, Any, bytes]:
+    request = urllib.request.Request(url, data=body, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers, exc.read()
+    except (urllib.error.URLError, OSError, HTTPException, ValueError) as exc:
+        raise SyncError("network", f"{type(exc).__name__}: {exc}") from exc
+
+
+def parse_json(content: bytes) -> dict | None:
+    try:
+        data = json.loads(content)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def refusal(status: int, data: dict | None) -> SyncError:
+    if data and isinstance(data.get("error"), str):
+        return SyncError(data["error"], str(data.get("message", "")), data.get("server_time"))
+    if status >= 500:
+        return SyncError("server_error", f"HTTP {status}")
+    return SyncError("not_an_ack", f"HTTP {status} without a collector's answer")
+
+
+# -- enrollment and configuration ---------------------------------------------------------------------------
+
+def enroll(db: sqlite_utils.Database, url: str, code: str, timeout: float = 30) -> dict:
+    """Exchange a one-time code for this kiosk's id and secret, then pull the office's configuration."""
+    url = url.rstrip("/")
+    body = json.dumps({"code": code}).encode()
+    status, _headers, content = http("POST", url + "/api/v1/enroll", body,
+                                     {"Content-Type": "application/json", "User-Agent": USER_AGENT}, timeout)
+    data = parse_json(content)
+    if status != 200 or not data or "secret" not in data:
+        raise refusal(status, data) if status != 200 else SyncError("not_an_ack", "no enrollment in the answer")
+    store.set_settings(db, collector_url=url, kiosk_id=data["kiosk_id"], kiosk_secret=data["secret"])
+    with store.transaction(db):
+        # The kiosk serves one unit: rows recorded before enrollment belong to the collector's unit.
+        db.conn.execute("UPDATE responses SET unit = ?, kiosk_id = ? WHERE sync_state = 'pending'",
+                        (data["unit"], data["kiosk_id"]))
+    pull_configuration(db, Client(credentials(db), timeout=timeout))
+    return data
+
+
+def pull_configuration(db: sqlite_utils.Database, client: Client) -> None:
+    data = client.request("GET", "/api/v1/config")
+    counters = [store.Counter(c["code"], c["name"], tuple(store.Service(s["code"], s["name"]) for s in c["services"]))
+                for c in data.get("counters", [])]
+    if counters:  # a unit without counters at the collector keeps the local ones
+        store.save_configuration(db, data["unit"], counters)
+
+
+# -- pushing ------------------------------------------------------------------------------------------------------
+
+def pending_batch(db: sqlite_utils.Database, limit: int) -> list[dict]:
+    cursor = db.conn.execute("SELECT * FROM responses WHERE sync_state = 'pending' ORDER BY seq LIMIT ?", (limit,))
+    names = [c[0] for c in cursor.description]
+    return [wire.response_to_wire(dict(zip(names, row)), CODES, PROFILE_FIELDS) for row in cursor]
+
+
+def push_once(db: sqlite_utils.Database, client: Client, batch_size: int) -> dict[str, int] | None:
+    """Send the oldest unsynced responses as one batch; mark them by the ack. None when nothing is waiting."""
+    responses = pending_batch(db, batch_size)
+    if not responses:
+        return None
+    batch_id = str(uuid.uuid4())
+    body = wire.canonical({"protocol": wire.PROTOCOL, "batch_id": batch_id, "responses": responses})
+    ack = client.request("POST", "/api/v1/batches", body)
+    results = ack.get("results")
+    sent = {r["id"] for r in responses}
+    if ack.get("batch_id") != batch_id or not isinstance(results, list) or {r.get("id") for r in results} != sent:
+        raise SyncError("not_an_ack", "the ack does not name this batch and each of its responses")
+    counts = {"accepted": 0, "duplicate": 0, "conflict": 0, "invalid": 0}
+    synced_at = store.now_iso()
+    with store.transaction(db):
+        for r in results:
+            status = r.get("status")
+            if status not in counts:
+                raise SyncError("not_an_ack", f"unknown status {status!r}")
+            counts[status] += 1
+            state = "synced" if status in ("accepted", "duplicate") else status
+            db.conn.execute("UPDATE responses SET sync_state = ?, synced_at = ?, sync_note = ? WHERE id = ? "
+                            "AND sync_state = 'pending'", (state, synced_at, r.get("reason"), r["id"]))
+    return counts
+
+
+def prune(db: sqlite_utils.Database, retention_days: int) -> int:
+    """Delete synced rows older than the retention; unsynced, conflict and invalid rows are never pruned."""
+    # synced_at is written by store.now_iso() in this machine's offset; compare in the same offset.
+    cutoff = (datetime.now().astimezone() - timedelta(days=retention_days)).isoformat(timespec="milliseconds")
+    with store.transaction(db):
+        cursor = db.conn.execute("DELETE FROM responses WHERE sync_state = 'synced' AND synced_at < ?", (cutoff,))
+    return cursor.rowcount
+
+
+def sync_once(db: sqlite_utils.Database, batch_size: int = 500, retention_days: int = 90,
+              timeout: float = 30, max_batches: int | None = None) -> SyncReport:
+    """One pass: pull the configuration, push every waiting batch, prune. Records the outcome for the staff page."""
+    report = SyncReport()
+    creds = credentials(db)
+    started = store.now_iso()
+    try:
+        if creds is None:
+            raise SyncError("not_enrolled", "run: skm kiosk enroll COLLECTOR_URL CODE")
+        client = Client(creds, clock_offset(db), timeout)
+        try:
+            pull_configuration(db, client)
+        except SyncError as exc:
+            if exc.code != "stale_timestamp":
+                raise
+            client.adjust_clock(exc.server_time)  # a wrong clock is corrected, not locked out
+            pull_configuration(db, client)
+        store.set_settings(db, clock_offset_ms=str(int(client.clock_offset.total_seconds() * 1000)))
+        while max_batches is None or report.batches < max_batches:
+            counts = push_once(db, client, batch_size)
+            if counts is None:
+                break
+            report.batches += 1
+            report.sent += sum(counts.values())
+            for status, n in counts.items():
+                setattr(report, status, getattr(report, status) + n)
+        report.pruned = prune(db, retention_days)
+    except SyncError as exc:
+        report.error = exc
+    report.backlog = store.outbox_backlog(db)
+    record(db, started, report)
+    return report
+
+
+def clock_offset(db: sqlite_utils.Database) -> timedelta:
+    return timedelta(milliseconds=int(store.get_setting(db, "clock_offset_ms") or 0))
+
+
+def record(db: sqlite_utils.Database, started: str, report: SyncReport) -> None:
+    values = {"last_sync_attempt": started, "last_sync": json.dumps({**report.summary(), "at": started})}
+    if report.ok:
+        values["last_sync_success"] = store.now_iso()
+        values["last_sync_error"] = ""
+    else:
+        values["last_sync_error"] = json.dumps({"code": report.error.code, "detail": report.error.detail,
+                                                "at": started})
+    store.set_settings(db, **values)
+
+
+def retry_invalid(db: sqlite_utils.Database) -> int:
+    """Put rows the collector called invalid back in the outbox (after its tree was fixed)."""
+    with store.transaction(db):
+        return db.conn.execute("UPDATE responses SET sync_state = 'pending', sync_note = NULL "
+                               "WHERE sync_state = 'invalid'").rowcount
+
+
+# -- the loop ---------------------------------------------------------------------------------------------------
+
+def backoff_delay(failures: int, base: float, cap: float, rng: random.Random) -> float:
+    """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2**failures)]."""
+    return rng.uniform(0, min(cap, base * 2 ** failures))
+
+
+def watch(connect: Callable[[], sqlite_utils.Database], stop: threading.Event, *, interval: float, base: float,
+          cap: float, batch_size: int, retention_days: int, timeout: float,
+          on_report: Callable[[SyncReport], None] | None = None, rng: random.Random | None = None) -> None:
+    """Sync until ``stop`` is set: right away while a backlog remains, every ``interval`` when idle, with
+    backoff after failures."""
+    rng = rng or random.Random()
+    failures = 0
+    while not stop.is_set():
+        db = connect()
+        try:
+            report = sync_once(db, batch_size, retention_days, timeout)
+        finally:
+            db.conn.close()
+        if on_report:
+            on_report(report)
+        if report.ok:
+            failures = 0
+            delay = 0 if report.backlog else interval
+        else:
+            delay = backoff_delay(failures, base, cap, rng)
+            failures += 1
+        stop.wait(delay)
+
+
+# -- the offline bundle -----------------------------------------------------------------------------------------
+
+def export_bundle(db: sqlite_utils.Database) -> tuple[bytes, int]:
+    """Every unsynced response in one signed file for `skm collector import`. Marks nothing: the rows stay
+    in the outbox and become "duplicate" (synced) when the network returns."""
+    creds = credentials(db)
+    if creds is None:
+        raise SyncError("not_enrolled", "a bundle is signed with the kiosk's key: enroll first")
+    cursor = db.conn.execute("SELECT COUNT(*) FROM responses WHERE sync_state = 'pending'")
+    count = cursor.fetchone()[0]
+    batch = {"protocol": wire.PROTOCOL, "batch_id": str(uuid.uuid4()), "responses": pending_batch(db, count)}
+    signed_at = store.now_iso()
+    signature = wire.sign(creds.secret, "bundle", creds.kiosk_id, signed_at, wire.canonical(batch))
+    bundle = {"format": wire.BUNDLE_FORMAT, "kiosk_id": creds.kiosk_id, "signed_at": signed_at,
+              "signature": signature, "batch": batch}
+    return json.dumps(bundle, ensure_ascii=False, indent=1).encode(), count

@@ -1,0 +1,148 @@
+"""The wire format between kiosk and collector: a response as JSON, its validation, canonical bytes and
+the HMAC-SHA256 signatures of requests, acks and offline bundles (docs/sync-protocol.md).
+
+Pure: bytes in, values out. The apps do the HTTP.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Mapping
+
+from .errors import InvalidResponse, Problem
+from .questionnaire import QUESTIONNAIRE_VERSION
+from .validation import ValidatedResponse, validate_response
+
+PROTOCOL = "skm-sync/1"
+BUNDLE_FORMAT = "skm-bundle/1"
+CHANNELS = ("kiosk", "qr")
+KNOWN_VERSIONS = (QUESTIONNAIRE_VERSION,)
+MAX_TEXT = 100  # codes and names of units, services, counters, officers
+CLOCK_SKEW_SECONDS = 300  # a signed request older or newer than this is refused, with the server's time
+
+# The purpose goes into every signature, so a request's signature can never pass as an ack's.
+PURPOSES = ("request", "ack", "bundle")
+
+
+def canonical(data: Any) -> bytes:
+    """One byte string per value: sorted keys, no spaces, UTF-8."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def content_hash(response: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical(response)).hexdigest()
+
+
+def sign(secret: str, purpose: str, kiosk_id: str, timestamp: str, body: bytes) -> str:
+    assert purpose in PURPOSES
+    message = "\n".join([PROTOCOL, purpose, kiosk_id, timestamp, hashlib.sha256(body).hexdigest()])
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def verify(secret: str, purpose: str, kiosk_id: str, timestamp: str, body: bytes, signature: str) -> bool:
+    return hmac.compare_digest(sign(secret, purpose, kiosk_id, timestamp, body), signature or "")
+
+
+@dataclass(frozen=True)
+class WireResponse:
+    """A validated response as the kiosk sent it. ``data`` is the exact mapping, for the content hash."""
+    id: str
+    seq: int
+    unit: str
+    service: str
+    counter: str
+    officer: str | None
+    channel: str
+    questionnaire_version: str
+    content: ValidatedResponse
+    started_at: datetime | None
+    submitted_at: datetime
+    duration_ms: int | None
+    suspect: bool
+    suspect_reason: str | None
+    data: Mapping[str, Any]
+
+
+def parse_time(value: Any, field: str, problems: list[Problem], required: bool = True) -> datetime | None:
+    if value is None and not required:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        problems.append(Problem("bad_timestamp", field, {"value": value}))
+        return None
+    if parsed.tzinfo is None:
+        problems.append(Problem("timestamp_without_offset", field, {"value": value}))
+        return None
+    return parsed
+
+
+def _text(data: Mapping[str, Any], field: str, problems: list[Problem], required: bool = True) -> str | None:
+    value = data.get(field)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_TEXT:
+        problems.append(Problem("bad_text", field, {"limit": MAX_TEXT}))
+        return None
+    return value
+
+
+def validate_wire_response(data: Any) -> WireResponse:
+    """Validate one response of a batch; raise ``InvalidResponse`` listing every problem by field."""
+    if not isinstance(data, Mapping):
+        raise InvalidResponse([Problem("not_a_mapping")])
+    problems: list[Problem] = []
+    try:
+        response_id = str(uuid.UUID(str(data.get("id"))))
+    except ValueError:
+        problems.append(Problem("bad_id", "id", {"value": data.get("id")}))
+        response_id = ""
+    seq = data.get("seq")
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+        problems.append(Problem("bad_seq", "seq", {"value": seq}))
+    unit, service, counter = (_text(data, f, problems) for f in ("unit", "service", "counter"))
+    officer = _text(data, "officer", problems, required=False)
+    channel = data.get("channel")
+    if channel not in CHANNELS:
+        problems.append(Problem("bad_choice", "channel", {"value": channel, "choices": ", ".join(CHANNELS)}))
+    version = data.get("questionnaire_version")
+    if version not in KNOWN_VERSIONS:
+        problems.append(Problem("unknown_version", "questionnaire_version", {"value": version}))
+    started = parse_time(data.get("started_at"), "started_at", problems, required=False)
+    submitted = parse_time(data.get("submitted_at"), "submitted_at", problems)
+    duration = data.get("duration_ms")
+    if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int) or duration < 0):
+        problems.append(Problem("bad_duration", "duration_ms", {"value": duration}))
+    suspect = data.get("suspect", False)
+    if not isinstance(suspect, bool):
+        problems.append(Problem("bad_choice", "suspect", {"value": suspect, "choices": "true, false"}))
+    reason = data.get("suspect_reason")
+    if reason is not None and (not isinstance(reason, str) or len(reason) > 200):
+        problems.append(Problem("bad_text", "suspect_reason", {"limit": 200}))
+    content = None
+    try:
+        content = validate_response({k: data[k] for k in ("answers", "profile", "comment") if k in data})
+    except InvalidResponse as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise InvalidResponse(problems)
+    return WireResponse(response_id, seq, unit, service, counter, officer, channel, version, content, started,
+                        submitted, duration, suspect, reason, data)
+
+
+def response_to_wire(row: Mapping[str, Any], codes: tuple[str, ...], profile_fields: tuple[str, ...]) -> dict:
+    """A stored row (flat columns, as both apps keep them) in the wire shape."""
+    return {
+        "id": row["id"], "seq": row["seq"], "unit": row["unit"], "service": row["service"],
+        "counter": row["counter"], "officer": row.get("officer"), "channel": row.get("channel") or "kiosk",
+        "questionnaire_version": row["questionnaire_version"],
+        "answers": {code: row[code] for code in codes if row.get(code) is not None},
+        "profile": {name: row[name] for name in profile_fields if row.get(name)},
+        "comment": row.get("comment"), "started_at": row.get("started_at"), "submitted_at": row["submitted_at"],
+        "duration_ms": row.get("duration_ms"), "suspect": bool(row.get("suspect")),
+        "suspect_reason": row.get("suspect_reason"),
+    }
