@@ -36,7 +36,7 @@ bench: $(STAMP)
 # translations/en/LC_MESSAGES/messages.po, then run this again to compile.
 translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext --no-location --sort-output -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-location
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d translations
 
 clean:

@@ -2,8 +2,8 @@
 outbox. The access rule is declared once, for every route of the blueprint."""
 from __future__ import annotations
 
+import json
 import time
-from datetime import datetime
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -86,7 +86,28 @@ def home():
     db = get_db()
     today = now(db).replace(hour=0, minute=0, second=0, microsecond=0)
     start, end = store.day_bounds(today)
+    error = json.loads(store.get_setting(db, "last_sync_error") or "null")
     return render_template(
         "kiosk/staff.html", unit=store.unit(db), today=today.date(), counters=store.today_per_counter(db, start, end),
         backlog=store.outbox_backlog(db), last_sync=store.last_sync(db),
-        abandoned=store.abandoned_steps(db, start, end))
+        last_success=store.get_setting(db, "last_sync_success"), collector=store.get_setting(db, "collector_url"),
+        error=error, error_text=sync_error_text(error["code"]) if error else None,
+        set_aside=store.set_aside(db), abandoned=store.abandoned_steps(db, start, end))
+
+
+def sync_error_text(code: str) -> str:
+    """What a sync failure means, in plain words for the staff."""
+    texts = {
+        "network": _("Collector tidak dapat dihubungi (jaringan putus atau server mati). Jawaban tetap aman di "
+                     "kios dan dikirim ulang otomatis."),
+        "not_an_ack": _("Jawaban yang diterima bukan dari collector (mungkin halaman login Wi-Fi atau proxy). "
+                        "Tidak ada yang ditandai terkirim; dicoba lagi otomatis."),
+        "revoked": _("Kios ini dicabut di collector. Minta admin mendaftarkannya ulang dengan kode baru."),
+        "unknown_kiosk": _("Collector tidak mengenal kios ini. Daftarkan ulang dengan kode baru."),
+        "bad_signature": _("Collector menolak tanda tangan kios: kuncinya tidak cocok. Daftarkan ulang kios."),
+        "stale_timestamp": _("Jam kios berbeda jauh dengan collector; jam akan dikoreksi otomatis."),
+        "server_error": _("Collector sedang bermasalah. Dicoba lagi otomatis."),
+        "not_enrolled": _("Kios belum terdaftar di collector. Jalankan: skm kiosk enroll ALAMAT KODE"),
+        "batch_too_large": _("Kiriman terlalu besar untuk collector: kecilkan KIOSK_SYNC_BATCH_SIZE."),
+    }
+    return texts.get(code) or _("Sinkronisasi gagal: %(code)s", code=code)

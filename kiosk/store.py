@@ -260,6 +260,14 @@ def abandoned_steps(db: sqlite_utils.Database, day_start_iso: str, day_end_iso: 
         "GROUP BY reached ORDER BY COUNT(*) DESC, reached", (day_start_iso, day_end_iso)).fetchall()
 
 
+def set_aside(db: sqlite_utils.Database, limit: int = 50) -> list[dict]:
+    """Responses the collector did not take (conflict or invalid), with its reason, newest first."""
+    cursor = db.conn.execute("SELECT id, seq, counter, submitted_at, sync_state, sync_note FROM responses "
+                             "WHERE sync_state IN ('conflict', 'invalid') ORDER BY seq DESC LIMIT ?", (limit,))
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, row)) for row in cursor]
+
+
 def last_sync(db: sqlite_utils.Database) -> dict | None:
     raw = get_setting(db, "last_sync")
     return json.loads(raw) if raw else None
