@@ -30,35 +30,41 @@ def init_kiosk(instance: Path, pin: str = "4321", office: Path = DEMO_OFFICE) ->
     return instance
 
 
-class KioskServer:
-    """``skm kiosk run`` in its own process, on a free loopback port. Settings through SKM_KIOSK_* env."""
+class AppServer:
+    """``skm kiosk run`` or ``skm collector run`` in its own process, on a free loopback port.
 
-    def __init__(self, instance: Path, settings: dict[str, object] | None = None):
-        self.instance = instance
-        self.port = free_port()
+    Settings go through the environment (``SKM_KIOSK_<NAME>`` or ``SKM_COLLECTOR_<NAME>``). ``start`` again
+    after ``kill`` restarts it on the same port and instance.
+    """
+    kind = "kiosk"
+
+    def __init__(self, instance: Path, settings: dict[str, object] | None = None, port: int | None = None):
+        self.instance = Path(instance)
+        self.instance.mkdir(parents=True, exist_ok=True)
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         for key, value in (settings or {}).items():
-            self.env[f"SKM_KIOSK_{key}"] = str(value)
+            self.env[f"SKM_{self.kind.upper()}_{key}"] = str(value)
         self.process: subprocess.Popen | None = None
-        self.log = instance / "server.log"
+        self.log = self.instance / "server.log"
 
-    def start(self, timeout: float = 20) -> "KioskServer":
-        log = open(self.log, "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "skm.cli", "kiosk", "--instance", str(self.instance), "run",
-             "--host", "127.0.0.1", "--port", str(self.port), "--threads", "4"],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    def start(self, timeout: float = 20) -> "AppServer":
+        with open(self.log, "ab") as log:  # the child keeps its own handle
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "skm.cli", self.kind, "--instance", str(self.instance), "run",
+                 "--host", "127.0.0.1", "--port", str(self.port), "--threads", "4"],
+                env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"kiosk server exited: {self.log.read_text()[-2000:]}")
+                raise RuntimeError(f"{self.kind} server exited: {self.log.read_text()[-2000:]}")
             try:
                 with urllib.request.urlopen(self.url + "/", timeout=1):
                     return self
             except OSError:
                 time.sleep(0.05)
-        raise RuntimeError("kiosk server did not start in time")
+        raise RuntimeError(f"{self.kind} server did not start in time")
 
     def kill(self) -> None:
         """SIGKILL: no clean shutdown, as a power cut would."""
@@ -74,11 +80,19 @@ class KioskServer:
             except subprocess.TimeoutExpired:
                 self.kill()
 
-    def __enter__(self) -> "KioskServer":
+    def __enter__(self) -> "AppServer":
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class KioskServer(AppServer):
+    kind = "kiosk"
+
+
+class CollectorServer(AppServer):
+    kind = "collector"
 
 
 def hidden(html: str, name: str) -> str:
@@ -98,3 +112,27 @@ def html_unescape(text: str) -> str:
 def full_answers(score: int = 3) -> dict[str, str]:
     from skm import CODES
     return {f"answers.{code}": str(score) for code in CODES}
+
+
+def seed_collector(instance: Path, org_csv: Path = ROOT / "samples" / "org-dumai.csv") -> Path:
+    """A collector instance with the Dumai organisation tree, through the real CLI."""
+    from click.testing import CliRunner
+    from skm.cli import main
+    result = CliRunner().invoke(main, ["collector", "--instance", str(instance), "org", "import", str(org_csv)])
+    assert result.exit_code == 0, result.output
+    return instance
+
+
+def wire_response(seq: int = 1, score: int = 3, counter: str = "2", service: str = "kk", **changes) -> dict:
+    """A valid response in the wire shape, for the Dumai Disdukcapil unit."""
+    import uuid
+    from skm import CODES, QUESTIONNAIRE_VERSION
+    response = {
+        "id": str(uuid.uuid4()), "seq": seq, "unit": "dumai-disdukcapil", "service": service, "counter": counter,
+        "officer": None, "channel": "kiosk", "questionnaire_version": QUESTIONNAIRE_VERSION,
+        "answers": dict.fromkeys(CODES, score), "profile": {}, "comment": None,
+        "started_at": "2026-11-28T09:14:02.120+07:00", "submitted_at": "2026-11-28T09:14:31.877+07:00",
+        "duration_ms": 29757, "suspect": False, "suspect_reason": None,
+    }
+    response.update(changes)
+    return response

@@ -1,0 +1,190 @@
+"""The kiosk as a citizen meets it: how long a rating takes to be saved, and how heavy each screen is.
+
+Submit latency: 2000 surveys posted one after another to a real ``skm kiosk run`` process (waitress, a
+configured instance in a temp folder), each timed from sending the POST to receiving the 303 to the
+thank-you screen, which the server sends only after the commit (WAL, synchronous=FULL). The survey page
+that hands out each ticket is fetched outside the timing. Baseline, measured in the same run on the same
+file system: as many bare sqlite3 inserts of an equivalent row into the same schema with the same
+pragmas, each timed over its own BEGIN IMMEDIATE ... COMMIT. The ratio is what the web stack (HTTP,
+Flask, CSRF, validation, the idempotency and misuse checks) costs on top of the durable write.
+
+Screen weight: the bytes of each screen's HTML plus every same-origin asset the page references
+(stylesheet, script, the SVG sprite of ``<use href>``), each asset counted once per screen, bodies only
+(no HTTP headers; the kiosk serves them uncompressed). Baseline: the 100 KB budget of one screen.
+"""
+from __future__ import annotations
+
+import http.client
+import re
+import sqlite3
+import statistics
+import tempfile
+import time
+import urllib.parse
+import uuid
+from datetime import datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+from skm import CODES, QUESTIONNAIRE_VERSION
+from tests.helpers import KioskServer, full_answers, hidden, init_kiosk
+
+SUBMISSIONS = 2000
+WARMUP = 20  # not counted: first requests pay for imports, template compilation, the page cache
+BUDGET_BYTES = 100 * 1024
+LOADED_LINKS = {"stylesheet", "icon", "preload", "modulepreload", "manifest"}
+SCREENS = {"welcome": "/k/1", "survey": "/k/1/survey", "thanks": "/k/1/thanks"}
+
+
+def percentile(samples: list[float], p: int) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[p - 1]
+
+
+class Client:
+    """One keep-alive connection that carries the session cookie, as a tablet's browser does."""
+
+    def __init__(self, url: str):
+        parts = urllib.parse.urlsplit(url)
+        self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, http.client.HTTPMessage, bytes]:
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        self.conn.request(method, path, body, headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        for cookie in response.headers.get_all("Set-Cookie") or []:
+            name, _, value = cookie.split(";", 1)[0].partition("=")
+            self.cookies[name.strip()] = value.strip()
+        return response.status, response.headers, data
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def timed_submissions(client: Client, count: int) -> list[float]:
+    """Seconds from sending each POST to receiving its confirmation."""
+    form_headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    answers = full_answers(3)
+    times = []
+    for _ in range(count):
+        status, _h, page = client.request("GET", "/k/1/survey")
+        assert status == 200, status
+        html = page.decode()
+        body = urllib.parse.urlencode({"csrf_token": hidden(html, "csrf_token"),
+                                       "ticket": hidden(html, "ticket"), **answers}).encode()
+        start = time.perf_counter()
+        status, headers, _body = client.request("POST", "/k/1/survey", body, form_headers)
+        elapsed = time.perf_counter() - start
+        assert status == 303 and headers["Location"].endswith("/k/1/thanks"), (status, headers["Location"])
+        times.append(elapsed)
+    return times
+
+
+def bare_inserts(path: Path, count: int) -> list[float]:
+    """Seconds per INSERT + COMMIT of a kiosk-shaped row, plain sqlite3, same schema and pragmas."""
+    from kiosk import store
+
+    db = store.connect(str(path))  # WAL, synchronous=FULL, foreign keys, busy timeout
+    store.migrate(db)  # the very table and indexes the kiosk writes to
+    conn = db.conn
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    columns = ["id", "seq", "kiosk_id", "unit", "service", "counter", "officer", "channel",
+               "questionnaire_version", *CODES, "comment", "started_at", "submitted_at", "duration_ms",
+               "suspect", "suspect_reason", "sync_state"]
+    sql = f"INSERT INTO responses ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    kiosk_id = str(uuid.uuid4())
+    times = []
+    try:
+        for seq in range(1, count + 1):
+            now = datetime.now().astimezone().isoformat(timespec="milliseconds")
+            row = [str(uuid.uuid4()), seq, kiosk_id, "dumai-disdukcapil", "ktp-el", "1", None, "kiosk",
+                   QUESTIONNAIRE_VERSION, *[3] * len(CODES), None, now, now, 15000, 0, None, "pending"]
+            start = time.perf_counter()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(sql, row)
+            conn.execute("COMMIT")
+            times.append(time.perf_counter() - start)
+    finally:
+        conn.close()
+    return times
+
+
+class AssetRefs(HTMLParser):
+    """Same-origin assets a page makes the browser load: stylesheets, scripts, images, SVG sprites."""
+
+    def __init__(self):
+        super().__init__()
+        self.refs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "link" and set((attrs.get("rel") or "").lower().split()) & LOADED_LINKS:
+            self.refs.append(attrs.get("href"))
+        elif tag in ("script", "img", "source") and attrs.get("src"):
+            self.refs.append(attrs["src"])
+        elif tag == "use":
+            self.refs.append(attrs.get("href") or attrs.get("xlink:href"))
+
+    handle_startendtag = handle_starttag
+
+
+def screen_weight(client: Client, base_url: str, path: str) -> tuple[int, dict[str, int]]:
+    status, _h, html = client.request("GET", path)
+    assert status == 200, (path, status)
+    parser = AssetRefs()
+    parser.feed(html.decode())
+    origin = urllib.parse.urlsplit(base_url)
+    sizes = {path: len(html)}
+    for ref in parser.refs:
+        if not ref:
+            continue
+        target = urllib.parse.urlsplit(urllib.parse.urljoin(base_url + path, ref))
+        if (target.scheme, target.netloc) != (origin.scheme, origin.netloc):
+            continue  # another origin: not served by the kiosk (there should be none)
+        asset = target.path + (f"?{target.query}" if target.query else "")
+        if asset in sizes:
+            continue  # a sprite used many times is loaded once
+        status, _h, body = client.request("GET", asset)
+        assert status == 200, (asset, status)
+        sizes[asset] = len(body)
+    return sum(sizes.values()), sizes
+
+
+def run():
+    with tempfile.TemporaryDirectory(prefix="skm-bench-kiosk-") as tmp:
+        tmp = Path(tmp)
+        instance = init_kiosk(tmp / "instance")
+        server = KioskServer(instance, {"MIN_SURVEY_SECONDS": 0}).start()
+        try:
+            client = Client(server.url)
+            try:
+                timed_submissions(client, WARMUP)
+                web = timed_submissions(client, SUBMISSIONS)
+                weights = {name: screen_weight(client, server.url, path) for name, path in SCREENS.items()}
+            finally:
+                client.close()
+        finally:
+            server.stop()
+        conn = sqlite3.connect(instance / "kiosk.db")
+        try:
+            stored = conn.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+        finally:
+            conn.close()
+        assert stored == WARMUP + SUBMISSIONS, stored
+        bare = bare_inserts(tmp / "bare.db", SUBMISSIONS)
+
+    results = {}
+    for p in (50, 99):
+        value, baseline = percentile(web, p) * 1e3, percentile(bare, p) * 1e3
+        results[f"kiosk_submit_p{p}_ms"] = {"value": value, "unit": "ms", "baseline": baseline,
+                                            "ratio": value / baseline}
+    for name, (total, sizes) in weights.items():
+        print(f"   {name}: " + ", ".join(f"{re.sub(r'^/static/', '', k)} {v}" for k, v in sizes.items()))
+        results[f"kiosk_screen_{name}_bytes"] = {"value": total, "unit": "bytes", "baseline": BUDGET_BYTES,
+                                                 "ratio": total / BUDGET_BYTES}
+    return results
