@@ -1,0 +1,89 @@
+import pytest
+from click.testing import CliRunner
+
+from collector import create_app, store
+from skm.cli import main
+from tests.helpers import ROOT
+
+
+def run(instance, *args):
+    return CliRunner().invoke(main, ["collector", "--instance", str(instance), *args])
+
+
+def test_org_import_and_list(tmp_path):
+    result = run(tmp_path, "org", "import", str(ROOT / "samples" / "org-dumai.csv"))
+    assert result.exit_code == 0 and "1 pemda, 2 OPD, 2 units, 8 counters" in result.output
+    listing = run(tmp_path, "org", "list").output
+    assert "dumai-mpp  Mal Pelayanan Publik Kota Dumai  [Asia/Jakarta]" in listing
+    assert "2  Loket 2 - Kartu Keluarga  (kk, pindah)" in listing
+    again = run(tmp_path, "org", "import", str(ROOT / "samples" / "org-dumai.csv"))
+    assert again.exit_code == 0  # importing twice updates in place
+
+
+def test_org_built_command_by_command(tmp_path):
+    assert run(tmp_path, "org", "add-pemda", "bengkalis", "Kabupaten Bengkalis").exit_code == 0
+    assert run(tmp_path, "org", "add-opd", "rsud", "RSUD Bengkalis", "--pemda", "bengkalis").exit_code == 0
+    assert run(tmp_path, "org", "add-unit", "rsud-igd", "IGD", "--opd", "rsud").exit_code == 0
+    added = run(tmp_path, "org", "add-counter", "rsud-igd", "a", "Pendaftaran", "--service", "bpjs=Pasien BPJS",
+                "--service", "umum=Pasien Umum")
+    assert added.exit_code == 0 and "(bpjs, umum)" in added.output
+    assert "a  Pendaftaran  (bpjs, umum)" in run(tmp_path, "org", "list").output
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["org", "add-opd", "x", "X", "--pemda", "nowhere"], "pemda 'nowhere' does not exist"),
+    (["org", "add-unit", "u", "U", "--opd", "nowhere"], "OPD 'nowhere' does not exist"),
+    (["org", "add-counter", "nowhere", "1", "L", "--service", "a=A"], "unit 'nowhere' does not exist"),
+    (["org", "add-counter", "nowhere", "1", "L", "--service", "a"], "write CODE=NAME"),
+    (["kiosk", "add", "nowhere"], "unit 'nowhere' does not exist"),
+    (["kiosk", "revoke", "no-such-kiosk"], "kiosk 'no-such-kiosk' does not exist"),
+])
+def test_refusals_name_what_is_missing(tmp_path, args, expected):
+    result = run(tmp_path, *args)
+    assert result.exit_code != 0 and expected in result.output
+
+
+BAD_CSV = [
+    ("missing columns", "pemda,opd\n", "line 1: missing columns: pemda_name"),
+    ("empty cell", "{h}\ndumai,Kota,d,Dinas,u,Unit,Asia/Jakarta,1,,s,S\n", "line 2, column counter_name: empty"),
+    ("bad code", "{h}\ndumai,Kota,d,Dinas,u u,Unit,,1,L,s,S\n", "line 2, column unit: 'u u' is not a code"),
+    ("bad zone", "{h}\ndumai,Kota,d,Dinas,u,Unit,Mars/Base,1,L,s,S\n", "line 2, column timezone: 'Mars/Base'"),
+    ("two names", "{h}\ndumai,Kota,d,Dinas,u,Unit,,1,L,s,S\ndumai,Kota,d,Dinas,u,Unit,,2,M,s,T\n",
+     "line 3, column service_name: 's' was named 'S' on line 2"),
+]
+
+
+@pytest.mark.parametrize("case, content, expected", BAD_CSV, ids=[b[0] for b in BAD_CSV])
+def test_bad_org_csv_changes_nothing(tmp_path, case, content, expected):
+    from collector.orgfile import COLUMNS
+    path = tmp_path / "org.csv"
+    path.write_text(content.format(h=",".join(COLUMNS)))
+    result = run(tmp_path / "i", "org", "import", str(path))
+    assert result.exit_code == 1 and expected in result.output
+    engine = create_app({"TESTING": True}, instance_path=tmp_path / "i").extensions["skm_engine"]
+    assert store.org_tree(engine) == []
+
+
+def test_kiosk_add_list_revoke(tmp_path):
+    run(tmp_path, "org", "import", str(ROOT / "samples" / "org-dumai.csv"))
+    added = run(tmp_path, "kiosk", "add", "dumai-mpp", "--name", "Tablet MPP")
+    assert added.exit_code == 0 and "enrollment code (works once):" in added.output
+    kiosk_id = added.output.split()[1]
+    assert "waiting for enrollment" in run(tmp_path, "kiosk", "list").output
+    assert run(tmp_path, "kiosk", "revoke", kiosk_id).exit_code == 0
+    assert f"{kiosk_id}  dumai-mpp  Tablet MPP  revoked" in run(tmp_path, "kiosk", "list").output
+
+
+def test_migrate_and_settings(tmp_path):
+    assert "schema up to date" in run(tmp_path, "migrate").output
+    assert "COLLECTOR_BATCH_MAX (default 500)" in run(tmp_path, "settings").output
+
+
+def test_every_command_has_help():
+    from collector.cli import collector
+    def walk(group):
+        for name, command in group.commands.items():
+            assert command.help, name
+            if hasattr(command, "commands"):
+                walk(command)
+    walk(collector)
