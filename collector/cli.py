@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from skmweb import describe_settings
+
 from . import create_app, ingest, orgfile, settings, store
 
 
@@ -67,8 +69,7 @@ def migrate_command(ctx: click.Context) -> None:
 @collector.command("settings")
 def settings_command() -> None:
     """List every setting with its default and meaning."""
-    for s in settings.SETTINGS:
-        click.echo(f"COLLECTOR_{s.name} (default {s.default!r})\n    {s.help}")
+    click.echo(describe_settings("COLLECTOR", settings.SETTINGS))
 
 
 # -- organisation ------------------------------------------------------------------------------------------

@@ -5,15 +5,7 @@ mapping given to ``create_app``. ``skm collector settings`` lists them.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    default: Any
-    help: str
+from skmweb import Setting
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -25,5 +17,3 @@ SETTINGS: tuple[Setting, ...] = (
                                        "server's clock is refused, with the server's time so the kiosk can correct."),
     Setting("ENROLL_DAYS", 7, "Days an enrollment code stays valid."),
 )
-
-DEFAULTS = {f"COLLECTOR_{s.name}": s.default for s in SETTINGS}

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from skmweb import describe_settings
+
 from . import create_app, settings, store, sync
 from .office import OfficeError, parse_office
 
@@ -195,5 +197,4 @@ def run_command(ctx: click.Context, host: str, port: int, threads: int) -> None:
 @kiosk.command("settings")
 def settings_command() -> None:
     """List every setting with its default and meaning."""
-    for s in settings.SETTINGS:
-        click.echo(f"KIOSK_{s.name} (default {s.default!r})\n    {s.help}")
+    click.echo(describe_settings("KIOSK", settings.SETTINGS))

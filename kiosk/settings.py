@@ -5,15 +5,7 @@ the mapping given to ``create_app``; later sources win in that order. ``skm kios
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    default: Any
-    help: str
+from skmweb import Setting
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -36,5 +28,3 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SYNC_TIMEOUT_SECONDS", 30, "Seconds to wait for the collector's answer."),
     Setting("RETENTION_DAYS", 90, "Synced responses older than this are pruned; unsynced ones never are."),
 )
-
-DEFAULTS = {f"KIOSK_{s.name}": s.default for s in SETTINGS}

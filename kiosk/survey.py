@@ -9,7 +9,9 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 
 from skm import PROFILE, UNSUR, InvalidResponse
 
-from . import LANGUAGES, responses, store
+from skmweb import LANGUAGES, select_locale
+
+from . import responses, store
 from .db import get_db
 
 bp = Blueprint("survey", __name__)
@@ -64,7 +66,7 @@ def submit(code: str):
     try:
         row, _new = responses.submit(get_db(), counter, ticket, request.form)
     except InvalidResponse as exc:
-        errors = responses.errors_by_field(exc, select_lang())
+        errors = responses.errors_by_field(exc, select_locale())
         if wants_json():
             return jsonify(status="invalid", errors=errors), 400
         return render_survey(counter, request.form["ticket"], request.form, errors, status=400)
@@ -144,8 +146,3 @@ def not_found(error):
 
 def error_page(status: int, message: str, counter: store.Counter | None = None):
     return render_template("kiosk/error.html", message=message, counter=counter), status
-
-
-def select_lang() -> str:
-    from . import select_locale
-    return select_locale()

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -62,6 +63,8 @@ class AppServer:
             try:
                 with urllib.request.urlopen(self.url + "/", timeout=1):
                     return self
+            except urllib.error.HTTPError:
+                return self  # any HTTP answer means it is serving
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError(f"{self.kind} server did not start in time")

@@ -1,0 +1,87 @@
+"""Flask glue shared by the kiosk and the collector: declared settings, the instance secret, the
+interface language and the security headers. A layer below both apps, as ``skm`` is: both import it,
+it imports neither. (DESIGN.md puts shared code in ``skm``, which must stay free of Flask; this is the
+web half of what they share.)"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request, session
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ("id", "en")
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                               "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    # Sends the origin on same-site HTTPS posts, which Flask-WTF's referrer check needs.
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+def make_app(import_name: str, prefix: str, settings: tuple[Setting, ...], config_file: str,
+             config: dict | None, instance_path: str | os.PathLike | None) -> Flask:
+    """A Flask app with templates and static files from the repository, configured from (in order) the
+    declared defaults, ``instance/<config_file>``, ``SKM_<PREFIX>_*`` environment variables and ``config``."""
+    instance_path = instance_path or os.environ.get(f"SKM_{prefix}_INSTANCE")
+    app = Flask(import_name, instance_path=str(Path(instance_path).resolve()) if instance_path else None,
+                instance_relative_config=True, template_folder=str(ROOT / "templates"),
+                static_folder=str(ROOT / "static"))
+    app.config.update({f"{prefix}_{s.name}": s.default for s in settings})
+    app.config.from_pyfile(config_file, silent=True)
+    app.config.from_prefixed_env("SKM")  # SKM_KIOSK_IDLE_SECONDS=90 sets KIOSK_IDLE_SECONDS
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or instance_secret(app.instance_path)
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", BABEL_DEFAULT_LOCALE="id",
+                      BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"))
+    app.after_request(add_security_headers)
+    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_lang=select_locale)
+    return app
+
+
+def instance_secret(instance_path: str) -> str:
+    """The secret key kept in the instance folder, made on first start so sessions survive restarts."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it first
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+                f.flush()
+                os.fsync(f.fileno())
+    return path.read_text().strip()
+
+
+def select_locale() -> str:
+    return session.get("lang") if session.get("lang") in LANGUAGES else "id"
+
+
+def add_security_headers(response):
+    if response.mimetype == "text/html":
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+def describe_settings(prefix: str, settings: tuple[Setting, ...]) -> str:
+    return "\n".join(f"{prefix}_{s.name} (default {s.default!r})\n    {s.help}" for s in settings)
