@@ -33,6 +33,7 @@ units = Table(
     Column("opd", String(40), ForeignKey("opd.code"), nullable=False),
     Column("name", String(200), nullable=False),
     Column("timezone", String(40), nullable=False, server_default="Asia/Jakarta"),
+    Column("monthly_volume", Integer),  # estimated service recipients a month, when none are entered
 )
 
 services = Table(
@@ -99,6 +100,7 @@ _response_columns = [
     Column("started_at", String(40)),
     Column("submitted_at", String(40), nullable=False),
     Column("local_day", Date, nullable=False),  # submitted_at's date in the unit's time zone
+    Column("local_hour", Integer),  # and its hour there (0..23)
     Column("duration_ms", Integer),
     Column("suspect", Boolean, nullable=False, server_default="0"),
     Column("suspect_reason", String(200)),
@@ -136,6 +138,15 @@ batches = Table(
 AGGREGATE_KEY = ("unit", "service", "counter", "channel", "day", "suspect")
 SCORE_COLUMNS = tuple(f"{code}_{score}" for code in CODES for score in (1, 2, 3, 4))
 
+
+def _slug(value: str) -> str:
+    return value.lower().replace("<", "lt").replace("+", "plus").replace("-", "_")
+
+
+# Respondent profile counts per aggregate row: (field, value or None for "tidak ingin menjawab") -> column.
+PROFILE_COLUMNS = {(f.name, value): f"p_{f.name}_{_slug(value)}" for f in PROFILE for value in f.values}
+PROFILE_COLUMNS.update({(f.name, None): f"p_{f.name}_none" for f in PROFILE})
+
 daily_aggregates = Table(
     "daily_aggregates", metadata,
     Column("unit", String(40), nullable=False),
@@ -147,5 +158,76 @@ daily_aggregates = Table(
     Column("responses", Integer, nullable=False),
     *(Column(f"{code}_sum", Integer, nullable=False) for code in CODES),
     *(Column(name, Integer, nullable=False) for name in SCORE_COLUMNS),
+    *(Column(name, Integer, nullable=False, server_default="0") for name in PROFILE_COLUMNS.values()),
     PrimaryKeyConstraint(*AGGREGATE_KEY),
+)
+
+# Volume and satisfaction by local day and hour (the weekday x hour view). score_sum is the sum of all
+# nine answers, so a cell's IKM is score_sum / (9 x responses).
+hourly_aggregates = Table(
+    "hourly_aggregates", metadata,
+    Column("unit", String(40), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("hour", Integer, nullable=False),
+    Column("suspect", Boolean, nullable=False),
+    Column("responses", Integer, nullable=False),
+    Column("score_sum", Integer, nullable=False),
+    PrimaryKeyConstraint("unit", "day", "hour", "suspect"),
+)
+
+# Service recipients a unit reports for a period, for the sample size (Krejcie and Morgan).
+populations = Table(
+    "populations", metadata,
+    Column("unit", String(40), ForeignKey("units.code"), nullable=False),
+    Column("period", String(30), nullable=False),
+    Column("recipients", Integer, nullable=False),
+    Column("updated_by", String(100)),
+    Column("updated_at", String(40), nullable=False),
+    PrimaryKeyConstraint("unit", "period"),
+)
+
+# The follow-up plan (rencana tindak lanjut) for a unit's weak unsur in a period.
+followups = Table(
+    "followups", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("unit", String(40), ForeignKey("units.code"), nullable=False),
+    Column("period", String(30), nullable=False),
+    Column("unsur", String(20), nullable=False),
+    Column("action", Text, nullable=False),
+    Column("person", String(200), nullable=False),
+    Column("deadline", Date),
+    Column("status", String(20), nullable=False),  # rencana | berjalan | selesai
+    Column("updated_by", String(100)),
+    Column("updated_at", String(40), nullable=False),
+    Index("ix_followups_unit_period", "unit", "period"),
+)
+
+users = Table(
+    "users", metadata,
+    Column("username", String(100), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("password_hash", String(300), nullable=False),
+    Column("role", String(20), nullable=False),  # admin | pimpinan | kepala_unit
+    Column("created_at", String(40), nullable=False),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", String(40)),  # failed logins slow the next attempt, then lock
+    Column("disabled", Boolean, nullable=False, server_default="0"),
+)
+
+user_units = Table(
+    "user_units", metadata,
+    Column("username", String(100), ForeignKey("users.username"), nullable=False),
+    Column("unit", String(40), ForeignKey("units.code"), nullable=False),
+    PrimaryKeyConstraint("username", "unit"),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(40), nullable=False, index=True),
+    Column("username", String(100)),
+    Column("action", String(40), nullable=False),
+    Column("target", String(200)),
+    Column("detail", Text),
+    Column("ip", String(64)),
 )

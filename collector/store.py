@@ -59,6 +59,28 @@ def m001_initial(conn: Connection) -> None:
     t.metadata.create_all(conn, tables=tables, checkfirst=True)
 
 
+@migration
+def m002_dashboard(conn: Connection) -> None:
+    """Profile counts in the daily aggregates, hourly aggregates, populations, follow-ups, users, audit log."""
+    from sqlalchemy import inspect
+    existing = {c["name"] for c in inspect(conn).get_columns("daily_aggregates")}
+    for name in t.PROFILE_COLUMNS.values():
+        if name not in existing:
+            conn.exec_driver_sql(f"ALTER TABLE daily_aggregates ADD COLUMN {name} INTEGER NOT NULL DEFAULT 0")
+    if "monthly_volume" not in {c["name"] for c in inspect(conn).get_columns("units")}:
+        conn.exec_driver_sql("ALTER TABLE units ADD COLUMN monthly_volume INTEGER")
+    if "local_hour" not in {c["name"] for c in inspect(conn).get_columns("responses")}:
+        conn.exec_driver_sql("ALTER TABLE responses ADD COLUMN local_hour INTEGER")
+        zones = {u: ZoneInfo(z) for u, z in conn.execute(select(t.units.c.code, t.units.c.timezone))}
+        for response_id, unit, submitted in conn.execute(
+                select(t.responses.c.id, t.responses.c.unit, t.responses.c.submitted_at)).fetchall():
+            hour = datetime.fromisoformat(submitted).astimezone(zones.get(unit, timezone.utc)).hour
+            conn.execute(update(t.responses).where(t.responses.c.id == response_id).values(local_hour=hour))
+    t.metadata.create_all(conn, tables=[t.hourly_aggregates, t.populations, t.followups, t.users, t.user_units,
+                                        t.audit_log], checkfirst=True)
+    rebuild_aggregates_in(conn)  # fills the new counts for responses stored before
+
+
 def migrate(engine: Engine) -> list[str]:
     """Apply the migrations not yet recorded, each in its own transaction; never drops anything."""
     with engine.begin() as conn:
@@ -277,6 +299,7 @@ def response_row(response: WireResponse, kiosk_id: str | None, zone: ZoneInfo, b
         "comment": response.content.comment,
         "started_at": response.started_at.isoformat() if response.started_at else None,
         "submitted_at": response.submitted_at.isoformat(), "local_day": response.submitted_at.astimezone(zone).date(),
+        "local_hour": response.submitted_at.astimezone(zone).hour,
         "duration_ms": response.duration_ms, "suspect": response.suspect, "suspect_reason": response.suspect_reason,
         "received_at": received_at, "batch_id": batch_id, "content_hash": content_hash,
     }
@@ -327,55 +350,95 @@ def batch_seen(engine: Engine, batch_id: str) -> bool:
         return conn.execute(select(t.batches.c.id).where(t.batches.c.id == batch_id)).first() is not None
 
 
-def aggregate_rows(response_rows: Iterable[Mapping[str, Any]]) -> dict[tuple, dict[str, int]]:
-    """Daily aggregate deltas of raw response rows, keyed by (unit, service, counter, channel, day, suspect)."""
-    deltas: dict[tuple, dict[str, int]] = {}
+def _empty_daily() -> dict[str, int]:
+    return {"responses": 0, **{f"{c}_sum": 0 for c in CODES}, **{name: 0 for name in t.SCORE_COLUMNS},
+            **{name: 0 for name in t.PROFILE_COLUMNS.values()}}
+
+
+def aggregate_rows(response_rows: Iterable[Mapping[str, Any]]) -> tuple[dict[tuple, dict], dict[tuple, dict]]:
+    """The daily and hourly aggregate deltas of raw response rows.
+
+    Daily rows are keyed by (unit, service, counter, channel, day, suspect); hourly rows by
+    (unit, day, hour, suspect).
+    """
+    daily: dict[tuple, dict[str, int]] = {}
+    hourly: dict[tuple, dict[str, int]] = {}
     for row in response_rows:
-        key = tuple(row["local_day"] if k == "day" else (bool(row[k]) if k == "suspect" else row[k])
-                    for k in t.AGGREGATE_KEY)
-        delta = deltas.get(key)
+        suspect = bool(row["suspect"])
+        key = (row["unit"], row["service"], row["counter"], row["channel"], row["local_day"], suspect)
+        delta = daily.get(key)
         if delta is None:
-            delta = deltas[key] = {"responses": 0, **{f"{c}_sum": 0 for c in CODES},
-                                   **{name: 0 for name in t.SCORE_COLUMNS}}
+            delta = daily[key] = _empty_daily()
         delta["responses"] += 1
+        total = 0
         for code in CODES:
             score = row[code]
+            total += score
             delta[f"{code}_sum"] += score
             delta[f"{code}_{score}"] += 1
-    return deltas
+        for field in PROFILE:
+            delta[t.PROFILE_COLUMNS[(field.name, row.get(field.name))]] += 1
+        cell = hourly.setdefault((row["unit"], row["local_day"], row["local_hour"], suspect),
+                                 {"responses": 0, "score_sum": 0})
+        cell["responses"] += 1
+        cell["score_sum"] += total
+    return daily, hourly
 
 
-def add_to_aggregates(conn: Connection, deltas: Mapping[tuple, Mapping[str, int]]) -> None:
-    table = t.daily_aggregates
+def _upsert_adding(conn: Connection, table, key_columns: tuple[str, ...], deltas: Mapping[tuple, Mapping[str, int]]):
     for key, delta in deltas.items():
-        values = {**dict(zip(t.AGGREGATE_KEY, key)), **delta}
-        stmt = _insert(conn, table).values(**values)
-        stmt = stmt.on_conflict_do_update(index_elements=list(t.AGGREGATE_KEY),
+        stmt = _insert(conn, table).values(**dict(zip(key_columns, key)), **delta)
+        stmt = stmt.on_conflict_do_update(index_elements=list(key_columns),
                                           set_={c: table.c[c] + stmt.excluded[c] for c in delta})
         conn.execute(stmt)
 
 
-def rebuild_aggregates(engine: Engine, chunk: int = 5000) -> int:
-    """Recompute every daily aggregate from the raw responses, in one transaction. Returns the row count."""
-    with engine.begin() as conn:
-        conn.execute(t.daily_aggregates.delete())
-        columns = [t.responses.c[c] for c in ("unit", "service", "counter", "channel", "local_day", "suspect",
-                                              *CODES)]
-        result = conn.execution_options(yield_per=chunk).execute(select(*columns))
-        totals: dict[tuple, dict[str, int]] = {}
-        for part in result.partitions():
-            for key, delta in aggregate_rows(dict(r._mapping) for r in part).items():
+def add_to_aggregates(conn: Connection, deltas: tuple[dict, dict]) -> None:
+    daily, hourly = deltas
+    _upsert_adding(conn, t.daily_aggregates, t.AGGREGATE_KEY, daily)
+    _upsert_adding(conn, t.hourly_aggregates, ("unit", "day", "hour", "suspect"), hourly)
+
+
+AGGREGATE_SOURCE = ("unit", "service", "counter", "channel", "local_day", "local_hour", "suspect", *CODES,
+                    *(f.name for f in PROFILE))
+
+
+def rebuild_aggregates_in(conn: Connection, chunk: int = 5000) -> int:
+    """Recompute every aggregate from the raw responses inside the caller's transaction."""
+    conn.execute(t.daily_aggregates.delete())
+    conn.execute(t.hourly_aggregates.delete())
+    result = conn.execution_options(yield_per=chunk).execute(
+        select(*[t.responses.c[c] for c in AGGREGATE_SOURCE]))
+    daily_total: dict[tuple, dict[str, int]] = {}
+    hourly_total: dict[tuple, dict[str, int]] = {}
+    for part in result.partitions():
+        daily, hourly = aggregate_rows(dict(r._mapping) for r in part)
+        for totals, deltas in ((daily_total, daily), (hourly_total, hourly)):
+            for key, delta in deltas.items():
                 into = totals.setdefault(key, dict.fromkeys(delta, 0))
                 for name, value in delta.items():
                     into[name] += value
-        add_to_aggregates(conn, totals)
-        return len(totals)
+    add_to_aggregates(conn, (daily_total, hourly_total))
+    return len(daily_total)
+
+
+def rebuild_aggregates(engine: Engine) -> int:
+    """Recompute every aggregate from the raw responses, in one transaction. Returns the daily row count."""
+    with engine.begin() as conn:
+        return rebuild_aggregates_in(conn)
 
 
 def aggregates(engine: Engine) -> list[dict]:
+    """Every daily aggregate row, in key order (for tests and the rebuild check)."""
     with engine.connect() as conn:
         return rows(conn.execute(select(t.daily_aggregates).order_by(*[t.daily_aggregates.c[k]
                                                                        for k in t.AGGREGATE_KEY])))
+
+
+def hourly(engine: Engine) -> list[dict]:
+    with engine.connect() as conn:
+        table = t.hourly_aggregates
+        return rows(conn.execute(select(table).order_by(table.c.unit, table.c.day, table.c.hour, table.c.suspect)))
 
 
 def response_count(engine: Engine, **where: Any) -> int:
