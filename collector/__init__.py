@@ -7,14 +7,20 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping
 
-from flask import Flask, jsonify
-from flask_wtf.csrf import CSRFProtect
+from flask import Flask, jsonify, render_template, request
+from flask_babel import Babel
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
 
-from skmweb import make_app
+from skm import PROFILE, UNSUR
+from skm.index import round_half_up
+from skmweb import make_app, select_locale
 
-from . import settings, store
+from . import charts, rollups, settings, store
 
 csrf = CSRFProtect()
+babel = Babel()
 
 
 def create_app(config: Mapping[str, Any] | None = None, instance_path: str | os.PathLike | None = None) -> Flask:
@@ -26,16 +32,53 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | os.
     store.migrate(engine)
     app.extensions["skm_engine"] = engine
     csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
 
-    from . import api
+    from . import api, auth, dashboard, public
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # signed with the kiosk's key, not a browser session
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(dashboard.bp)
+    app.jinja_env.filters["num"] = number
+    app.jinja_env.globals.update(
+        unsur_names={u.code: u.name for u in UNSUR}, profile_fields=PROFILE, weekdays=rollups.WEEKDAYS,
+        trend_geometry=lambda trend: charts.trend_chart(trend, select_locale(), number),
+        bar_width=charts.bar_width, heat_class=charts.heat_class,
+        grid_hours=lambda grid: sorted({h for _d, h in grid}),
+        grid_peak=lambda grid: max((c.responses for c in grid.values()), default=0))
+    app.register_error_handler(HTTPException, html_error)
+    app.register_error_handler(CSRFError, html_error)
 
     @app.get("/status")
     def status():
         return jsonify(service="skm-collector", responses=store.response_count(engine))
 
     return app
+
+
+def number(value, places: int = 2) -> str:
+    """A figure rounded half-up, with a decimal comma in Bahasa Indonesia."""
+    if value is None:
+        return "-"
+    text = str(round_half_up(value, places))
+    return text.replace(".", ",") if select_locale() == "id" else text
+
+
+def html_error(error: HTTPException):
+    """Errors of the web pages as a page in the user's language; the API answers JSON itself."""
+    if request.path.startswith("/api/"):
+        return jsonify(error=error.name.lower().replace(" ", "_"), message=error.description), error.code
+    titles = {400: _("Permintaan tidak valid"), 403: _("Tidak diizinkan"), 404: _("Tidak ditemukan"),
+              405: _("Metode tidak diizinkan"), 413: _("Terlalu besar")}
+    messages = {403: _("Akun Anda tidak berhak atas halaman ini."),
+                404: _("Halaman ini tidak ada, atau Anda tidak berhak melihatnya.")}
+    if isinstance(error, CSRFError):
+        message = _("Formulir kedaluwarsa. Muat ulang halaman dan coba lagi.")
+    else:
+        message = messages.get(error.code) or error.description
+    return render_template("collector/error.html", title=titles.get(error.code, error.name), message=message,
+                           user=None), error.code
 
 
 def database_url(url: str | None, instance_path: str) -> str:

@@ -8,7 +8,7 @@ import click
 
 from skmweb import describe_settings
 
-from . import create_app, ingest, orgfile, settings, store
+from . import auth, create_app, ingest, orgfile, settings, store
 
 
 def engine_from(ctx: click.Context):
@@ -220,3 +220,54 @@ def import_bundle(ctx, file):
     for o in result.outcomes:
         if o.status in ("invalid", "conflict"):
             click.echo(f"  {o.id}: {o.status}: {o.reason}")
+
+
+@collector.command("rebuild-aggregates")
+@click.pass_context
+def rebuild_command(ctx):
+    """Recompute every aggregate from the raw responses (gives the same result as the incremental path)."""
+    rows = store.rebuild_aggregates(engine_from(ctx))
+    click.echo(f"{rows} daily aggregate rows rebuilt from {store.response_count(engine_from(ctx))} responses")
+
+
+# -- users -------------------------------------------------------------------------------------------------------
+
+@collector.group("user")
+def user_group() -> None:
+    """Dashboard accounts: admin, pimpinan (sees everything, read only), kepala_unit (own units)."""
+
+
+@user_group.command("add")
+@click.argument("username")
+@click.option("--name", required=True, help="The person's name, as shown on the dashboard.")
+@click.option("--role", type=click.Choice(auth.ROLES), required=True)
+@click.option("--unit", "units", multiple=True, help="A unit a kepala_unit sees; repeat for several.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="At least 10 characters; asked for when not given.")
+@click.pass_context
+def add_user(ctx, username, name, role, units, password):
+    """Add an account, or replace its name, role, units and password."""
+    try:
+        auth.create_user(engine_from(ctx), username, name, password, role, list(units))
+    except auth.UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"user {username}: {role}" + (f" of {', '.join(units)}" if units else ""))
+
+
+@user_group.command("list")
+@click.pass_context
+def list_users(ctx):
+    """List the accounts with their roles and units."""
+    for u in store.list_users(engine_from(ctx)):
+        click.echo(f"{u['username']}  {u['name']}  {u['role']}  {', '.join(u['units']) or '-'}")
+
+
+@collector.command("audit")
+@click.option("--limit", default=50, show_default=True)
+@click.option("--action", help="Only this action: login, login_failed, logout, export, ...")
+@click.pass_context
+def audit_command(ctx, limit, action):
+    """Print the newest entries of the audit log."""
+    for e in store.audit_entries(engine_from(ctx), limit, action):
+        click.echo(f"{e['at']}  {e['username'] or '-'}  {e['action']}  {e['target'] or ''}  {e['detail'] or ''}  "
+                   f"{e['ip'] or ''}")

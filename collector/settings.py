@@ -16,4 +16,5 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CLOCK_SKEW_SECONDS", 300, "A signed request whose timestamp is further than this from the "
                                        "server's clock is refused, with the server's time so the kiosk can correct."),
     Setting("ENROLL_DAYS", 7, "Days an enrollment code stays valid."),
+    Setting("IDLE_MINUTES", 30, "Idle minutes after which a dashboard user must sign in again."),
 )

@@ -469,3 +469,193 @@ def known_codes(engine: Engine, unit: str) -> tuple[set[str], set[str]]:
 
 def day_of(value: str, zone: ZoneInfo) -> date:
     return datetime.fromisoformat(value).astimezone(zone).date()
+
+
+# -- dashboard reads: aggregates only, except comments and exports -----------------------------------------
+
+SUM_COLUMNS = ("responses", *(f"{c}_sum" for c in CODES), *t.SCORE_COLUMNS, *t.PROFILE_COLUMNS.values())
+
+
+def aggregate_totals(engine: Engine, units: Iterable[str], start: date, end: date, *, suspect: bool = False,
+                     group_by: tuple[str, ...] = (), **filters: str) -> list[dict]:
+    """Sums of the daily aggregates of ``units`` for days in [start, end), grouped by key columns.
+
+    ``suspect`` False counts the trusted responses (the index), True the suspect ones. ``filters`` narrow
+    by service, counter or channel.
+    """
+    table = t.daily_aggregates
+    keys = [table.c[g] for g in group_by]
+    stmt = (select(*keys, *[func.coalesce(func.sum(table.c[c]), 0).label(c) for c in SUM_COLUMNS])
+            .where(table.c.unit.in_(list(units)), table.c.day >= start, table.c.day < end,
+                   table.c.suspect == suspect))
+    for column, value in filters.items():
+        if value is not None:
+            stmt = stmt.where(table.c[column] == value)
+    if keys:
+        stmt = stmt.group_by(*keys).order_by(*keys)
+    with engine.connect() as conn:
+        return [r for r in rows(conn.execute(stmt)) if r["responses"]]
+
+
+def hourly_totals(engine: Engine, units: Iterable[str], start: date, end: date) -> list[dict]:
+    table = t.hourly_aggregates
+    stmt = (select(table.c.day, table.c.hour, func.sum(table.c.responses).label("responses"),
+                   func.sum(table.c.score_sum).label("score_sum"))
+            .where(table.c.unit.in_(list(units)), table.c.day >= start, table.c.day < end, table.c.suspect.is_(False))
+            .group_by(table.c.day, table.c.hour))
+    with engine.connect() as conn:
+        return rows(conn.execute(stmt))
+
+
+def comments(engine: Engine, units: Iterable[str], start: date, end: date, limit: int = 100) -> list[dict]:
+    """The newest comments of a period (a bounded read of raw responses, by the unit/day index)."""
+    r = t.responses
+    stmt = (select(r.c.submitted_at, r.c.service, r.c.counter, r.c.channel, r.c.comment, r.c.suspect)
+            .where(r.c.unit.in_(list(units)), r.c.local_day >= start, r.c.local_day < end,
+                   r.c.comment.is_not(None), r.c.comment != "")
+            .order_by(r.c.submitted_at.desc()).limit(limit))
+    with engine.connect() as conn:
+        return rows(conn.execute(stmt))
+
+
+def raw_responses(engine: Engine, units: Iterable[str], start: date, end: date) -> Iterable[dict]:
+    """Every response of a period in submission order, streamed (for exports)."""
+    r = t.responses
+    stmt = (select(*[c for c in r.c if c.name not in ("content_hash", "batch_id")])
+            .where(r.c.unit.in_(list(units)), r.c.local_day >= start, r.c.local_day < end)
+            .order_by(r.c.submitted_at, r.c.id))
+    with engine.connect() as conn:
+        for part in conn.execution_options(yield_per=2000).execute(stmt).partitions():
+            for row in part:
+                yield dict(row._mapping)
+
+
+def units_under(engine: Engine, level: str, code: str) -> list[str]:
+    """The unit codes of a unit, an OPD or a pemda, for pooling."""
+    u, o = t.units, t.opd
+    stmt = {"unit": select(u.c.code).where(u.c.code == code),
+            "opd": select(u.c.code).where(u.c.opd == code),
+            "pemda": select(u.c.code).join(o, o.c.code == u.c.opd).where(o.c.pemda == code)}[level]
+    with engine.connect() as conn:
+        return [r[0] for r in conn.execute(stmt.order_by(u.c.code))]
+
+
+def all_units(engine: Engine) -> list[dict]:
+    """Every unit with its OPD and pemda names, in tree order."""
+    u, o, p = t.units, t.opd, t.pemda
+    stmt = (select(u, o.c.name.label("opd_name"), o.c.pemda, p.c.name.label("pemda_name"))
+            .join(o, o.c.code == u.c.opd).join(p, p.c.code == o.c.pemda).order_by(p.c.code, o.c.code, u.c.code))
+    with engine.connect() as conn:
+        return rows(conn.execute(stmt))
+
+
+def service_names(engine: Engine, unit: str) -> dict[str, str]:
+    with engine.connect() as conn:
+        return dict(conn.execute(select(t.services.c.code, t.services.c.name).where(t.services.c.unit == unit)).all())
+
+
+def counter_names(engine: Engine, unit: str) -> dict[str, str]:
+    with engine.connect() as conn:
+        return dict(conn.execute(select(t.counters.c.code, t.counters.c.name).where(t.counters.c.unit == unit)).all())
+
+
+# -- populations and follow-up plans ----------------------------------------------------------------------------
+
+def population(engine: Engine, unit: str, period: str) -> int | None:
+    with engine.connect() as conn:
+        return conn.execute(select(t.populations.c.recipients).where(
+            (t.populations.c.unit == unit) & (t.populations.c.period == period))).scalar()
+
+
+def set_population(engine: Engine, unit: str, period: str, recipients: int, by: str) -> None:
+    with engine.begin() as conn:
+        upsert(conn, t.populations, {"unit": unit, "period": period, "recipients": recipients, "updated_by": by,
+                                     "updated_at": now_iso()})
+
+
+def set_monthly_volume(engine: Engine, unit: str, volume: int | None) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(t.units).where(t.units.c.code == unit).values(monthly_volume=volume))
+
+
+def followups(engine: Engine, unit: str, period: str) -> list[dict]:
+    f = t.followups
+    with engine.connect() as conn:
+        return rows(conn.execute(select(f).where((f.c.unit == unit) & (f.c.period == period)).order_by(f.c.id)))
+
+
+def add_followup(engine: Engine, unit: str, period: str, unsur: str, action: str, person: str,
+                 deadline: date | None, status: str, by: str) -> int:
+    with engine.begin() as conn:
+        result = conn.execute(insert(t.followups).values(
+            unit=unit, period=period, unsur=unsur, action=action, person=person, deadline=deadline, status=status,
+            updated_by=by, updated_at=now_iso()))
+        return result.inserted_primary_key[0]
+
+
+def set_followup_status(engine: Engine, unit: str, followup_id: int, status: str, by: str) -> bool:
+    f = t.followups
+    with engine.begin() as conn:
+        done = conn.execute(update(f).where((f.c.id == followup_id) & (f.c.unit == unit)).values(
+            status=status, updated_by=by, updated_at=now_iso()))
+    return done.rowcount == 1
+
+
+# -- users and the audit log ---------------------------------------------------------------------------------------
+
+def save_user(engine: Engine, username: str, name: str, password_hash: str, role: str, units: list[str]) -> None:
+    with engine.begin() as conn:
+        for unit in units:
+            _require(conn, t.units, unit, "unit")
+        upsert(conn, t.users, {"username": username, "name": name, "password_hash": password_hash, "role": role,
+                               "created_at": now_iso(), "failed_logins": 0, "next_attempt_at": None,
+                               "disabled": False})
+        conn.execute(t.user_units.delete().where(t.user_units.c.username == username))
+        for unit in units:
+            conn.execute(insert(t.user_units).values(username=username, unit=unit))
+
+
+def get_user(engine: Engine, username: str) -> dict | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(t.users).where(t.users.c.username == username)).first()
+        if row is None:
+            return None
+        user = dict(row._mapping)
+        user["units"] = [r[0] for r in conn.execute(select(t.user_units.c.unit).where(
+            t.user_units.c.username == username).order_by(t.user_units.c.unit))]
+    return user
+
+
+def list_users(engine: Engine) -> list[dict]:
+    with engine.connect() as conn:
+        names = [r[0] for r in conn.execute(select(t.users.c.username).order_by(t.users.c.username))]
+    return [get_user(engine, n) for n in names]
+
+
+def record_login_failure(engine: Engine, username: str, next_attempt_at: str | None) -> int:
+    with engine.begin() as conn:
+        conn.execute(update(t.users).where(t.users.c.username == username).values(
+            failed_logins=t.users.c.failed_logins + 1, next_attempt_at=next_attempt_at))
+        return conn.execute(select(t.users.c.failed_logins).where(t.users.c.username == username)).scalar() or 0
+
+
+def record_login_success(engine: Engine, username: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(t.users).where(t.users.c.username == username).values(failed_logins=0,
+                                                                                   next_attempt_at=None))
+
+
+def audit(engine: Engine, action: str, username: str | None, target: str | None = None, detail: str | None = None,
+          ip: str | None = None) -> None:
+    with engine.begin() as conn:
+        conn.execute(insert(t.audit_log).values(at=now_iso(), username=username, action=action, target=target,
+                                                detail=detail, ip=ip))
+
+
+def audit_entries(engine: Engine, limit: int = 200, action: str | None = None) -> list[dict]:
+    a = t.audit_log
+    stmt = select(a).order_by(a.c.id.desc()).limit(limit)
+    if action:
+        stmt = stmt.where(a.c.action == action)
+    with engine.connect() as conn:
+        return rows(conn.execute(stmt))

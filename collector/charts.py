@@ -1,0 +1,58 @@
+"""Geometry of the inline SVG charts (no script, no CDN). Templates draw what these functions place, and
+show the same numbers in a table beside each chart."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 760, 260, 44, 10, 12, 36
+FLOORS = ((88.31, "A"), (76.61, "B"), (65.0, "C"))
+
+
+def y_of(konversi: float) -> float:
+    """Vertical position of a konversi value on the 25..100 axis."""
+    return round(TOP + (100 - konversi) / 75 * (HEIGHT - TOP - BOTTOM), 1)
+
+
+@dataclass(frozen=True)
+class TrendChart:
+    width: int
+    height: int
+    left: int
+    paths: list[str]  # one path per run of months with data
+    points: list[tuple[float, float, str]]  # x, y, tooltip
+    ticks: list[tuple[float, str]]  # x, label
+    floors: list[tuple[float, str, float]]  # y, label, value
+    grid: list[tuple[float, int]]  # y, value
+
+
+def trend_chart(trend, lang: str = "id", number=str) -> TrendChart:
+    n = len(trend)
+    step = (WIDTH - LEFT - RIGHT) / (n - 1 if n > 1 else 1)
+    paths, points, ticks, current = [], [], [], []
+    for i, (period, _count, result) in enumerate(trend):
+        x = round(LEFT + i * step, 1)
+        if result is not None:
+            y = y_of(float(result.konversi))
+            current.append(f"{'L' if current else 'M'}{x},{y}")
+            points.append((x, y, f"{period.label(lang)}: {number(result.konversi)}"))
+        elif current:
+            paths.append(" ".join(current))
+            current = []
+        if i % 3 == 0 or i == n - 1:
+            ticks.append((x, period.start.strftime("%m/%y")))
+    if current:
+        paths.append(" ".join(current))
+    return TrendChart(WIDTH, HEIGHT, LEFT, paths, points, ticks,
+                      [(y_of(v), label, v) for v, label in FLOORS], [(y_of(v), v) for v in (25, 50, 75, 100)])
+
+
+def bar_width(nrr, span: float = 420) -> float:
+    """Width of an NRR bar (1..4 scale)."""
+    return max(1.0, round((float(nrr) - 1) / 3 * span, 1))
+
+
+def heat_class(count: int, peak: int) -> str:
+    """One of five shades for a weekday x hour cell's volume."""
+    if not count or not peak:
+        return "heat-0"
+    return f"heat-{min(4, 1 + int(4 * count / (peak + 1)))}"

@@ -1,0 +1,200 @@
+"""What the dashboard, the printable report, the exports and the public page show: assembled here from
+rollups, so every one of them shows the same numbers."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Iterable, Iterator
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from sqlalchemy import Engine
+
+from skm import CODES, PROFILE, UNSUR, IndexOptions, IndexResult
+from skm.index import round_half_up
+from skm.masking import mask_personal_data
+from skm.periods import Period, containing
+
+from . import rollups, store
+
+CHANNELS = ("kiosk", "qr")
+
+
+def today_in(zone_name: str) -> date:
+    return datetime.now(ZoneInfo(zone_name)).date()
+
+
+def default_period(zone_name: str = "Asia/Jakarta") -> Period:
+    """Units report per triwulan: the current one."""
+    return containing("triwulan", today_in(zone_name))
+
+
+@dataclass(frozen=True)
+class UnitSummary:
+    unit: dict
+    rollup: rollups.Rollup
+    previous: IndexResult | None
+    adequacy: Any
+    population_source: str | None
+
+    @property
+    def change(self):
+        return rollups.change(self.rollup.result, self.previous)
+
+
+def unit_summary(engine: Engine, unit: dict, period: Period, options: IndexOptions = IndexOptions()) -> UnitSummary:
+    current = rollups.rollup(engine, [unit["code"]], period, options)
+    previous = rollups.rollup(engine, [unit["code"]], period.previous(), options).result
+    sample, source = rollups.sample_adequacy(engine, unit, period, current.respondents)
+    return UnitSummary(unit, current, previous, sample, source)
+
+
+def overview(engine: Engine, units: list[dict], period: Period) -> dict:
+    """Per unit, and pooled per OPD and pemda (by respondents, never averaged), for the units given."""
+    summaries = [unit_summary(engine, u, period) for u in units]
+    pooled = []
+    for level, key, name_key in (("opd", "opd", "opd_name"), ("pemda", "pemda", "pemda_name")):
+        groups: dict[str, list[dict]] = {}
+        for u in units:
+            groups.setdefault(u[key], []).append(u)
+        for code, members in groups.items():
+            codes = [m["code"] for m in members]
+            current = rollups.rollup(engine, codes, period)
+            previous = rollups.rollup(engine, codes, period.previous()).result
+            pooled.append({"level": level, "code": code, "name": members[0][name_key], "units": len(codes),
+                           "rollup": current, "change": rollups.change(current.result, previous)})
+    return {"summaries": summaries, "pooled": pooled}
+
+
+def unit_page(engine: Engine, unit: dict, period: Period, lang: str = "id") -> dict:
+    codes = [unit["code"]]
+    summary = unit_summary(engine, unit, period)
+    services, counters = store.service_names(engine, unit["code"]), store.counter_names(engine, unit["code"])
+    return {
+        "unit": unit, "period": period, "summary": summary,
+        "trend": rollups.trend(engine, codes, min(period.last_day, today_in(unit["timezone"]))),
+        "by_service": [(services.get(k, k), n, r) for k, n, r in rollups.breakdown(engine, codes, period, "service")],
+        "by_counter": [(counters.get(k, k), n, r) for k, n, r in rollups.breakdown(engine, codes, period, "counter")],
+        "by_channel": rollups.breakdown(engine, codes, period, "channel"),
+        "profile": summary.rollup.profile() if summary.rollup.respondents else {},
+        "grid": rollups.weekday_hour(engine, codes, period),
+        "comments": [{**c, "comment": mask_personal_data(c["comment"])} for c in
+                     store.comments(engine, codes, period.start, period.end)],
+        "followups": store.followups(engine, unit["code"], period.key()),
+        "population": store.population(engine, unit["code"], period.key()),
+    }
+
+
+def public_page(engine: Engine, unit: dict, periods: int = 4) -> list[tuple[Period, rollups.Rollup]]:
+    """The last ``periods`` triwulan of a unit, newest first: nothing personal, only the figures."""
+    current = containing("triwulan", today_in(unit["timezone"]))
+    result = []
+    for _ in range(periods):
+        result.append((current, rollups.rollup(engine, [unit["code"]], current)))
+        current = current.previous()
+    return result
+
+
+def fmt(value, places: int = 2) -> str:
+    """A figure as Indonesian reports print it: decimal comma."""
+    if value is None:
+        return "-"
+    return str(round_half_up(value, places)).replace(".", ",")
+
+
+# -- exports ------------------------------------------------------------------------------------------------
+
+CSV_COLUMNS = ("id", "submitted_at", "unit", "service", "counter", "officer", "channel", *CODES,
+               *(f.name for f in PROFILE), "comment", "duration_ms", "suspect", "suspect_reason", "kiosk_id", "seq",
+               "received_at")
+
+
+def csv_lines(engine: Engine, unit: str, period: Period) -> Iterator[str]:
+    """The raw responses of a unit and period as CSV, streamed; comments masked."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    yield buffer.getvalue()
+    for row in store.raw_responses(engine, [unit], period.start, period.end):
+        buffer.seek(0)
+        buffer.truncate()
+        row["comment"] = mask_personal_data(row["comment"])
+        writer.writerow([row.get(c) for c in CSV_COLUMNS])
+        yield buffer.getvalue()
+
+
+def xlsx_bytes(engine: Engine, unit: dict, period: Period, lang: str = "id") -> bytes:
+    """The workbook Indonesian SKM reports use: per-respondent U1..U9, then the per-unsur total, NRR, NRR
+    tertimbang, IKM, konversi, mutu and kinerja; then the profile tables and the follow-up plan."""
+    summary = unit_summary(engine, unit, period)
+    result = summary.rollup.result
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Pengolahan"
+    bold = Font(bold=True)
+    ws.append([f"Pengolahan Data Survei Kepuasan Masyarakat - {unit['name']}"])
+    ws.append([f"Periode: {period.label(lang)}", f"Konvensi: {result.options.describe(lang) if result else '-'}"])
+    ws.append([])
+    header = ["No", "Tanggal", "Layanan", "Loket", "Kanal", *[f"U{u.order}" for u in UNSUR]]
+    ws.append(header)
+    for cell in ws[ws.max_row]:
+        cell.font = bold
+    number = 0
+    for row in store.raw_responses(engine, [unit["code"]], period.start, period.end):
+        if row["suspect"]:
+            continue  # the index leaves suspect responses out; so does its worksheet
+        number += 1
+        ws.append([number, str(row["local_day"]), row["service"], row["counter"], row["channel"],
+                   *[row[u.code] for u in UNSUR]])
+    ws.append([])
+    if result is not None:
+        by_code = {u.code: u for u in result.unsur}
+        lines = [
+            ("Jumlah nilai per unsur", lambda u: int(u.total)),
+            ("Jumlah responden per unsur", lambda u: u.count),
+            ("NRR per unsur", lambda u: float(round_half_up(u.nrr, 4))),
+            ("NRR tertimbang per unsur", lambda u: float(round_half_up(u.weighted, 4))),
+        ]
+        for label, value in lines:
+            ws.append([label, "", "", "", "", *[value(by_code[u.code]) for u in UNSUR]])
+            ws.cell(ws.max_row, 1).font = bold
+        ws.append([])
+        for label, value in (("IKM", float(result.ikm_display(4))), ("Nilai konversi (IKM x 25)", float(result.konversi)),
+                             ("Mutu pelayanan", result.mutu), ("Kinerja unit pelayanan", result.kinerja(lang)),
+                             ("Jumlah responden", result.respondents),
+                             ("Responden ditandai mencurigakan (tidak dihitung)", summary.rollup.suspect)):
+            ws.append([label, value])
+            ws.cell(ws.max_row, 1).font = bold
+        ws.append(["Unsur prioritas tindak lanjut", ", ".join(
+            f"U{by_code[c].order} {next(u.name[lang] for u in UNSUR if u.code == c)}" for c in result.priorities)])
+    else:
+        ws.append(["Belum ada data lengkap untuk periode ini"])
+    ws.column_dimensions["A"].width = 34
+    profile = wb.create_sheet("Profil responden")
+    for field in PROFILE:
+        profile.append([field.label[lang]])
+        profile.cell(profile.max_row, 1).font = bold
+        counts = dict(summary.rollup.profile().get(field.name, []))
+        for value, label in field.choices:
+            profile.append([label[lang], counts.get(value, 0)])
+        profile.append([{"id": "Tidak menjawab", "en": "Not answered"}[lang], counts.get(None, 0)])
+        profile.append([])
+    profile.column_dimensions["A"].width = 30
+    plan = wb.create_sheet("Rencana tindak lanjut")
+    plan.append(["Unsur", "Kegiatan", "Penanggung jawab", "Batas waktu", "Status"])
+    for f in store.followups(engine, unit["code"], period.key()):
+        plan.append([f["unsur"], f["action"], f["person"], str(f["deadline"] or ""), f["status"]])
+    for sheet in wb.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                cell.alignment = Alignment(wrap_text=False)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def rows_for_table(trend: Iterable[tuple[Period, int, IndexResult | None]], lang: str) -> list[tuple[str, int, str]]:
+    return [(p.label(lang), n, str(r.konversi) if r else "-") for p, n, r in trend]

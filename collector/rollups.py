@@ -1,0 +1,117 @@
+"""Rollups: the index of any unit set (a unit, an OPD, a pemda) for any period, from the daily
+aggregates. Respondents are pooled, never sub-indices averaged (DESIGN.md section 3); suspect responses
+are counted apart and left out. No SQL here: ``store`` reads, ``skm`` computes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+from typing import Any, Mapping
+
+from sqlalchemy import Engine
+
+from skm import CODES, PROFILE, IncompleteData, IndexOptions, IndexResult, UnsurAggregate, from_aggregates
+from skm.periods import Period, trailing_months
+from skm.sample import SampleAdequacy, adequacy
+
+from . import schema, store
+
+WEEKDAYS = {"id": ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"),
+            "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")}
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """The index of a set of units over a period, or None when some unsur has no answer yet."""
+    respondents: int
+    suspect: int
+    result: IndexResult | None
+    row: Mapping[str, Any]
+
+    def profile(self) -> dict[str, list[tuple[str | None, int]]]:
+        """Respondent profile counts per field: [(value or None for not answered, count)]."""
+        return {f.name: [(v, self.row.get(schema.PROFILE_COLUMNS[(f.name, v)], 0)) for v in (*f.values, None)]
+                for f in PROFILE}
+
+
+def unsur_aggregates(row: Mapping[str, Any]) -> dict[str, UnsurAggregate]:
+    return {code: UnsurAggregate(row[f"{code}_sum"], sum(row[f"{code}_{s}"] for s in (1, 2, 3, 4))) for code in CODES}
+
+
+def index_of(row: Mapping[str, Any] | None, options: IndexOptions) -> IndexResult | None:
+    if not row or not row["responses"]:
+        return None
+    try:
+        return from_aggregates(unsur_aggregates(row), options, respondents=row["responses"])
+    except IncompleteData:
+        return None
+
+
+def rollup(engine: Engine, units: list[str], period: Period, options: IndexOptions = IndexOptions(),
+           **filters: str) -> Rollup:
+    trusted = store.aggregate_totals(engine, units, period.start, period.end, **filters)
+    suspect = store.aggregate_totals(engine, units, period.start, period.end, suspect=True, **filters)
+    row = trusted[0] if trusted else {}
+    return Rollup(row.get("responses", 0), suspect[0]["responses"] if suspect else 0, index_of(row, options), row)
+
+
+def breakdown(engine: Engine, units: list[str], period: Period, by: str,
+              options: IndexOptions = IndexOptions()) -> list[tuple[str, int, IndexResult | None]]:
+    """The index per service, counter or channel: (key, respondents, result)."""
+    rows = store.aggregate_totals(engine, units, period.start, period.end, group_by=(by,))
+    return [(row[by], row["responses"], index_of(row, options)) for row in rows]
+
+
+def trend(engine: Engine, units: list[str], last_day: date, months: int = 24,
+          options: IndexOptions = IndexOptions()) -> list[tuple[Period, int, IndexResult | None]]:
+    """The monthly index over the ``months`` months ending with ``last_day``'s month, oldest first."""
+    periods = trailing_months(last_day, months)
+    rows = store.aggregate_totals(engine, units, periods[0].start, periods[-1].end, group_by=("day",))
+    by_month: dict[str, dict[str, int]] = {}
+    for row in rows:
+        day = row["day"] if isinstance(row["day"], date) else date.fromisoformat(str(row["day"]))
+        into = by_month.setdefault(f"{day.year}-{day.month:02d}", dict.fromkeys(store.SUM_COLUMNS, 0))
+        for column in store.SUM_COLUMNS:
+            into[column] += row[column]
+    result = []
+    for period in periods:
+        row = by_month.get(period.key())
+        result.append((period, row["responses"] if row else 0, index_of(row, options)))
+    return result
+
+
+@dataclass(frozen=True)
+class Cell:
+    responses: int
+    ikm: Fraction | None  # 1..4 scale: the mean of every answer in the cell
+
+
+def weekday_hour(engine: Engine, units: list[str], period: Period) -> dict[tuple[int, int], Cell]:
+    """Volume and satisfaction by weekday (0 = Monday) and hour of the unit's local time."""
+    grid: dict[tuple[int, int], list[int]] = {}
+    for row in store.hourly_totals(engine, units, period.start, period.end):
+        day = row["day"] if isinstance(row["day"], date) else date.fromisoformat(str(row["day"]))
+        cell = grid.setdefault((day.weekday(), row["hour"]), [0, 0])
+        cell[0] += row["responses"]
+        cell[1] += row["score_sum"]
+    return {key: Cell(n, Fraction(total, 9 * n) if n else None) for key, (n, total) in grid.items()}
+
+
+def sample_adequacy(engine: Engine, unit: Mapping[str, Any], period: Period, respondents: int
+                    ) -> tuple[SampleAdequacy | None, str | None]:
+    """Krejcie and Morgan against the recipients the unit entered for the period, or else an estimate from
+    its monthly volume. Returns the adequacy and where the population came from ("entered"/"estimated")."""
+    entered = store.population(engine, unit["code"], period.key())
+    if entered is not None:
+        return adequacy(entered, respondents), "entered"
+    if unit.get("monthly_volume"):
+        estimate = round(unit["monthly_volume"] * period.days / 30.4375)
+        return adequacy(estimate, respondents), "estimated"
+    return None, None
+
+
+def change(current: IndexResult | None, previous: IndexResult | None):
+    """Konversi now minus konversi in the previous period, or None."""
+    if current is None or previous is None:
+        return None
+    return current.konversi - previous.konversi
