@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 760, 260, 44, 10, 12, 36
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 760, 260, 44, 30, 12, 36
 FLOORS = ((88.31, "A"), (76.61, "B"), (65.0, "C"))
 
 
-def y_of(konversi: float) -> float:
-    """Vertical position of a konversi value on the 25..100 axis."""
-    return round(TOP + (100 - konversi) / 75 * (HEIGHT - TOP - BOTTOM), 1)
+def y_of(konversi: float, low: float = 25) -> float:
+    """Vertical position of a konversi value on the low..100 axis."""
+    return round(TOP + (100 - konversi) / (100 - low) * (HEIGHT - TOP - BOTTOM), 1)
 
 
 @dataclass(frozen=True)
@@ -26,13 +26,17 @@ class TrendChart:
 
 
 def trend_chart(trend, lang: str = "id", number=str) -> TrendChart:
+    """The monthly konversi line. The axis starts at 50 unless a month falls below it (then at 25), so a
+    change of a few points stays visible."""
+    values = [float(r.konversi) for _p, _n, r in trend if r is not None]
+    low = 50 if not values or min(values) >= 50 else 25
     n = len(trend)
     step = (WIDTH - LEFT - RIGHT) / (n - 1 if n > 1 else 1)
     paths, points, ticks, current = [], [], [], []
     for i, (period, _count, result) in enumerate(trend):
         x = round(LEFT + i * step, 1)
         if result is not None:
-            y = y_of(float(result.konversi))
+            y = y_of(float(result.konversi), low)
             current.append(f"{'L' if current else 'M'}{x},{y}")
             points.append((x, y, f"{period.label(lang)}: {number(result.konversi)}"))
         elif current:
@@ -42,8 +46,9 @@ def trend_chart(trend, lang: str = "id", number=str) -> TrendChart:
             ticks.append((x, period.start.strftime("%m/%y")))
     if current:
         paths.append(" ".join(current))
+    grid = [v for v in (25, 50, 62.5, 75, 87.5, 100) if v >= low and (low == 50 or v in (25, 50, 75, 100))]
     return TrendChart(WIDTH, HEIGHT, LEFT, paths, points, ticks,
-                      [(y_of(v), label, v) for v, label in FLOORS], [(y_of(v), v) for v in (25, 50, 75, 100)])
+                      [(y_of(v, low), label, v) for v, label in FLOORS], [(y_of(v, low), v) for v in grid])
 
 
 def bar_width(nrr, span: float = 420) -> float:

@@ -271,3 +271,20 @@ def audit_command(ctx, limit, action):
     for e in store.audit_entries(engine_from(ctx), limit, action):
         click.echo(f"{e['at']}  {e['username'] or '-'}  {e['action']}  {e['target'] or ''}  {e['detail'] or ''}  "
                    f"{e['ip'] or ''}")
+
+
+@collector.command("demo")
+@click.option("--months", default=24, show_default=True, help="Months of responses to make, ending today.")
+@click.option("--scale", default=1.0, show_default=True, help="Multiply every unit's monthly volume.")
+@click.option("--seed", default=2017, show_default=True)
+@click.pass_context
+def demo_command(ctx, months, scale, seed):
+    """Fill an empty collector with the Kota Dumai demo: tree, accounts and synthetic responses."""
+    from . import demo
+    engine = engine_from(ctx)
+    if store.response_count(engine) or store.org_tree(engine):
+        raise click.ClickException("the demo needs an empty collector: use a new --instance")
+    built = demo.build(engine, months=months, seed=seed, scale=scale)
+    click.echo(f"{built['responses']} responses for {len(built['units'])} units")
+    for username, role, password in built["users"]:
+        click.echo(f"  {username:<32} {role:<12} password {password}")

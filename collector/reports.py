@@ -82,7 +82,7 @@ def unit_page(engine: Engine, unit: dict, period: Period, lang: str = "id") -> d
         "profile": summary.rollup.profile() if summary.rollup.respondents else {},
         "grid": rollups.weekday_hour(engine, codes, period),
         "comments": [{**c, "comment": mask_personal_data(c["comment"])} for c in
-                     store.comments(engine, codes, period.start, period.end)],
+                     store.comments(engine, codes, period.start, period.end, limit=30)],
         "followups": store.followups(engine, unit["code"], period.key()),
         "population": store.population(engine, unit["code"], period.key()),
     }

@@ -314,26 +314,39 @@ def ingest(engine: Engine, kiosk_id: str, batch_id: str, source: str, valid: lis
 
     ``valid`` pairs each validated response with its content hash. Safe to run twice: a response
     already stored with the same content is a duplicate, with other content a conflict.
+
+    The new rows go in one multi-row ``INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id``: the ids it
+    returns are the accepted ones, even when another transaction stores the same ids at the same time
+    (PostgreSQL); the others are compared with the stored content hash. A database without
+    ``INSERT ... RETURNING`` (SQLite before 3.35) takes the same steps one row at a time.
     """
     received_at = now_iso()
     outcomes = {o.id: o for o in invalid}
     with engine.begin() as conn:
-        new_rows = []
-        for response, digest in valid:
-            row = response_row(response, kiosk_id, zone, batch_id, received_at, digest)
-            stmt = _insert(conn, t.responses).values(**row).on_conflict_do_nothing(index_elements=["id"])
-            if conn.execute(stmt).rowcount == 1:
+        rows = [response_row(response, kiosk_id, zone, batch_id, received_at, digest) for response, digest in valid]
+        if conn.dialect.insert_returning and conn.dialect.use_insertmanyvalues:
+            inserted = _insert_new(conn, rows)
+        else:
+            inserted = {row["id"] for row in rows if conn.execute(_insert(conn, t.responses).values(**row)
+                                                                  .on_conflict_do_nothing(index_elements=["id"])
+                                                                  ).rowcount == 1}
+        stored = _stored_hashes(conn, [row["id"] for row in rows if row["id"] not in inserted])
+        new_rows, conflicts = [], []
+        for (response, digest), row in zip(valid, rows):
+            if response.id in inserted:
+                inserted.discard(response.id)  # a second copy in the same list is then a resend of the first
+                stored[response.id] = digest
                 new_rows.append(row)
                 outcomes[response.id] = Outcome(response.id, "accepted")
-                continue
-            stored = conn.execute(select(t.responses.c.content_hash).where(t.responses.c.id == response.id)).scalar()
-            if stored == digest:
+            elif stored.get(response.id) == digest:
                 outcomes[response.id] = Outcome(response.id, "duplicate")
             else:
-                conn.execute(insert(t.conflicts).values(
-                    response_id=response.id, kiosk_id=kiosk_id, batch_id=batch_id, received_at=received_at,
-                    content_hash=digest, body=json.dumps(dict(response.data), ensure_ascii=False)))
+                conflicts.append({"response_id": response.id, "kiosk_id": kiosk_id, "batch_id": batch_id,
+                                  "received_at": received_at, "content_hash": digest,
+                                  "body": json.dumps(dict(response.data), ensure_ascii=False)})
                 outcomes[response.id] = Outcome(response.id, "conflict", "conflict")
+        if conflicts:
+            conn.execute(insert(t.conflicts), conflicts)
         add_to_aggregates(conn, aggregate_rows(new_rows))
         counts = defaultdict(int)
         for o in outcomes.values():
@@ -343,6 +356,23 @@ def ingest(engine: Engine, kiosk_id: str, batch_id: str, source: str, valid: lis
             duplicate=counts["duplicate"], conflict=counts["conflict"], invalid=counts["invalid"],
         ).on_conflict_do_nothing(index_elements=["id"]))  # a resent batch keeps its first record
     return list(outcomes.values())
+
+
+def _insert_new(conn: Connection, rows: list[dict]) -> set[str]:
+    """Insert the rows whose id is not stored yet, in multi-row statements; return the ids inserted."""
+    if not rows:
+        return set()
+    stmt = _insert(conn, t.responses).on_conflict_do_nothing(index_elements=["id"]).returning(t.responses.c.id)
+    return set(conn.execute(stmt, rows).scalars())
+
+
+def _stored_hashes(conn: Connection, ids: list[str], chunk: int = 500) -> dict[str, str]:
+    hashes: dict[str, str] = {}
+    for i in range(0, len(ids), chunk):
+        result = conn.execute(select(t.responses.c.id, t.responses.c.content_hash)
+                              .where(t.responses.c.id.in_(ids[i:i + chunk])))
+        hashes.update((response_id, digest) for response_id, digest in result)
+    return hashes
 
 
 def batch_seen(engine: Engine, batch_id: str) -> bool:
@@ -386,11 +416,14 @@ def aggregate_rows(response_rows: Iterable[Mapping[str, Any]]) -> tuple[dict[tup
 
 
 def _upsert_adding(conn: Connection, table, key_columns: tuple[str, ...], deltas: Mapping[tuple, Mapping[str, int]]):
-    for key, delta in deltas.items():
-        stmt = _insert(conn, table).values(**dict(zip(key_columns, key)), **delta)
-        stmt = stmt.on_conflict_do_update(index_elements=list(key_columns),
-                                          set_={c: table.c[c] + stmt.excluded[c] for c in delta})
-        conn.execute(stmt)
+    """Add each delta to its row (made when missing): one statement, executed for every key at once."""
+    if not deltas:
+        return
+    columns = list(next(iter(deltas.values())))
+    stmt = _insert(conn, table)
+    stmt = stmt.on_conflict_do_update(index_elements=list(key_columns),
+                                      set_={c: table.c[c] + stmt.excluded[c] for c in columns})
+    conn.execute(stmt, [{**dict(zip(key_columns, key)), **delta} for key, delta in deltas.items()])
 
 
 def add_to_aggregates(conn: Connection, deltas: tuple[dict, dict]) -> None:

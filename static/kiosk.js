@@ -154,8 +154,23 @@
     flushPending(form.elements.ticket.value);
   }
 
+  /* The thank-you screen returns to the start by itself; a tap or a key gives a slow reader more time. */
+  function setupReturn(link) {
+    var ms = parseInt(link.dataset.returnAfter, 10) * 1000;
+    var timer = null;
+    if (!(ms > 0)) { return; }
+    function arm() {
+      clearTimeout(timer);
+      timer = setTimeout(function () { window.location.replace(link.href); }, ms);
+    }
+    ["pointerdown", "keydown"].forEach(function (type) { document.addEventListener(type, arm, true); });
+    arm();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("survey");
     if (form) { setupSurvey(form); } else { flushPending(null); }
+    var done = document.querySelector("[data-return-after]");
+    if (done) { setupReturn(done); }
   });
 })();
