@@ -6,8 +6,8 @@ from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, 
                    stream_with_context, url_for)
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms import DateField, IntegerField, StringField, TextAreaField
+from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
 
 from skm import UNSUR, InvalidOption
 from skm.periods import Period, parse
@@ -47,15 +47,15 @@ class PopulationForm(FlaskForm):
 
 
 class FollowupForm(FlaskForm):
-    unsur = SelectField("unsur", choices=[(u.code, f"U{u.order} {u.name['id']}") for u in UNSUR])
+    unsur = StringField("unsur", validators=[InputRequired(), AnyOf([u.code for u in UNSUR])])
     action = TextAreaField("action", validators=[InputRequired(), Length(max=1000)])
     person = StringField("person", validators=[InputRequired(), Length(max=200)])
     deadline = DateField("deadline", validators=[Optional()])
-    status = SelectField("status", choices=[(s, s) for s in STATUSES])
+    status = StringField("status", validators=[InputRequired(), AnyOf(STATUSES)])
 
 
 class StatusForm(FlaskForm):
-    status = SelectField("status", choices=[(s, s) for s in STATUSES])
+    status = StringField("status", validators=[InputRequired(), AnyOf(STATUSES)])
 
 
 @bp.get("/")

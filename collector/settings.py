@@ -17,4 +17,6 @@ SETTINGS: tuple[Setting, ...] = (
                                        "server's clock is refused, with the server's time so the kiosk can correct."),
     Setting("ENROLL_DAYS", 7, "Days an enrollment code stays valid."),
     Setting("IDLE_MINUTES", 30, "Idle minutes after which a dashboard user must sign in again."),
+    Setting("TRUSTED_PROXIES", 0, "Number of reverse proxies in front (nginx: 1) whose X-Forwarded-For and "
+                                  "X-Forwarded-Proto are trusted, so HTTPS is recognised behind them."),
 )

@@ -27,4 +27,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SYNC_BATCH_SIZE", 500, "Responses per batch; at most the collector's COLLECTOR_BATCH_MAX."),
     Setting("SYNC_TIMEOUT_SECONDS", 30, "Seconds to wait for the collector's answer."),
     Setting("RETENTION_DAYS", 90, "Synced responses older than this are pruned; unsynced ones never are."),
+    Setting("TRUSTED_PROXIES", 0, "Number of reverse proxies in front (nginx: 1) whose X-Forwarded-For and "
+                                  "X-Forwarded-Proto are trusted, so HTTPS is recognised behind them."),
 )

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, request, session
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("id", "en")
@@ -23,6 +25,14 @@ SECURITY_HEADERS = {
     # Sends the origin on same-site HTTPS posts, which Flask-WTF's referrer check needs.
     "Referrer-Policy": "strict-origin-when-cross-origin",
 }
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the request came over HTTPS (directly or, with
+    ``*_TRUSTED_PROXIES`` set, through a proxy that says so)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,10 @@ def make_app(import_name: str, prefix: str, settings: tuple[Setting, ...], confi
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or instance_secret(app.instance_path)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", BABEL_DEFAULT_LOCALE="id",
                       BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"))
+    app.session_interface = SessionInterface()
+    proxies = int(app.config.get(f"{prefix}_TRUSTED_PROXIES") or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.after_request(add_security_headers)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_lang=select_locale)
     return app

@@ -1,0 +1,238 @@
+"""The dashboard's figures equal skm's computation on the raw responses; pooling is by respondents;
+accounts sign in, slow down, lock and time out as promised."""
+import csv
+import io
+import re
+from datetime import date
+
+import openpyxl
+import pytest
+
+from collector import auth, create_app, demo, reports, rollups, store
+from skm import CODES, from_responses
+from skm.periods import containing, parse
+from tests.helpers import hidden
+
+PASSWORD = demo.DEMO_PASSWORD
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory):
+    instance = tmp_path_factory.mktemp("demo")
+    app = create_app({"TESTING": True}, instance_path=instance)
+    demo.build(app.extensions["skm_engine"], months=4, scale=0.15, end=date(2026, 11, 20))
+    return app
+
+
+@pytest.fixture
+def engine(demo_app):
+    return demo_app.extensions["skm_engine"]
+
+
+def login(client, username, password=PASSWORD):
+    html = client.get("/login").get_data(as_text=True)
+    return client.post("/login", data={"csrf_token": hidden(html, "csrf_token"), "username": username,
+                                       "password": password})
+
+
+def raw_index(engine, units, period):
+    """skm's own computation on the raw rows, suspect ones left out."""
+    rows = [r for r in store.raw_responses(engine, units, period.start, period.end) if not r["suspect"]]
+    return from_responses([{c: r[c] for c in CODES} for r in rows]), len(rows)
+
+
+PERIODS = ["2026-11", "2026-T3", "2026-S2", "2026", "2026-09-15..2026-10-20"]
+
+
+@pytest.mark.parametrize("text", PERIODS)
+def test_rollup_equals_skm_on_raw_responses(engine, text):
+    period = parse(text)
+    for unit in ("dumai-disdukcapil", "rsud-dumai"):
+        expected, n = raw_index(engine, [unit], period)
+        got = rollups.rollup(engine, [unit], period)
+        assert got.respondents == n and got.result == expected
+
+
+def test_pooling_is_by_respondents_not_an_average_of_indices(engine):
+    period = parse("2026-T4")
+    dinkes = store.units_under(engine, "opd", "dinkes")
+    assert dinkes == ["puskesmas-dumai-kota", "rsud-dumai"]
+    expected, n = raw_index(engine, dinkes, period)
+    pooled = rollups.rollup(engine, dinkes, period)
+    assert pooled.result == expected and pooled.respondents == n
+    parts = [rollups.rollup(engine, [u], period).result.ikm for u in dinkes]
+    assert pooled.result.ikm != sum(parts) / 2  # the sizes differ, so the average would be wrong
+    city = store.units_under(engine, "pemda", "dumai")
+    assert len(city) == 5 and rollups.rollup(engine, city, period).result == raw_index(engine, city, period)[0]
+
+
+def test_breakdowns_and_trend_equal_raw(engine):
+    period = parse("2026-T4")
+    for service, n, result in rollups.breakdown(engine, ["dumai-disdukcapil"], period, "service"):
+        rows = [r for r in store.raw_responses(engine, ["dumai-disdukcapil"], period.start, period.end)
+                if r["service"] == service and not r["suspect"]]
+        assert n == len(rows)
+        if result:
+            assert result == from_responses([{c: r[c] for c in CODES} for r in rows])
+    for month, n, result in rollups.trend(engine, ["dumai-mpp"], date(2026, 11, 20), months=4):
+        expected, count = raw_index(engine, ["dumai-mpp"], month)
+        assert n == count and result == expected
+
+
+def shown_konversi(page: str) -> str:
+    return re.search(r'class="big konversi">([^<]+)<', page).group(1)
+
+
+def test_every_page_and_export_shows_the_same_index(demo_app, engine):
+    client = demo_app.test_client()
+    login(client, "kepala-dumai-disdukcapil")
+    period = parse("2026-T4")
+    expected, n = raw_index(engine, ["dumai-disdukcapil"], period)
+    text = str(expected.konversi).replace(".", ",")
+    page = client.get("/unit/dumai-disdukcapil?period=2026-T4").get_data(as_text=True)
+    assert shown_konversi(page) == text and f'<span class="big">{n}</span>' in page
+    overview = client.get("/?period=2026-T4").get_data(as_text=True)
+    assert f'<td class="konversi">{text}</td>' in overview
+    report = client.get("/unit/dumai-disdukcapil/report?period=2026-T4").get_data(as_text=True)
+    assert f"<td>{text}</td>" in report
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get(
+        "/unit/dumai-disdukcapil/export.xlsx?period=2026-T4").data))
+    sheet = workbook["Pengolahan"]
+    values = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row and row[0]}
+    assert values["Nilai konversi (IKM x 25)"] == float(expected.konversi)
+    assert values["Mutu pelayanan"] == expected.mutu and values["Jumlah responden"] == n
+    numbered = [row for row in sheet.iter_rows(min_row=5, values_only=True) if isinstance(row[0], int)]
+    assert len(numbered) == n
+    exported = list(csv.DictReader(io.StringIO(client.get(
+        "/unit/dumai-disdukcapil/export.csv?period=2026-T4").get_data(as_text=True))))
+    assert len([r for r in exported if r["suspect"] in ("False", "0")]) == n
+    public = demo_app.test_client().get("/publik/dumai-disdukcapil").get_data(as_text=True)
+    current = containing("triwulan", reports.today_in("Asia/Jakarta"))
+    assert current.label("id") in public and "NIK" not in public
+
+
+def test_comments_are_masked(demo_app, engine):
+    client = demo_app.test_client()
+    login(client, "sekda")
+    pages = "".join(client.get(f"/unit/{u}?period=2026").get_data(as_text=True) for u in
+                    ("dumai-disdukcapil", "dumai-mpp", "rsud-dumai", "puskesmas-dumai-kota", "bapenda-samsat"))
+    assert "1472012501900003" not in pages and "0812-7654-3210" not in pages
+    exported = client.get("/unit/dumai-disdukcapil/export.csv?period=2026").get_data(as_text=True)
+    assert "1472012501900003" not in exported and "0812-7654-3210" not in exported
+
+
+def test_rebuild_equals_incremental_on_the_demo(engine):
+    before = store.aggregates(engine), store.hourly(engine)
+    store.rebuild_aggregates(engine)
+    assert (store.aggregates(engine), store.hourly(engine)) == before
+
+
+def test_population_entered_gives_sample_adequacy_and_followups_are_kept(demo_app, engine):
+    client = demo_app.test_client()
+    login(client, "kepala-dumai-mpp")
+    page = client.get("/unit/dumai-mpp?period=2026-11").get_data(as_text=True)
+    token = hidden(page, "csrf_token")
+    assert client.post("/unit/dumai-mpp/population?period=2026-11", data={"csrf_token": token,
+                                                                         "recipients": "5000"}).status_code == 302
+    page = client.get("/unit/dumai-mpp?period=2026-11").get_data(as_text=True)
+    assert "minimal 357 dari 5000 penerima layanan" in page
+    client.post("/unit/dumai-mpp/followup?period=2026-11", data={
+        "csrf_token": token, "unsur": "prosedur", "action": "Sederhanakan alur perizinan", "person": "Kabid Pelayanan",
+        "deadline": "2026-12-31", "status": "rencana"})
+    assert [f["action"] for f in store.followups(engine, "dumai-mpp", "2026-11")] == ["Sederhanakan alur perizinan"]
+    bad = client.post("/unit/dumai-mpp/population?period=2026-11", data={"csrf_token": token, "recipients": "-3"})
+    assert bad.status_code == 302 and store.population(engine, "dumai-mpp", "2026-11") == 5000
+
+
+def test_login_rotates_the_session_and_audits(demo_app, engine):
+    client = demo_app.test_client()
+    client.get("/lang/en")  # something in the session before
+    with client.session_transaction() as s:
+        s["planted"] = "by someone else"
+    assert login(client, "sekda").status_code == 302
+    with client.session_transaction() as s:
+        assert "planted" not in s and s["user"] == "sekda" and len(s["sid"]) == 32
+    actions = [e["action"] for e in store.audit_entries(engine, 5)]
+    assert actions[0] == "login"
+    client.get("/unit/rsud-dumai/export.csv?period=2026-11")
+    entry = store.audit_entries(engine, 1)[0]
+    assert (entry["action"], entry["target"], entry["detail"]) == ("export", "rsud-dumai", "csv 2026-11")
+
+
+def test_failed_logins_slow_then_lock(tmp_path):
+    app = create_app({"TESTING": True}, instance_path=tmp_path)
+    engine = app.extensions["skm_engine"]
+    store.save_pemda(engine, "p", "P")
+    store.save_opd(engine, "o", "p", "O")
+    store.save_unit(engine, "u", "o", "U")
+    auth.create_user(engine, "ani", "Ani", "kata-sandi-panjang", "kepala_unit", ["u"])
+    client = app.test_client()
+    for _ in range(auth.SLOW_AFTER):
+        assert "salah" in login(client, "ani", "keliru").get_data(as_text=True)
+    slowed = login(client, "ani", "kata-sandi-panjang")  # even the right password must wait now
+    assert slowed.status_code == 400 and "Coba lagi dalam" in slowed.get_data(as_text=True)
+    with engine.begin() as conn:  # let the wait pass
+        conn.exec_driver_sql("UPDATE users SET next_attempt_at = NULL")
+    for _ in range(auth.LOCK_AFTER - auth.SLOW_AFTER):
+        login(client, "ani", "keliru")
+        with engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE users SET next_attempt_at = NULL WHERE failed_logins < ?", (auth.LOCK_AFTER,))
+    user = store.get_user(engine, "ani")
+    assert user["failed_logins"] == auth.LOCK_AFTER and user["next_attempt_at"]
+    assert "Coba lagi dalam" in login(client, "ani", "kata-sandi-panjang").get_data(as_text=True)
+    failures = [e for e in store.audit_entries(engine) if e["action"] == "login_failed"]
+    assert len(failures) == auth.LOCK_AFTER
+
+
+def test_unknown_user_gets_the_same_answer(demo_app):
+    client = demo_app.test_client()
+    assert login(client, "nobody", "x").get_data(as_text=True).count("Nama pengguna atau kata sandi salah.") == 1
+
+
+def test_idle_session_ends(demo_app):
+    client = demo_app.test_client()
+    login(client, "sekda")
+    with client.session_transaction() as s:
+        s["seen"] -= demo_app.config["COLLECTOR_IDLE_MINUTES"] * 60 + 1
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_logout(demo_app):
+    client = demo_app.test_client()
+    login(client, "sekda")
+    page = client.get("/").get_data(as_text=True)
+    assert client.post("/logout", data={"csrf_token": hidden(page, "csrf_token")}).status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_security_headers_and_secure_cookies_over_https(demo_app):
+    client = demo_app.test_client()
+    response = client.get("/login", base_url="https://skm.example")
+    assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert response.headers["Strict-Transport-Security"]
+    cookie = response.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+    plain = client.get("/login")
+    assert "Secure" not in plain.headers.get("Set-Cookie", "")
+
+
+def test_user_cli(tmp_path):
+    from click.testing import CliRunner
+    from skm.cli import main
+    from tests.helpers import seed_collector
+    seed_collector(tmp_path)
+    run = lambda *a: CliRunner().invoke(main, ["collector", "--instance", str(tmp_path), *a])  # noqa: E731
+    added = run("user", "add", "budi", "--name", "Budi", "--role", "kepala_unit", "--unit", "dumai-mpp",
+                "--password", "panjang-sekali")
+    assert added.exit_code == 0, added.output
+    assert "budi  Budi  kepala_unit  dumai-mpp" in run("user", "list").output
+    assert "10 characters" in run("user", "add", "x", "--name", "X", "--role", "admin", "--password", "short").output
+    assert "needs at least one --unit" in run("user", "add", "y", "--name", "Y", "--role", "kepala_unit",
+                                              "--password", "panjang-sekali").output
+    assert "unit 'nowhere' does not exist" in run("user", "add", "z", "--name", "Z", "--role", "kepala_unit",
+                                                  "--unit", "nowhere", "--password", "panjang-sekali").output
+    assert "rebuilt from 0 responses" in run("rebuild-aggregates").output
