@@ -135,6 +135,19 @@ def add_counter(ctx, unit, code, name, services):
     click.echo(f"counter {unit}/{code}: {name} ({', '.join(c for c, _ in parsed)})")
 
 
+@org.command("set-volume")
+@click.argument("unit")
+@click.argument("monthly", type=click.IntRange(min=0))
+@click.pass_context
+@fail_on(store.NotFound)
+def set_volume(ctx, unit, monthly):
+    """Estimated service recipients a month of UNIT, for the sample size when none were entered for a period."""
+    engine = engine_from(ctx)
+    store.get_unit(engine, unit)
+    store.set_monthly_volume(engine, unit, monthly or None)
+    click.echo(f"unit {unit}: about {monthly} service recipients a month")
+
+
 @org.command("list")
 @click.pass_context
 def list_org(ctx):
