@@ -27,6 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | os.
     app = make_app(__name__, "COLLECTOR", settings.SETTINGS, "collector.cfg", config, instance_path)
     app.config["COLLECTOR_DATABASE_URL"] = database_url(app.config["COLLECTOR_DATABASE_URL"], app.instance_path)
     app.config["MAX_CONTENT_LENGTH"] = app.config["COLLECTOR_MAX_BODY_BYTES"]
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 6 * 3600)  # a citizen may fill the phone survey slowly
 
     engine = store.make_engine(app.config["COLLECTOR_DATABASE_URL"])
     store.migrate(engine)
@@ -34,8 +35,9 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | os.
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
-    from . import api, auth, dashboard, public
+    from . import api, auth, dashboard, public, qr
     app.register_blueprint(api.bp)
+    app.register_blueprint(qr.bp)
     csrf.exempt(api.bp)  # signed with the kiosk's key, not a browser session
     app.register_blueprint(auth.bp)
     app.register_blueprint(public.bp)
@@ -69,6 +71,9 @@ def html_error(error: HTTPException):
     """Errors of the web pages as a page in the user's language; the API answers JSON itself."""
     if request.path.startswith("/api/"):
         return jsonify(error=error.name.lower().replace(" ", "_"), message=error.description), error.code
+    if isinstance(error, CSRFError) and request.endpoint in ("qr.receipt_survey", "qr.link_survey"):
+        from .qr import keep_answers_after_expired_token
+        return keep_answers_after_expired_token()
     titles = {400: _("Permintaan tidak valid"), 403: _("Tidak diizinkan"), 404: _("Tidak ditemukan"),
               405: _("Metode tidak diizinkan"), 413: _("Terlalu besar")}
     messages = {403: _("Akun Anda tidak berhak atas halaman ini."),

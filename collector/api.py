@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, g, request
 
@@ -106,6 +107,22 @@ def push_batch():
     except ingest.BatchError as exc:
         return refuse(exc.code, exc.status, exc.message)
     return answer(result.to_ack(server_time()), sign_for=g.kiosk)
+
+
+@bp.post("/receipts-issued")
+def receipts_issued():
+    """A kiosk reports the receipt tokens it issued, so the dashboard can show answers per token issued."""
+    data = request.get_json(silent=True)
+    receipts = data.get("receipts") if isinstance(data, dict) else None
+    if not isinstance(receipts, list) or len(receipts) > current_app.config["COLLECTOR_BATCH_MAX"] or not all(
+            isinstance(r, dict) and isinstance(r.get("nonce"), str) and 0 < len(r["nonce"]) <= 40
+            and isinstance(r.get("counter"), str) and isinstance(r.get("service"), str)
+            and isinstance(r.get("issued_at"), int) and not isinstance(r.get("issued_at"), bool) for r in receipts):
+        return refuse("malformed_batch", 400, "receipts: a list of {nonce, counter, service, issued_at} objects, "
+                                              f"at most {current_app.config['COLLECTOR_BATCH_MAX']}")
+    zone = ZoneInfo(store.get_unit(engine(), g.kiosk["unit"])["timezone"])
+    stored = store.store_receipts_issued(engine(), g.kiosk, receipts, zone)
+    return answer({"stored": stored, "nonces": [r["nonce"] for r in receipts]}, sign_for=g.kiosk)
 
 
 @bp.errorhandler(413)

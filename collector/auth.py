@@ -95,6 +95,12 @@ def require_login():
     return None
 
 
+def local_path(target: str) -> bool:
+    """Whether ``target`` is a path on this site, safe to redirect to. Browsers drop tabs and newlines from a
+    URL and read a backslash as a slash, so a slash then a tab or a backslash leads off-site as ``//host`` does."""
+    return target.startswith("/") and not target.startswith(("//", "/\\")) and target.isprintable()
+
+
 def client_ip() -> str:
     return request.remote_addr or ""
 
@@ -107,8 +113,7 @@ def login():
         error = attempt(form.username.data.strip(), form.password.data)
         if error is None:
             target = request.args.get("next", "")
-            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for(
-                "dashboard.overview"))
+            return redirect(target if local_path(target) else url_for("dashboard.overview"))
     elif request.method == "POST":
         error = _("Sesi formulir kedaluwarsa atau isian kosong. Silakan coba lagi.")
     return render_template("collector/login.html", form=form, error=error), 200 if error is None else 400

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 
 from skmweb import LANGUAGES
 
-from . import reports, store
+from . import auth, reports, store
 
 bp = Blueprint("public", __name__)
 
@@ -26,6 +26,6 @@ def switch_language(lang: str):
     if lang in LANGUAGES:
         session["lang"] = lang
     target = request.args.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
+    if not auth.local_path(target):
         target = url_for("dashboard.overview")
     return redirect(target)

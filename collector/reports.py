@@ -84,6 +84,8 @@ def unit_page(engine: Engine, unit: dict, period: Period, lang: str = "id") -> d
         "comments": [{**c, "comment": mask_personal_data(c["comment"])} for c in
                      store.comments(engine, codes, period.start, period.end, limit=30)],
         "followups": store.followups(engine, unit["code"], period.key()),
+        "qr_issued": store.receipts_issued_count(engine, codes, period.start, period.end),
+        "qr_answered": store.receipts_answered_count(engine, codes, period.start, period.end),
         "population": store.population(engine, unit["code"], period.key()),
     }
 

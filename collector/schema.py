@@ -231,3 +231,38 @@ audit_log = Table(
     Column("detail", Text),
     Column("ip", String(64)),
 )
+
+
+# -- QR receipts -----------------------------------------------------------------------------------------------
+
+# Receipt tokens a kiosk issued (reported when it syncs), to count answers per token issued.
+receipts_issued = Table(
+    "receipts_issued", metadata,
+    Column("kiosk_id", String(36), nullable=False),
+    Column("nonce", String(40), nullable=False),
+    Column("unit", String(40), nullable=False),
+    Column("counter", String(40), nullable=False),
+    Column("service", String(40), nullable=False),
+    Column("issued_at", String(40), nullable=False),
+    Column("day", Date, nullable=False),
+    PrimaryKeyConstraint("kiosk_id", "nonce"),
+    Index("ix_receipts_issued_unit_day", "unit", "day"),
+)
+
+# One answer per receipt token: the key is taken in the same transaction as the response's insert.
+used_receipts = Table(
+    "used_receipts", metadata,
+    Column("kiosk_id", String(36), nullable=False),
+    Column("nonce", String(40), nullable=False),
+    Column("response_id", String(36), nullable=False),
+    Column("used_at", String(40), nullable=False),
+    PrimaryKeyConstraint("kiosk_id", "nonce"),
+)
+
+# Flood limits of the public survey, keyed on the token (and only loosely on the address).
+rate_limits = Table(
+    "rate_limits", metadata,
+    Column("key", String(120), primary_key=True),
+    Column("window_start", Integer, nullable=False),
+    Column("hits", Integer, nullable=False),
+)

@@ -16,6 +16,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CLOCK_SKEW_SECONDS", 300, "A signed request whose timestamp is further than this from the "
                                        "server's clock is refused, with the server's time so the kiosk can correct."),
     Setting("ENROLL_DAYS", 7, "Days an enrollment code stays valid."),
+    Setting("RECEIPT_DAYS", 7, "Days a receipt's QR code can be answered after it was issued."),
+    Setting("MIN_SURVEY_SECONDS", 10.0, "A public survey finished faster than this is stored but flagged suspect."),
+    Setting("PUBLIC_LIMIT_PER_TOKEN", 20, "Posts one receipt token may make in an hour (a flood, not a citizen)."),
+    Setting("PUBLIC_LIMIT_PER_ADDRESS", 600, "Posts of the general survey link from one address in an hour; "
+                                             "high, because one carrier's NAT is many citizens."),
     Setting("IDLE_MINUTES", 30, "Idle minutes after which a dashboard user must sign in again."),
     Setting("TRUSTED_PROXIES", 0, "Number of reverse proxies in front (nginx: 1) whose X-Forwarded-For and "
                                   "X-Forwarded-Proto are trusted, so HTTPS is recognised behind them."),

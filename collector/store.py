@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -12,8 +13,9 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, case, create_engine, event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError  # noqa: F401  (raised to callers of this module)
 
 from skm import CODES, PROFILE
 from skm.wire import WireResponse
@@ -79,6 +81,12 @@ def m002_dashboard(conn: Connection) -> None:
     t.metadata.create_all(conn, tables=[t.hourly_aggregates, t.populations, t.followups, t.users, t.user_units,
                                         t.audit_log], checkfirst=True)
     rebuild_aggregates_in(conn)  # fills the new counts for responses stored before
+
+
+@migration
+def m003_receipts(conn: Connection) -> None:
+    """QR receipts: tokens issued, tokens used, public flood limits."""
+    t.metadata.create_all(conn, tables=[t.receipts_issued, t.used_receipts, t.rate_limits], checkfirst=True)
 
 
 def migrate(engine: Engine) -> list[str]:
@@ -692,3 +700,69 @@ def audit_entries(engine: Engine, limit: int = 200, action: str | None = None) -
         stmt = stmt.where(a.c.action == action)
     with engine.connect() as conn:
         return rows(conn.execute(stmt))
+
+
+# -- QR receipts and the public survey ----------------------------------------------------------------------
+
+def record_public_response(engine: Engine, row: dict, receipt: tuple[str, str] | None) -> bool:
+    """Store a response from the public survey with its aggregates, in one transaction. With a receipt
+    (kiosk id, nonce), the receipt is taken in the same transaction: False when it was already used."""
+    with engine.begin() as conn:
+        if receipt is not None:
+            taken = conn.execute(_insert(conn, t.used_receipts).values(
+                kiosk_id=receipt[0], nonce=receipt[1], response_id=row["id"], used_at=now_iso(),
+            ).on_conflict_do_nothing(index_elements=["kiosk_id", "nonce"])).rowcount
+            if taken != 1:
+                return False
+        conn.execute(insert(t.responses).values(**row))
+        add_to_aggregates(conn, aggregate_rows([row]))
+    return True
+
+
+def receipt_used(engine: Engine, kiosk_id: str, nonce: str) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(select(t.used_receipts.c.nonce).where(
+            (t.used_receipts.c.kiosk_id == kiosk_id) & (t.used_receipts.c.nonce == nonce))).first() is not None
+
+
+def store_receipts_issued(engine: Engine, kiosk: Mapping[str, Any], receipts: list[dict], zone: ZoneInfo) -> int:
+    """Record the receipt tokens a kiosk reports as issued; a report sent twice counts once."""
+    rows = [{"kiosk_id": kiosk["id"], "nonce": r["nonce"], "unit": kiosk["unit"], "counter": r["counter"],
+             "service": r["service"], "issued_at": datetime.fromtimestamp(r["issued_at"], timezone.utc).isoformat(),
+             "day": datetime.fromtimestamp(r["issued_at"], zone).date()} for r in receipts]
+    with engine.begin() as conn:
+        for row in rows:
+            conn.execute(_insert(conn, t.receipts_issued).values(**row).on_conflict_do_nothing(
+                index_elements=["kiosk_id", "nonce"]))
+    return len(rows)
+
+
+def receipts_issued_count(engine: Engine, units: Iterable[str], start: date, end: date) -> int:
+    r = t.receipts_issued
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(r).where(
+            r.c.unit.in_(list(units)), r.c.day >= start, r.c.day < end)).scalar()
+
+
+def receipts_answered_count(engine: Engine, units: Iterable[str], start: date, end: date) -> int:
+    """Receipt tokens issued in the period that have been answered (at any time since)."""
+    r, u = t.receipts_issued, t.used_receipts
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(r.join(
+            u, (u.c.kiosk_id == r.c.kiosk_id) & (u.c.nonce == r.c.nonce))).where(
+            r.c.unit.in_(list(units)), r.c.day >= start, r.c.day < end)).scalar()
+
+
+def allow_hit(engine: Engine, key: str, window_seconds: int, limit: int, now: int | None = None) -> bool:
+    """Count one hit on ``key`` in the current fixed window; False once more than ``limit`` came in it."""
+    now = int(now if now is not None else time.time())
+    start = now - now % window_seconds
+    table = t.rate_limits
+    with engine.begin() as conn:
+        stmt = _insert(conn, table).values(key=key, window_start=start, hits=1)
+        stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={
+            "hits": case((table.c.window_start == start, table.c.hits + 1), else_=1),
+            "window_start": start})
+        conn.execute(stmt)
+        hits = conn.execute(select(table.c.hits).where(table.c.key == key)).scalar()
+    return hits <= limit

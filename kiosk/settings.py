@@ -27,6 +27,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SYNC_BATCH_SIZE", 500, "Responses per batch; at most the collector's COLLECTOR_BATCH_MAX."),
     Setting("SYNC_TIMEOUT_SECONDS", 30, "Seconds to wait for the collector's answer."),
     Setting("RETENTION_DAYS", 90, "Synced responses older than this are pruned; unsynced ones never are."),
+    Setting("RECEIPT_API_KEY", None, "Key a queue or receipt system sends (Authorization: Bearer KEY) to "
+                                     "POST /api/v1/receipts; unset, that endpoint is off."),
+    Setting("PUBLIC_SURVEY_URL", None, "Base URL of the collector as citizens' phones reach it, for receipt QR "
+                                       "codes; default the collector URL the kiosk enrolled with."),
+    Setting("RECEIPT_DAYS", 7, "Days printed on a receipt as its validity; the collector's "
+                               "COLLECTOR_RECEIPT_DAYS decides."),
     Setting("TRUSTED_PROXIES", 0, "Number of reverse proxies in front (nginx: 1) whose X-Forwarded-For and "
                                   "X-Forwarded-Proto are trusted, so HTTPS is recognised behind them."),
 )

@@ -12,7 +12,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField
 from wtforms.validators import InputRequired
 
-from . import store
+from skmweb.qr import qr_svg
+
+from . import receipts, store
 from .db import get_db
 from .responses import now
 
@@ -93,6 +95,29 @@ def home():
         last_success=store.get_setting(db, "last_sync_success"), collector=store.get_setting(db, "collector_url"),
         error=error, error_text=sync_error_text(error["code"]) if error else None,
         set_aside=store.set_aside(db), abandoned=store.abandoned_steps(db, start, end))
+
+
+@bp.get("/qr")
+def qr_choose():
+    db = get_db()
+    return render_template("kiosk/qr_choose.html", unit=store.unit(db), counters=store.counters(db),
+                           enrolled=store.get_setting(db, "kiosk_secret") is not None)
+
+
+@bp.post("/qr")
+def qr_slip():
+    db = get_db()
+    width = request.form.get("width") if request.form.get("width") in ("58", "80") else "80"
+    try:
+        issued = receipts.issue(db, request.form.get("counter", ""), request.form.get("service") or None,
+                                current_app.config["KIOSK_PUBLIC_SURVEY_URL"], current_app.config["KIOSK_RECEIPT_DAYS"])
+    except receipts.ReceiptError as exc:
+        return render_template("kiosk/qr_choose.html", unit=store.unit(db), counters=store.counters(db),
+                               enrolled=store.get_setting(db, "kiosk_secret") is not None, error=str(exc)), 400
+    counter = store.counter(db, issued.receipt.counter)
+    service = next(s.name for s in counter.services if s.code == issued.receipt.service)
+    return render_template("kiosk/slip.html", unit=store.unit(db), counter=counter, service=service, issued=issued,
+                           svg=qr_svg(issued.url), width=width)
 
 
 def sync_error_text(code: str) -> str:

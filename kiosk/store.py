@@ -51,6 +51,14 @@ def m001_initial(db: sqlite_utils.Database) -> None:
                                "started_at": str, "abandoned_at": str}, pk="id")
 
 
+@migration
+def m002_receipts(db: sqlite_utils.Database) -> None:
+    """Receipt tokens issued for the QR survey, kept so the collector can count answers per token issued."""
+    db["receipts"].create({"nonce": str, "counter": str, "service": str, "issued_at": int, "sync_state": str},
+                          pk="nonce", defaults={"sync_state": "pending"}, not_null={"counter", "service", "issued_at"})
+    db["receipts"].create_index(["sync_state"])
+
+
 class StoreError(Exception):
     """The kiosk store was asked for something it cannot do."""
 
@@ -276,3 +284,26 @@ def last_sync(db: sqlite_utils.Database) -> dict | None:
 def day_bounds(day_start: datetime) -> tuple[str, str]:
     return day_start.isoformat(timespec="milliseconds"), (day_start + timedelta(days=1)).isoformat(
         timespec="milliseconds")
+
+
+# -- receipts ---------------------------------------------------------------------------------------------------
+
+def record_receipt(db: sqlite_utils.Database, nonce: str, counter_code: str, service: str, issued_at: int) -> None:
+    with transaction(db):
+        db.conn.execute("INSERT INTO receipts (nonce, counter, service, issued_at) VALUES (?, ?, ?, ?)",
+                        (nonce, counter_code, service, issued_at))
+
+
+def pending_receipts(db: sqlite_utils.Database, limit: int) -> list[dict]:
+    cursor = db.conn.execute("SELECT nonce, counter, service, issued_at FROM receipts WHERE sync_state = 'pending' "
+                             "ORDER BY issued_at LIMIT ?", (limit,))
+    return [dict(zip(("nonce", "counter", "service", "issued_at"), row)) for row in cursor]
+
+
+def mark_receipts_synced(db: sqlite_utils.Database, nonces: list[str]) -> None:
+    with transaction(db):
+        db.conn.executemany("UPDATE receipts SET sync_state = 'synced' WHERE nonce = ?", [(n,) for n in nonces])
+
+
+def receipts_today(db: sqlite_utils.Database, since_unix: int) -> int:
+    return db.conn.execute("SELECT COUNT(*) FROM receipts WHERE issued_at >= ?", (since_unix,)).fetchone()[0]

@@ -200,6 +200,21 @@ def push_once(db: sqlite_utils.Database, client: Client, batch_size: int) -> dic
     return counts
 
 
+def push_receipts(db: sqlite_utils.Database, client: Client, batch_size: int) -> int:
+    """Report issued receipt tokens to the collector; marked only on its signed answer naming them."""
+    sent = 0
+    while True:
+        receipts = store.pending_receipts(db, batch_size)
+        if not receipts:
+            return sent
+        ack = client.request("POST", "/api/v1/receipts-issued", wire.canonical({"receipts": receipts}))
+        nonces = [r["nonce"] for r in receipts]
+        if ack.get("nonces") != nonces:
+            raise SyncError("not_an_ack", "the answer does not name the receipts sent")
+        store.mark_receipts_synced(db, nonces)
+        sent += len(nonces)
+
+
 def prune(db: sqlite_utils.Database, retention_days: int) -> int:
     """Delete synced rows older than the retention; unsynced, conflict and invalid rows are never pruned."""
     # synced_at is written by store.now_iso() in this machine's offset; compare in the same offset.
@@ -235,6 +250,7 @@ def sync_once(db: sqlite_utils.Database, batch_size: int = 500, retention_days: 
             report.sent += sum(counts.values())
             for status, n in counts.items():
                 setattr(report, status, getattr(report, status) + n)
+        push_receipts(db, client, batch_size)
         report.pruned = prune(db, retention_days)
     except SyncError as exc:
         report.error = exc

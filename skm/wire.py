@@ -5,6 +5,7 @@ Pure: bytes in, values out. The apps do the HTTP.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -146,3 +147,57 @@ def response_to_wire(row: Mapping[str, Any], codes: tuple[str, ...], profile_fie
         "duration_ms": row.get("duration_ms"), "suspect": bool(row.get("suspect")),
         "suspect_reason": row.get("suspect_reason"),
     }
+
+
+# -- receipt tokens (the QR code on a receipt) --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a receipt's QR code carries: no personal data, only where and when the service was given."""
+    kiosk_id: str
+    counter: str
+    service: str
+    issued_at: int  # unix seconds
+    nonce: str
+
+    def to_payload(self) -> dict:
+        return {"k": self.kiosk_id, "c": self.counter, "s": self.service, "t": self.issued_at, "n": self.nonce}
+
+
+class BadReceipt(ValueError):
+    """A receipt token that cannot be read (cut, altered in form, not a token)."""
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def make_receipt_token(secret: str, receipt: Receipt) -> str:
+    """``payload.signature``, both base64url; the signature is HMAC-SHA256 with the kiosk's secret."""
+    payload = canonical(receipt.to_payload())
+    signature = hmac.new(secret.encode(), b"skm-receipt/1\n" + payload, hashlib.sha256).digest()[:16]
+    return f"{_b64(payload)}.{_b64(signature)}"
+
+
+def read_receipt_token(token: str) -> tuple[Receipt, bytes, bytes]:
+    """The receipt and the signed bytes, not yet verified (the verifier needs the kiosk's secret)."""
+    try:
+        payload_text, signature_text = token.split(".")
+        payload, signature = _unb64(payload_text), _unb64(signature_text)
+        data = json.loads(payload)
+        receipt = Receipt(str(uuid.UUID(data["k"])), str(data["c"]), str(data["s"]), int(data["t"]), str(data["n"]))
+    except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise BadReceipt(str(exc)) from exc
+    if not (0 < len(receipt.nonce) <= 40 and len(receipt.counter) <= MAX_TEXT and len(receipt.service) <= MAX_TEXT):
+        raise BadReceipt("fields out of range")
+    return receipt, payload, signature
+
+
+def verify_receipt_token(secret: str, payload: bytes, signature: bytes) -> bool:
+    expected = hmac.new(secret.encode(), b"skm-receipt/1\n" + payload, hashlib.sha256).digest()[:16]
+    return hmac.compare_digest(expected, signature)

@@ -168,6 +168,9 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
     var form = document.getElementById("survey");
     if (form) { setupSurvey(form); } else { flushPending(null); }
     var done = document.querySelector("[data-return-after]");

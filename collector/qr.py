@@ -1,0 +1,212 @@
+"""The public mobile survey: a receipt's QR code (``/q/<token>``) and a unit's general link
+(``/s/<unit>``), plus the A4 poster. No sign-in; the same questionnaire partials as the kiosk.
+
+A receipt token is checked for form, signature (the issuing kiosk's key), kiosk not revoked and expiry;
+it takes one answer, enforced in the same transaction as the insert. Floods are limited per token, and
+per address only loosely, since one mobile carrier's NAT is many citizens. General-link answers have the
+channel ``link``: they are not tied to a receipt.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from skm import PROFILE, QUESTIONNAIRE_VERSION, UNSUR, InvalidResponse, Problem, validate_response, wire
+from skm.misuse import MisuseRules, suspect_reason
+from skmweb import select_locale
+from skmweb.qr import qr_svg
+
+from . import store
+
+bp = Blueprint("qr", __name__)
+HOUR = 3600
+
+
+def engine():
+    return current_app.extensions["skm_engine"]
+
+
+class Refusal(Exception):
+    def __init__(self, status: int, title: str, message: str):
+        self.status, self.title, self.message = status, title, message
+
+
+def check_receipt(token: str) -> tuple[wire.Receipt, dict]:
+    """The receipt and its kiosk, or a ``Refusal`` with a kind page for the citizen."""
+    try:
+        receipt, payload, signature = wire.read_receipt_token(token)
+    except wire.BadReceipt:
+        raise Refusal(400, _("Kode QR tidak terbaca"), _("Alamat ini tidak lengkap atau rusak. Coba pindai "
+                                                        "ulang kode QR pada struk Anda."))
+    kiosk = store.get_kiosk(engine(), receipt.kiosk_id)
+    if kiosk is None or not kiosk["secret"] or not wire.verify_receipt_token(kiosk["secret"], payload, signature):
+        raise Refusal(403, _("Kode QR tidak sah"), _("Kode QR ini tidak dikeluarkan oleh unit layanan kami."))
+    if kiosk["revoked_at"]:
+        raise Refusal(403, _("Kode QR tidak berlaku lagi"), _("Perangkat yang mencetak struk ini sudah "
+                                                             "dinonaktifkan. Terima kasih atas niat baik Anda."))
+    age = time.time() - receipt.issued_at
+    if age > current_app.config["COLLECTOR_RECEIPT_DAYS"] * 86400:
+        raise Refusal(410, _("Kode QR sudah kedaluwarsa"), _("Penilaian untuk struk ini dapat diisi paling "
+                                                            "lama %(days)d hari setelah pelayanan.",
+                                                            days=current_app.config["COLLECTOR_RECEIPT_DAYS"]))
+    if age < -300:
+        raise Refusal(403, _("Kode QR tidak sah"), _("Kode QR ini tidak dikeluarkan oleh unit layanan kami."))
+    return receipt, kiosk
+
+
+def page_ticket() -> str:
+    """When the page was opened, signed: the duration of the survey cannot be forged."""
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="public-survey").dumps(
+        {"t": time.time(), "n": uuid.uuid4().hex})
+
+
+def read_ticket(raw: str) -> dict | None:
+    try:
+        return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="public-survey").loads(raw)
+    except BadSignature:
+        return None
+
+
+def refused(error: Refusal, unit: dict | None = None):
+    return render_template("survey/public_message.html", title=error.title, message=error.message, unit=unit,
+                           kind="error"), error.status
+
+
+def render_form(action: str, unit: dict, services: list, subtitle: str, values=None, errors=None, notice=None,
+                status: int = 200):
+    return render_template("survey/public_survey.html", action=action, unit=unit, services=services,
+                           subtitle=subtitle, ticket=request.form.get("ticket") or page_ticket(), unsur=UNSUR,
+                           profile=PROFILE, values=values or {}, errors=errors or {}, notice=notice), status
+
+
+def receipt_context(receipt: wire.Receipt, kiosk: dict) -> tuple[dict, list, str]:
+    unit = store.get_unit(engine(), kiosk["unit"])
+    counter = {c["code"]: c for c in store.unit_counters(engine(), unit["code"])}.get(receipt.counter)
+    service = store.service_names(engine(), unit["code"]).get(receipt.service, receipt.service)
+    subtitle = f"{counter['name'] if counter else receipt.counter} - {service}"
+    return unit, [{"code": receipt.service, "name": service}], subtitle
+
+
+@bp.route("/q/<token>", methods=["GET", "POST"])
+def receipt_survey(token: str):
+    try:
+        receipt, kiosk = check_receipt(token)
+    except Refusal as error:
+        return refused(error)
+    unit, services, subtitle = receipt_context(receipt, kiosk)
+    if request.method == "POST" and not store.allow_hit(engine(), f"q:{kiosk['id']}:{receipt.nonce}", HOUR,
+                                                         current_app.config["COLLECTOR_PUBLIC_LIMIT_PER_TOKEN"]):
+        return refused(Refusal(429, _("Terlalu banyak percobaan"), _("Silakan coba lagi dalam satu jam.")), unit)
+    if store.receipt_used(engine(), kiosk["id"], receipt.nonce):
+        return already_answered(unit)
+    if request.method == "GET":
+        return render_form(request.path, unit, services, subtitle)
+    return save(unit, services, subtitle, channel="qr", kiosk_id=kiosk["id"], counter=receipt.counter,
+                service=receipt.service, receipt=(kiosk["id"], receipt.nonce))
+
+
+@bp.route("/s/<unit>", methods=["GET", "POST"])
+def link_survey(unit: str):
+    try:
+        data = store.get_unit(engine(), unit)
+    except store.NotFound:
+        abort(404)
+    services = [{"code": code, "name": name} for code, name in sorted(store.service_names(engine(), unit).items())]
+    subtitle = _("Penilaian umum, tidak terkait struk")
+    if request.method == "GET":
+        return render_form(request.path, data, services, subtitle)
+    if not store.allow_hit(engine(), f"s:{request.remote_addr}", HOUR,
+                           current_app.config["COLLECTOR_PUBLIC_LIMIT_PER_ADDRESS"]):
+        return refused(Refusal(429, _("Terlalu banyak percobaan"), _("Silakan coba lagi dalam satu jam.")), data)
+    return save(data, services, subtitle, channel="link", kiosk_id=None, counter="-",
+                service=request.form.get("service", ""), receipt=None)
+
+
+def save(unit: dict, services: list, subtitle: str, *, channel: str, kiosk_id: str | None, counter: str,
+         service: str, receipt: tuple[str, str] | None):
+    ticket = read_ticket(request.form.get("ticket", ""))
+    if ticket is None:
+        return refused(Refusal(400, _("Formulir tidak sah"), _("Silakan buka lagi tautan survei.")), unit)
+    problems = []
+    try:
+        validated = validate_response(request.form)
+    except InvalidResponse as exc:
+        problems = exc.problems
+    if service not in {s["code"] for s in services}:
+        problems.insert(0, Problem("missing_service", "service"))
+    if problems:
+        errors: dict[str, list[str]] = {}
+        for p in problems:
+            errors.setdefault(p.field or "", []).append(p.message(select_locale()))
+        return render_form(request.path, unit, services, subtitle, request.form, errors, status=400)
+    zone = ZoneInfo(unit["timezone"])
+    submitted = datetime.now(zone)
+    started = datetime.fromtimestamp(ticket["t"], zone)
+    duration = max(0, int((submitted - started).total_seconds() * 1000))
+    rules = MisuseRules(min_seconds=float(current_app.config["COLLECTOR_MIN_SURVEY_SECONDS"]), burst_count=10 ** 9)
+    reason = suspect_reason(rules, duration, 0)
+    # A receipt's answer gets an id derived from the receipt, so it can only ever be one response.
+    response_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"skm-receipt:{receipt[0]}:{receipt[1]}")) if receipt else \
+        str(uuid.uuid5(uuid.NAMESPACE_URL, f"skm-link:{ticket['n']}"))
+    row = {"id": response_id, "kiosk_id": kiosk_id, "seq": None, "unit": unit["code"], "service": service,
+           "counter": counter, "officer": None, "channel": channel, "questionnaire_version": QUESTIONNAIRE_VERSION,
+           **validated.answers, **{f.name: validated.profile.get(f.name) for f in PROFILE},
+           "comment": validated.comment, "started_at": started.isoformat(), "submitted_at": submitted.isoformat(),
+           "local_day": submitted.date(), "local_hour": submitted.hour, "duration_ms": duration,
+           "suspect": reason is not None, "suspect_reason": reason,
+           "received_at": datetime.now(timezone.utc).isoformat(), "batch_id": None,
+           "content_hash": wire.content_hash({"answers": dict(validated.answers), "channel": channel,
+                                              "profile": dict(validated.profile), "comment": validated.comment})}
+    try:
+        stored = store.record_public_response(engine(), row, receipt)
+    except store.IntegrityError:
+        stored = False  # the same page sent twice: its first answer stands
+    if not stored:
+        return already_answered(unit)
+    return render_template("survey/public_message.html", unit=unit, kind="thanks", title=_("Terima kasih!"),
+                           message=_("Penilaian Anda sudah kami terima dan membantu kami memperbaiki pelayanan.")
+                           )
+
+
+def already_answered(unit: dict):
+    return render_template("survey/public_message.html", unit=unit, kind="done", title=_("Sudah dinilai"),
+                           message=_("Struk ini sudah dipakai untuk memberi penilaian. Terima kasih, masukan "
+                                     "Anda sudah kami terima.")), 200
+
+
+@bp.get("/publik/<unit>/poster")
+def poster(unit: str):
+    try:
+        data = store.get_unit(engine(), unit)
+    except store.NotFound:
+        abort(404)
+    results_url = url_for("public.results", unit=unit, _external=True)
+    survey_url = url_for("qr.link_survey", unit=unit, _external=True)
+    return render_template("collector/poster.html", unit=data, results_url=results_url, survey_url=survey_url,
+                           results_svg=qr_svg(results_url), survey_svg=qr_svg(survey_url))
+
+
+def keep_answers_after_expired_token():
+    """The page's CSRF token expired: show the answers again with a fresh token; nothing is lost."""
+    notice = _("Jawaban Anda belum tersimpan. Tekan Kirim sekali lagi untuk menyimpannya.")
+    args = request.view_args or {}
+    if request.endpoint == "qr.receipt_survey":
+        try:
+            receipt, kiosk = check_receipt(args.get("token", ""))
+        except Refusal as error:
+            return refused(error)
+        unit, services, subtitle = receipt_context(receipt, kiosk)
+    else:
+        try:
+            unit = store.get_unit(engine(), args.get("unit", ""))
+        except store.NotFound:
+            abort(404)
+        services = [{"code": c, "name": n} for c, n in sorted(store.service_names(engine(), unit["code"]).items())]
+        subtitle = _("Penilaian umum, tidak terkait struk")
+    return render_form(request.path, unit, services, subtitle, request.form, notice=notice, status=400)

@@ -1,0 +1,74 @@
+"""Receipt tokens for the QR survey, issued offline and signed with this kiosk's key (DESIGN.md section 6).
+
+The token names the kiosk, counter, service, issue time and a nonce; nothing personal. The collector
+checks the signature with the same key, the expiry, and that the kiosk is not revoked.
+"""
+from __future__ import annotations
+
+import base64
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlite_utils
+
+from skm import wire
+from skmweb.qr import qr_png, qr_svg
+
+from . import store
+from .sync import credentials
+
+
+class ReceiptError(Exception):
+    """A receipt cannot be issued; ``code`` says why (not enrolled, unknown counter or service)."""
+
+    def __init__(self, code: str, message: str):
+        self.code = code
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class IssuedReceipt:
+    token: str
+    url: str
+    receipt: wire.Receipt
+    expires_at: datetime
+
+
+def survey_base_url(db: sqlite_utils.Database, configured: str | None) -> str:
+    creds = credentials(db)
+    if configured:
+        return configured.rstrip("/")
+    if creds is None:
+        raise ReceiptError("not_enrolled", "the kiosk must be enrolled at a collector to sign receipts")
+    return creds.url
+
+
+def issue(db: sqlite_utils.Database, counter_code: str, service: str | None, base_url: str | None,
+          valid_days: int) -> IssuedReceipt:
+    """Sign a one-time receipt token for a counter and service; works with no network."""
+    creds = credentials(db)
+    if creds is None:
+        raise ReceiptError("not_enrolled", "the kiosk must be enrolled at a collector to sign receipts")
+    try:
+        counter = store.counter(db, counter_code)
+    except store.UnknownCounter as exc:
+        raise ReceiptError("unknown_counter", f"counter {counter_code!r} is not known at this kiosk") from exc
+    codes = [s.code for s in counter.services]
+    service = service or (codes[0] if len(codes) == 1 else None)
+    if service not in codes:
+        raise ReceiptError("unknown_service", f"choose one of the services of counter {counter_code}: "
+                                              f"{', '.join(codes)}")
+    receipt = wire.Receipt(creds.kiosk_id, counter.code, service, int(time.time()), secrets.token_urlsafe(9))
+    token = wire.make_receipt_token(creds.secret, receipt)
+    store.record_receipt(db, receipt.nonce, counter.code, service, receipt.issued_at)
+    url = f"{survey_base_url(db, base_url)}/q/{token}"
+    expires = datetime.fromtimestamp(receipt.issued_at).astimezone() + timedelta(days=valid_days)
+    return IssuedReceipt(token, url, receipt, expires)
+
+
+def as_json(issued: IssuedReceipt) -> dict:
+    return {"token": issued.token, "url": issued.url, "expires_at": issued.expires_at.isoformat(),
+            "counter": issued.receipt.counter, "service": issued.receipt.service,
+            "svg": qr_svg(issued.url), "png_base64": base64.b64encode(qr_png(issued.url)).decode()}
