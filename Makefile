@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench install clean translations
+.PHONY: demo test bench install clean translations screenshots
 
 $(STAMP): setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -18,16 +18,15 @@ install: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-DEMO_HOST ?= 127.0.0.1
 DEMO_PORT ?= 8080
-DEMO_DIR := .demo
+DEMO_COLLECTOR_PORT ?= 8000
 
 demo: $(STAMP)
 	$(BIN)/skm ikm samples/paper-survey.csv
-	@echo
-	$(BIN)/skm kiosk --instance $(DEMO_DIR)/kiosk init samples/kiosk-dumai.toml --pin 1234
-	@echo "Demo kiosk: staff PIN 1234. Ctrl-C stops it."
-	$(BIN)/skm kiosk --instance $(DEMO_DIR)/kiosk run --host $(DEMO_HOST) --port $(DEMO_PORT)
+	$(BIN)/python scripts/demo.py --kiosk-port $(DEMO_PORT) --collector-port $(DEMO_COLLECTOR_PORT)
+
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

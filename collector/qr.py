@@ -89,7 +89,8 @@ def receipt_context(receipt: wire.Receipt, kiosk: dict) -> tuple[dict, list, str
     unit = store.get_unit(engine(), kiosk["unit"])
     counter = {c["code"]: c for c in store.unit_counters(engine(), unit["code"])}.get(receipt.counter)
     service = store.service_names(engine(), unit["code"]).get(receipt.service, receipt.service)
-    subtitle = f"{counter['name'] if counter else receipt.counter} - {service}"
+    subtitle = _("Layanan %(service)s di %(counter)s", service=service,
+                 counter=counter["name"] if counter else receipt.counter)
     return unit, [{"code": receipt.service, "name": service}], subtitle
 
 

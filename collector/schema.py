@@ -160,6 +160,8 @@ daily_aggregates = Table(
     *(Column(name, Integer, nullable=False) for name in SCORE_COLUMNS),
     *(Column(name, Integer, nullable=False, server_default="0") for name in PROFILE_COLUMNS.values()),
     PrimaryKeyConstraint(*AGGREGATE_KEY),
+    # Dashboard reads are a unit's days in a period: without it they scan the unit's whole history.
+    Index("ix_daily_aggregates_unit_day", "unit", "day"),
 )
 
 # Volume and satisfaction by local day and hour (the weekday x hour view). score_sum is the sum of all

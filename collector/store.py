@@ -89,6 +89,13 @@ def m003_receipts(conn: Connection) -> None:
     t.metadata.create_all(conn, tables=[t.receipts_issued, t.used_receipts, t.rate_limits], checkfirst=True)
 
 
+@migration
+def m004_aggregates_by_day(conn: Connection) -> None:
+    """An index on the daily aggregates by (unit, day), for the dashboard's period reads."""
+    for index in t.daily_aggregates.indexes:
+        index.create(conn, checkfirst=True)
+
+
 def migrate(engine: Engine) -> list[str]:
     """Apply the migrations not yet recorded, each in its own transaction; never drops anything."""
     with engine.begin() as conn:
@@ -549,12 +556,16 @@ def hourly_totals(engine: Engine, units: Iterable[str], start: date, end: date) 
 
 
 def comments(engine: Engine, units: Iterable[str], start: date, end: date, limit: int = 100) -> list[dict]:
-    """The newest comments of a period (a bounded read of raw responses, by the unit/day index)."""
+    """The newest comments of a period (a bounded read of raw responses, by the unit/day index).
+
+    Newest local day first: the unit/day index yields the days in that order, so only the last days' rows
+    are read and sorted, not the whole period's.
+    """
     r = t.responses
     stmt = (select(r.c.submitted_at, r.c.service, r.c.counter, r.c.channel, r.c.comment, r.c.suspect)
             .where(r.c.unit.in_(list(units)), r.c.local_day >= start, r.c.local_day < end,
                    r.c.comment.is_not(None), r.c.comment != "")
-            .order_by(r.c.submitted_at.desc()).limit(limit))
+            .order_by(r.c.local_day.desc(), r.c.submitted_at.desc()).limit(limit))
     with engine.connect() as conn:
         return rows(conn.execute(stmt))
 

@@ -166,6 +166,64 @@ def export_command(ctx: click.Context, out: str) -> None:
     click.echo(f"{count} responses written to {out}; they stay in the outbox until the collector acknowledges them")
 
 
+@kiosk.command("backup")
+@click.option("--out", required=True, help="The backup file; strftime codes allowed, e.g. kiosk-%Y%m%d-%H%M.db")
+@click.option("--keep", type=click.IntRange(min=1), help="Keep only this many newest backups in that folder.")
+@click.pass_context
+def backup_command(ctx: click.Context, out: str, keep: int | None) -> None:
+    """Copy the live database safely (SQLite online backup), also while `skm kiosk run` is serving."""
+    import glob
+    from datetime import datetime
+    target = Path(datetime.now().strftime(out))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _app, db = open_store(ctx)
+    try:
+        store.backup(db, str(target))
+    finally:
+        db.conn.close()
+    check = store.integrity(str(target))
+    if check != "ok":
+        raise click.ClickException(f"{target}: the copy fails its integrity check: {check}")
+    click.echo(f"backup written to {target}")
+    if keep:
+        pattern = str(target.parent / "*") + target.suffix
+        older = sorted(glob.glob(pattern), key=lambda p: Path(p).stat().st_mtime, reverse=True)[keep:]
+        for path in older:
+            Path(path).unlink()
+            click.echo(f"removed old backup {path}")
+
+
+@kiosk.command("restore")
+@click.argument("backup_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def restore_command(ctx: click.Context, backup_file: str, yes: bool) -> None:
+    """Put a backup back in place of the database. Stop `skm kiosk run` first. The current database is
+    kept beside it as kiosk.db.before-restore."""
+    check = store.integrity(backup_file)
+    if check != "ok":
+        raise click.ClickException(f"{backup_file}: fails its integrity check: {check}")
+    app = app_from(ctx)
+    current = Path(app.config["KIOSK_DATABASE"])
+    if not yes:
+        click.confirm(f"replace {current} with {backup_file}? Responses stored after that backup and not yet "
+                      f"synced would be lost", abort=True)
+    if current.exists():
+        db = store.connect(str(current))
+        try:
+            store.backup(db, str(current) + ".before-restore")
+        finally:
+            db.conn.close()
+    source = store.connect(backup_file)
+    try:
+        for suffix in ("-wal", "-shm"):
+            Path(str(current) + suffix).unlink(missing_ok=True)
+        store.backup(source, str(current))
+    finally:
+        source.conn.close()
+    click.echo(f"restored {current} from {backup_file} (the previous one is {current}.before-restore)")
+
+
 @kiosk.command("run")
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on; tablets use the LAN.")
 @click.option("--port", default=8080, show_default=True, type=int)

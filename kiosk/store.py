@@ -307,3 +307,23 @@ def mark_receipts_synced(db: sqlite_utils.Database, nonces: list[str]) -> None:
 
 def receipts_today(db: sqlite_utils.Database, since_unix: int) -> int:
     return db.conn.execute("SELECT COUNT(*) FROM receipts WHERE issued_at >= ?", (since_unix,)).fetchone()[0]
+
+
+# -- backup and restore ---------------------------------------------------------------------------------------
+
+def backup(db: sqlite_utils.Database, target: str) -> None:
+    """A consistent copy of the live database (SQLite's online backup), safe while the kiosk runs."""
+    destination = sqlite3.connect(target)
+    try:
+        db.conn.backup(destination)
+        destination.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+    finally:
+        destination.close()
+
+
+def integrity(path: str) -> str:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        conn.close()

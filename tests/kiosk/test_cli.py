@@ -61,3 +61,28 @@ def test_every_command_has_help():
     from kiosk.cli import kiosk
     for name, command in kiosk.commands.items():
         assert command.help, name
+
+
+def test_backup_while_running_and_restore(tmp_path):
+    instance = init_kiosk(tmp_path / "k")
+    db = store.connect(str(instance / "kiosk.db"))
+    row = {"id": "r1", "counter": "1", "service": "ktp-el", "submitted_at": "x",
+           **{k.split(".")[1]: 3 for k in full_answers()}}
+    store.record_response(db, row, lambda tx, r: None)
+    backups = tmp_path / "backups"
+    for _ in range(3):
+        result = run("kiosk", "--instance", str(instance), "backup", "--out", str(backups / "k-%H%M%S-%f.db"),
+                     "--keep", "2")
+        assert result.exit_code == 0, result.output
+    kept = sorted(backups.iterdir())
+    assert len({p.name for p in kept}) == 2 and len(kept) == 2 and all(p.suffix == ".db" for p in kept)  # one file each, no -wal left
+    store.record_response(db, {**row, "id": "r2"}, lambda tx, r: None)  # after the backup
+    db.conn.close()
+    restored = run("kiosk", "--instance", str(instance), "restore", "--yes", str(kept[-1]))
+    assert restored.exit_code == 0, restored.output
+    db = store.connect(str(instance / "kiosk.db"))
+    assert [r["id"] for r in db.query("SELECT id FROM responses")] == ["r1"]
+    db.conn.close()
+    before = store.connect(str(instance / "kiosk.db.before-restore"))
+    assert before["responses"].count == 2  # nothing is thrown away by a restore
+    before.conn.close()
