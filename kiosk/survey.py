@@ -25,7 +25,8 @@ def counter_or_404(code: str) -> store.Counter:
 
 
 def wants_json() -> bool:
-    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "application/json"
+    """Only a client that prefers JSON (the page's script) gets it; ``*/*`` gets the HTML redirect."""
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
 
 
 @bp.get("/")
