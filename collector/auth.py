@@ -18,6 +18,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
+from skmweb import local_path
+
 from . import store
 
 ROLES = ("admin", "pimpinan", "kepala_unit")
@@ -93,12 +95,6 @@ def require_login():
     if unit is not None and not can_see(user, unit):
         abort(404)
     return None
-
-
-def local_path(target: str) -> bool:
-    """Whether ``target`` is a path on this site, safe to redirect to. Browsers drop tabs and newlines from a
-    URL and read a backslash as a slash, so a slash then a tab or a backslash leads off-site as ``//host`` does."""
-    return target.startswith("/") and not target.startswith(("//", "/\\")) and target.isprintable()
 
 
 def client_ip() -> str:

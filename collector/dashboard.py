@@ -85,7 +85,7 @@ def require_edit(unit: str) -> None:
 @bp.post("/unit/<unit>/population")
 def set_population(unit: str):
     require_edit(unit)
-    period = period_arg()
+    period = period_arg(unit_or_404(unit)["timezone"])
     form = PopulationForm()
     if form.validate_on_submit():
         store.set_population(engine(), unit, period.key(), form.recipients.data, g.user["username"])
@@ -98,7 +98,7 @@ def set_population(unit: str):
 @bp.post("/unit/<unit>/followup")
 def add_followup(unit: str):
     require_edit(unit)
-    period = period_arg()
+    period = period_arg(unit_or_404(unit)["timezone"])
     form = FollowupForm()
     if form.validate_on_submit():
         store.add_followup(engine(), unit, period.key(), form.unsur.data, form.action.data.strip(),
@@ -112,7 +112,7 @@ def add_followup(unit: str):
 @bp.post("/unit/<unit>/followup/<int:followup_id>")
 def set_followup_status(unit: str, followup_id: int):
     require_edit(unit)
-    period = period_arg()
+    period = period_arg(unit_or_404(unit)["timezone"])
     form = StatusForm()
     if not form.validate_on_submit() or not store.set_followup_status(engine(), unit, followup_id, form.status.data,
                                                                       g.user["username"]):
@@ -128,7 +128,7 @@ def audited_export(unit: str, kind: str, period: Period) -> None:
 @bp.get("/unit/<unit>/export.csv")
 def export_csv(unit: str):
     unit_or_404(unit)
-    period = period_arg()
+    period = period_arg(unit_or_404(unit)["timezone"])
     audited_export(unit, "csv", period)
     response = Response(stream_with_context(reports.csv_lines(engine(), unit, period)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="skm-{unit}-{period.key()}.csv"'

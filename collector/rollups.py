@@ -66,12 +66,13 @@ def trend(engine: Engine, units: list[str], last_day: date, months: int = 24,
           options: IndexOptions = IndexOptions()) -> list[tuple[Period, int, IndexResult | None]]:
     """The monthly index over the ``months`` months ending with ``last_day``'s month, oldest first."""
     periods = trailing_months(last_day, months)
-    rows = store.aggregate_totals(engine, units, periods[0].start, periods[-1].end, group_by=("day",))
+    rows = store.aggregate_totals(engine, units, periods[0].start, periods[-1].end, group_by=("day",),
+                                  columns=store.INDEX_COLUMNS)
     by_month: dict[str, dict[str, int]] = {}
     for row in rows:
         day = row["day"] if isinstance(row["day"], date) else date.fromisoformat(str(row["day"]))
-        into = by_month.setdefault(f"{day.year}-{day.month:02d}", dict.fromkeys(store.SUM_COLUMNS, 0))
-        for column in store.SUM_COLUMNS:
+        into = by_month.setdefault(f"{day.year}-{day.month:02d}", dict.fromkeys(store.INDEX_COLUMNS, 0))
+        for column in store.INDEX_COLUMNS:
             into[column] += row[column]
     result = []
     for period in periods:

@@ -455,8 +455,8 @@ def rebuild_aggregates_in(conn: Connection, chunk: int = 5000) -> int:
     """Recompute every aggregate from the raw responses inside the caller's transaction."""
     conn.execute(t.daily_aggregates.delete())
     conn.execute(t.hourly_aggregates.delete())
-    result = conn.execution_options(yield_per=chunk).execute(
-        select(*[t.responses.c[c] for c in AGGREGATE_SOURCE]))
+    # yield_per on the statement, not the connection: the connection goes on to write in this transaction.
+    result = conn.execute(select(*[t.responses.c[c] for c in AGGREGATE_SOURCE]).execution_options(yield_per=chunk))
     daily_total: dict[tuple, dict[str, int]] = {}
     hourly_total: dict[tuple, dict[str, int]] = {}
     for part in result.partitions():
@@ -521,11 +521,13 @@ def day_of(value: str, zone: ZoneInfo) -> date:
 
 # -- dashboard reads: aggregates only, except comments and exports -----------------------------------------
 
-SUM_COLUMNS = ("responses", *(f"{c}_sum" for c in CODES), *t.SCORE_COLUMNS, *t.PROFILE_COLUMNS.values())
+INDEX_COLUMNS = ("responses", *(f"{c}_sum" for c in CODES), *t.SCORE_COLUMNS)  # what the index needs
+SUM_COLUMNS = (*INDEX_COLUMNS, *t.PROFILE_COLUMNS.values())
 
 
 def aggregate_totals(engine: Engine, units: Iterable[str], start: date, end: date, *, suspect: bool = False,
-                     group_by: tuple[str, ...] = (), **filters: str) -> list[dict]:
+                     group_by: tuple[str, ...] = (), columns: tuple[str, ...] = SUM_COLUMNS,
+                     **filters: str) -> list[dict]:
     """Sums of the daily aggregates of ``units`` for days in [start, end), grouped by key columns.
 
     ``suspect`` False counts the trusted responses (the index), True the suspect ones. ``filters`` narrow
@@ -533,7 +535,7 @@ def aggregate_totals(engine: Engine, units: Iterable[str], start: date, end: dat
     """
     table = t.daily_aggregates
     keys = [table.c[g] for g in group_by]
-    stmt = (select(*keys, *[func.coalesce(func.sum(table.c[c]), 0).label(c) for c in SUM_COLUMNS])
+    stmt = (select(*keys, *[func.coalesce(func.sum(table.c[c]), 0).label(c) for c in columns])
             .where(table.c.unit.in_(list(units)), table.c.day >= start, table.c.day < end,
                    table.c.suspect == suspect))
     for column, value in filters.items():
@@ -577,7 +579,7 @@ def raw_responses(engine: Engine, units: Iterable[str], start: date, end: date) 
             .where(r.c.unit.in_(list(units)), r.c.local_day >= start, r.c.local_day < end)
             .order_by(r.c.submitted_at, r.c.id))
     with engine.connect() as conn:
-        for part in conn.execution_options(yield_per=2000).execute(stmt).partitions():
+        for part in conn.execute(stmt.execution_options(yield_per=2000)).partitions():
             for row in part:
                 yield dict(row._mapping)
 

@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField
 from wtforms.validators import InputRequired
 
+from skmweb import local_path
 from skmweb.qr import qr_svg
 
 from . import receipts, store
@@ -65,7 +66,7 @@ def login():
             session.clear()  # a fresh session at sign-in
             session["staff_seen"] = time.time()
             target = request.args.get("next", "")
-            return redirect(target if target.startswith("/staff") else url_for("staff.home"))
+            return redirect(target if local_path(target) and target.startswith("/staff/") else url_for("staff.home"))
         else:
             failures = int(store.get_setting(db, "staff_failures") or 0) + 1
             values = {"staff_failures": str(failures)}

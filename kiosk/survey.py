@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 
 from skm import PROFILE, UNSUR, InvalidResponse
 
-from skmweb import LANGUAGES, select_locale
+from skmweb import LANGUAGES, local_path, select_locale
 
 from . import responses, store
 from .db import get_db
@@ -108,7 +108,7 @@ def switch_language(lang: str):
     if lang in LANGUAGES:
         session["lang"] = lang
     target = request.args.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
+    if not local_path(target):
         target = url_for("survey.index")
     return redirect(target)
 

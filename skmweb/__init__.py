@@ -97,5 +97,11 @@ def add_security_headers(response):
     return response
 
 
+def local_path(target: str) -> bool:
+    """Whether ``target`` is a path on this site, safe to redirect to. Browsers drop tabs and newlines from a
+    URL and read a backslash as a slash, so a slash then a tab or a backslash leads off-site as ``//host`` does."""
+    return target.startswith("/") and not target.startswith(("//", "/\\")) and target.isprintable()
+
+
 def describe_settings(prefix: str, settings: tuple[Setting, ...]) -> str:
     return "\n".join(f"{prefix}_{s.name} (default {s.default!r})\n    {s.help}" for s in settings)

@@ -30,3 +30,22 @@ def skm_vectors():
     if not path.exists():
         pytest.skip(f"reference vectors not found at {path} (set SKM_VECTORS)")
     return json.loads(path.read_text())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collector_backend():
+    """Under SKM_TEST_BACKEND=postgresql every collector instance folder gets its own PostgreSQL database on
+    the cluster at SKM_TEST_POSTGRES_URL (``scripts/pg_test_cluster.sh`` starts one); the databases are
+    dropped at the end."""
+    from tests import helpers
+    if helpers.BACKEND != "postgresql":
+        yield "sqlite"
+        return
+    if not helpers.POSTGRES_ADMIN_URL:
+        pytest.skip("SKM_TEST_BACKEND=postgresql needs SKM_TEST_POSTGRES_URL (run scripts/pg_test_cluster.sh)")
+    import collector
+    original = collector.database_url
+    collector.database_url = lambda url, instance_path: url or helpers.postgres_url_for(instance_path)
+    yield "postgresql"
+    collector.database_url = original
+    helpers.drop_created_databases()

@@ -47,6 +47,8 @@ class AppServer:
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         for key, value in (settings or {}).items():
             self.env[f"SKM_{self.kind.upper()}_{key}"] = str(value)
+        if self.kind == "collector" and BACKEND == "postgresql":
+            self.env["SKM_COLLECTOR_DATABASE_URL"] = postgres_url_for(self.instance)
         self.process: subprocess.Popen | None = None
         self.log = self.instance / "server.log"
 
@@ -139,3 +141,32 @@ def wire_response(seq: int = 1, score: int = 3, counter: str = "2", service: str
     }
     response.update(changes)
     return response
+
+
+# -- the PostgreSQL pass of the collector tests -------------------------------------------------------------
+
+BACKEND = os.environ.get("SKM_TEST_BACKEND", "sqlite")
+POSTGRES_ADMIN_URL = os.environ.get("SKM_TEST_POSTGRES_URL", "")
+CREATED_DATABASES: list[str] = []
+
+
+def postgres_url_for(instance) -> str:
+    """A database of its own for each collector instance folder, on the test cluster (made when first asked)."""
+    import hashlib
+    import psycopg
+    name = "skm_" + hashlib.sha1(str(Path(instance).resolve()).encode()).hexdigest()[:24]
+    admin = POSTGRES_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+            CREATED_DATABASES.append(name)
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_created_databases() -> None:
+    import psycopg
+    admin = POSTGRES_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for name in CREATED_DATABASES:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    CREATED_DATABASES.clear()
