@@ -15,8 +15,13 @@ $(STAMP): setup.cfg pyproject.toml
 
 install: $(STAMP)
 
+# The whole suite on SQLite, then the collector's tests again on PostgreSQL: on a throw-away cluster that
+# scripts/pg_test_cluster.sh starts where PostgreSQL is installed (or at SKM_TEST_POSTGRES_URL); where it
+# is not, that second pass skips with the reason.
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	SKM_TEST_BACKEND=postgresql SKM_TEST_POSTGRES_URL=$${SKM_TEST_POSTGRES_URL:-$$(scripts/pg_test_cluster.sh 2>/dev/null)} \
+	  $(BIN)/python -m pytest tests/collector tests/sync -m "not slow or postgres" $(PYTEST_ARGS)
 
 DEMO_PORT ?= 8080
 DEMO_COLLECTOR_PORT ?= 8000

@@ -431,14 +431,15 @@ def aggregate_rows(response_rows: Iterable[Mapping[str, Any]]) -> tuple[dict[tup
 
 
 def _upsert_adding(conn: Connection, table, key_columns: tuple[str, ...], deltas: Mapping[tuple, Mapping[str, int]]):
-    """Add each delta to its row (made when missing): one statement, executed for every key at once."""
+    """Add each delta to its row (made when missing): one statement, executed for every key at once, in key
+    order, so that concurrent ingests lock the rows they share in the same order (no deadlock on PostgreSQL)."""
     if not deltas:
         return
     columns = list(next(iter(deltas.values())))
     stmt = _insert(conn, table)
     stmt = stmt.on_conflict_do_update(index_elements=list(key_columns),
                                       set_={c: table.c[c] + stmt.excluded[c] for c in columns})
-    conn.execute(stmt, [{**dict(zip(key_columns, key)), **delta} for key, delta in deltas.items()])
+    conn.execute(stmt, [{**dict(zip(key_columns, key)), **deltas[key]} for key in sorted(deltas)])
 
 
 def add_to_aggregates(conn: Connection, deltas: tuple[dict, dict]) -> None:
@@ -724,8 +725,8 @@ def record_public_response(engine: Engine, row: dict, receipt: tuple[str, str] |
         if receipt is not None:
             taken = conn.execute(_insert(conn, t.used_receipts).values(
                 kiosk_id=receipt[0], nonce=receipt[1], response_id=row["id"], used_at=now_iso(),
-            ).on_conflict_do_nothing(index_elements=["kiosk_id", "nonce"])).rowcount
-            if taken != 1:
+            ).on_conflict_do_nothing(index_elements=["kiosk_id", "nonce"]).returning(t.used_receipts.c.nonce)).first()
+            if taken is None:
                 return False
         conn.execute(insert(t.responses).values(**row))
         add_to_aggregates(conn, aggregate_rows([row]))

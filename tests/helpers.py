@@ -170,3 +170,29 @@ def drop_created_databases() -> None:
         for name in CREATED_DATABASES:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     CREATED_DATABASES.clear()
+
+
+def copy_collector(source: Path, target: Path) -> Path:
+    """A copy of a collector instance, its database included (SQLite: the folder; PostgreSQL: a new
+    database made from the source's as a template). Dispose the source's engines first."""
+    import shutil
+    shutil.copytree(source, target)
+    if BACKEND == "postgresql":
+        import psycopg
+        old = postgres_url_for(source).rsplit("/", 1)[1]
+        new = postgres_url_for(target).rsplit("/", 1)[1]  # made empty: replace it by the copy
+        admin = POSTGRES_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{new}" WITH (FORCE)')
+            # A template may have no other session: close the pooled ones the source's app left open.
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+                         "AND pid <> pg_backend_pid()", (old,))
+            conn.execute(f'CREATE DATABASE "{new}" TEMPLATE "{old}"')
+    return target
+
+
+def collector_engine(instance: Path):
+    """An engine on a collector instance's database, whichever backend the tests run on."""
+    from collector import store
+    url = postgres_url_for(instance) if BACKEND == "postgresql" else f"sqlite:///{Path(instance)}/collector.db"
+    return store.make_engine(url)

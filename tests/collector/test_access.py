@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from collector import create_app, demo, schema
 from skm import wire
-from tests.helpers import full_answers, hidden
+from tests.helpers import full_answers, hidden, copy_collector
 
 PASSWORD = demo.DEMO_PASSWORD
 OWN, OTHER = "dumai-disdukcapil", "dumai-mpp"
@@ -80,7 +80,7 @@ def demo_instance(tmp_path_factory):
 @pytest.fixture
 def app(demo_instance, tmp_path):
     instance = tmp_path / "collector"
-    shutil.copytree(demo_instance, instance)
+    copy_collector(demo_instance, instance)
     app = create_app({"TESTING": True}, instance_path=instance)
     # TESTING does not turn Flask-WTF's CSRF check off; only WTF_CSRF_ENABLED = False would.
     assert app.config["TESTING"] and app.config["WTF_CSRF_ENABLED"] and app.config["WTF_CSRF_CHECK_DEFAULT"]

@@ -8,7 +8,9 @@ from datetime import date
 import openpyxl
 import pytest
 
-from collector import auth, create_app, demo, reports, rollups, store
+from sqlalchemy import update
+
+from collector import auth, create_app, demo, reports, rollups, schema, store
 from skm import CODES, from_responses
 from skm.periods import containing, parse
 from tests.helpers import hidden
@@ -176,7 +178,8 @@ def test_failed_logins_slow_then_lock(tmp_path):
     for _ in range(auth.LOCK_AFTER - auth.SLOW_AFTER):
         login(client, "ani", "keliru")
         with engine.begin() as conn:
-            conn.exec_driver_sql("UPDATE users SET next_attempt_at = NULL WHERE failed_logins < ?", (auth.LOCK_AFTER,))
+            conn.execute(update(schema.users).where(schema.users.c.failed_logins < auth.LOCK_AFTER)
+                         .values(next_attempt_at=None))
     user = store.get_user(engine, "ani")
     assert user["failed_logins"] == auth.LOCK_AFTER and user["next_attempt_at"]
     assert "Coba lagi dalam" in login(client, "ani", "kata-sandi-panjang").get_data(as_text=True)

@@ -5,7 +5,9 @@ from datetime import timedelta
 
 import pytest
 
-from collector import store
+from sqlalchemy import select
+
+from collector import schema, store
 from skm import CODES, index, wire
 from tests.helpers import wire_response
 
@@ -31,7 +33,7 @@ def test_accepted_then_duplicate_then_conflict(kiosk, engine):
     assert kiosk.statuses(conflict) == {changed["id"]: "conflict"}
     assert store.response_count(engine) == 3 and store.conflict_count(engine) == 1
     with engine.connect() as conn:  # the first content stays
-        assert conn.exec_driver_sql("SELECT waktu FROM responses WHERE id = ?", (changed["id"],)).scalar() == \
+        assert conn.execute(select(schema.responses.c.waktu).where(schema.responses.c.id == changed["id"])).scalar() == \
             responses[0]["answers"]["waktu"]
 
 

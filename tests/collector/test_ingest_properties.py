@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from collector import create_app, store
 from skm import CODES
-from tests.helpers import seed_collector, wire_response
+from tests.helpers import copy_collector, seed_collector, wire_response
 
 TEMPLATE = {}
 
@@ -17,8 +17,7 @@ def fresh_collector():
     """A seeded collector copied from one template folder: seeding once keeps each example fast."""
     if "path" not in TEMPLATE:
         TEMPLATE["path"] = seed_collector(Path(tempfile.mkdtemp()) / "template")
-    target = Path(tempfile.mkdtemp()) / "c"
-    shutil.copytree(TEMPLATE["path"], target)
+    target = copy_collector(TEMPLATE["path"], Path(tempfile.mkdtemp()) / "c")
     return create_app({"TESTING": True}, instance_path=target), target
 
 

@@ -15,7 +15,7 @@ from kiosk import receipts
 from kiosk import store as kstore
 from kiosk import sync
 from skm import CODES, wire
-from tests.helpers import CollectorServer, full_answers, hidden, init_kiosk, seed_collector
+from tests.helpers import CollectorServer, collector_engine, full_answers, hidden, init_kiosk, seed_collector
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def test_a_receipt_is_answered_once(collector, engine, kiosk):
     client = collector.test_client()
     url = f"/q/{token_for(kiosk)}"
     page = client.get(url).get_data(as_text=True)
-    assert "Loket 2 - Kartu Keluarga - Kartu Keluarga" in page and "<script" not in page
+    assert "Layanan Kartu Keluarga di Loket 2 - Kartu Keluarga" in page and "<script" not in page
     saved = answer(client, url, score=4, comment="Cepat sekali")
     assert saved.status_code == 200 and "Terima kasih!" in saved.get_data(as_text=True)
     [row] = list(store.raw_responses(engine, ["dumai-disdukcapil"], *bounds()))
@@ -182,7 +182,7 @@ def test_poster_has_two_qr_codes(collector):
 def enrolled_kiosk(tmp_path):
     """A kiosk enrolled at a real collector process; the server is stopped after the test."""
     server = CollectorServer(seed_collector(tmp_path / "collector")).start()
-    engine = store.make_engine(f"sqlite:///{server.instance}/collector.db")
+    engine = collector_engine(server.instance)
     _id, code = store.add_kiosk(engine, "dumai-disdukcapil")
     instance = init_kiosk(tmp_path / "kiosk")
     db = kstore.connect(str(instance / "kiosk.db"))
