@@ -164,11 +164,7 @@ def save(unit: dict, services: list, subtitle: str, *, channel: str, kiosk_id: s
            "received_at": datetime.now(timezone.utc).isoformat(), "batch_id": None,
            "content_hash": wire.content_hash({"answers": dict(validated.answers), "channel": channel,
                                               "profile": dict(validated.profile), "comment": validated.comment})}
-    try:
-        stored = store.record_public_response(engine(), row, receipt)
-    except store.IntegrityError:
-        stored = False  # the same page sent twice: its first answer stands
-    if not stored:
+    if not store.record_public_response(engine(), row, receipt):
         return already_answered(unit)
     return render_template("survey/public_message.html", unit=unit, kind="thanks", title=_("Terima kasih!"),
                            message=_("Penilaian Anda sudah kami terima dan membantu kami memperbaiki pelayanan.")

@@ -112,6 +112,25 @@ responses = Table("responses", metadata, *_response_columns,
                   Index("ix_responses_unit_day", "unit", "local_day"),
                   Index("ix_responses_kiosk_seq", "kiosk_id", "seq"))
 
+
+def partitioned_responses() -> Table:
+    """The responses table as PostgreSQL gets it: partitioned by month of ``local_day``. Its primary key
+    must include the partition key, so id uniqueness lives in ``response_keys``."""
+    columns = [Column(c.name, c.type, nullable=c.nullable,
+                      server_default=c.server_default.arg if c.server_default is not None else None)
+               for c in _response_columns]
+    return Table("responses", MetaData(), *columns, PrimaryKeyConstraint("id", "local_day"),
+                 Index("ix_responses_unit_day", "unit", "local_day"),
+                 Index("ix_responses_kiosk_seq", "kiosk_id", "seq"),
+                 postgresql_partition_by="RANGE (local_day)")
+
+
+response_keys = Table(
+    "response_keys", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("content_hash", String(64), nullable=False),
+)
+
 conflicts = Table(
     "conflicts", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

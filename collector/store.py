@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, case, create_engine, event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError  # noqa: F401  (raised to callers of this module)
 
 from skm import CODES, PROFILE
 from skm.wire import WireResponse
@@ -58,6 +57,11 @@ def migration(fn: Callable[[Connection], None]) -> Callable[[Connection], None]:
 @migration
 def m001_initial(conn: Connection) -> None:
     tables = [table for name, table in t.metadata.tables.items() if name != "_migrations"]
+    if conn.dialect.name == "postgresql":
+        tables.remove(t.responses)
+        t.partitioned_responses().create(conn, checkfirst=True)
+        # Rows of a month with no partition yet land here rather than fail; partitions are made ahead.
+        conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS responses_default PARTITION OF responses DEFAULT")
     t.metadata.create_all(conn, tables=tables, checkfirst=True)
 
 
@@ -96,6 +100,15 @@ def m004_aggregates_by_day(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
+@migration
+def m005_response_keys(conn: Connection) -> None:
+    """One row per response id, unpartitioned: what makes a response exactly-once when the responses
+    table itself is partitioned by month (PostgreSQL cannot enforce a unique id across partitions)."""
+    t.response_keys.create(conn, checkfirst=True)
+    conn.execute(insert(t.response_keys).from_select(
+        ["id", "content_hash"], select(t.responses.c.id, t.responses.c.content_hash)))
+
+
 def migrate(engine: Engine) -> list[str]:
     """Apply the migrations not yet recorded, each in its own transaction; never drops anything."""
     with engine.begin() as conn:
@@ -108,7 +121,47 @@ def migrate(engine: Engine) -> list[str]:
             step(conn)
             conn.execute(insert(t.migrations).values(name=name, applied_at=now_iso()))
         done.append(name)
+    prepare_for_days(engine, [datetime.now(timezone.utc).date()])
     return done
+
+
+# -- monthly partitions (PostgreSQL) ---------------------------------------------------------------------
+
+MONTHS_AHEAD = 3
+_PARTITIONS_KNOWN: dict[str, set[date]] = {}
+
+
+def _month(day: date, offset: int = 0) -> date:
+    index = day.year * 12 + day.month - 1 + offset
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def prepare_for_days(engine: Engine, days: Iterable[date]) -> None:
+    """On PostgreSQL, make sure the monthly partitions of these days, and of the months ahead of them,
+    exist, each created in its own short transaction (several collectors may race: the loser finds it
+    made). Nothing to do on SQLite."""
+    if engine.dialect.name != "postgresql":
+        return
+    known = _PARTITIONS_KNOWN.setdefault(str(engine.url), set())
+    wanted = {_month(d, i) for d in days for i in range(MONTHS_AHEAD + 1)} - known
+    if not wanted:
+        return
+    with engine.connect() as conn:
+        existing = {r[0] for r in conn.exec_driver_sql(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'responses'")}
+    for month in sorted(wanted):
+        name = f"responses_{month.year}_{month.month:02d}"
+        if name not in existing:
+            try:
+                with engine.begin() as conn:
+                    conn.exec_driver_sql(
+                        f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF responses "
+                        f"FOR VALUES FROM ('{month.isoformat()}') TO ('{_month(month, 1).isoformat()}')")
+            except Exception as exc:  # noqa: BLE001 - another process made it first, or the default holds rows
+                if "already exists" not in str(exc) and "would be violated" not in str(exc):
+                    raise
+        known.add(month)
 
 
 def now_iso() -> str:
@@ -337,14 +390,10 @@ def ingest(engine: Engine, kiosk_id: str, batch_id: str, source: str, valid: lis
     """
     received_at = now_iso()
     outcomes = {o.id: o for o in invalid}
+    rows = [response_row(response, kiosk_id, zone, batch_id, received_at, digest) for response, digest in valid]
+    prepare_for_days(engine, {row["local_day"] for row in rows})
     with engine.begin() as conn:
-        rows = [response_row(response, kiosk_id, zone, batch_id, received_at, digest) for response, digest in valid]
-        if conn.dialect.insert_returning and conn.dialect.use_insertmanyvalues:
-            inserted = _insert_new(conn, rows)
-        else:
-            inserted = {row["id"] for row in rows if conn.execute(_insert(conn, t.responses).values(**row)
-                                                                  .on_conflict_do_nothing(index_elements=["id"])
-                                                                  ).rowcount == 1}
+        inserted = _claim_ids(conn, rows)
         stored = _stored_hashes(conn, [row["id"] for row in rows if row["id"] not in inserted])
         new_rows, conflicts = [], []
         for (response, digest), row in zip(valid, rows):
@@ -362,6 +411,8 @@ def ingest(engine: Engine, kiosk_id: str, batch_id: str, source: str, valid: lis
                 outcomes[response.id] = Outcome(response.id, "conflict", "conflict")
         if conflicts:
             conn.execute(insert(t.conflicts), conflicts)
+        if new_rows:
+            conn.execute(insert(t.responses), new_rows)
         add_to_aggregates(conn, aggregate_rows(new_rows))
         counts = defaultdict(int)
         for o in outcomes.values():
@@ -373,19 +424,23 @@ def ingest(engine: Engine, kiosk_id: str, batch_id: str, source: str, valid: lis
     return list(outcomes.values())
 
 
-def _insert_new(conn: Connection, rows: list[dict]) -> set[str]:
-    """Insert the rows whose id is not stored yet, in multi-row statements; return the ids inserted."""
+def _claim_ids(conn: Connection, rows: list[dict]) -> set[str]:
+    """Take the ids not stored yet, in multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING``; return
+    them. Another transaction taking the same id at the same moment waits on the key, then finds it."""
     if not rows:
         return set()
-    stmt = _insert(conn, t.responses).on_conflict_do_nothing(index_elements=["id"]).returning(t.responses.c.id)
-    return set(conn.execute(stmt, rows).scalars())
+    keys = [{"id": row["id"], "content_hash": row["content_hash"]} for row in rows]
+    stmt = _insert(conn, t.response_keys).on_conflict_do_nothing(index_elements=["id"])
+    if conn.dialect.insert_returning and conn.dialect.use_insertmanyvalues:
+        return set(conn.execute(stmt.returning(t.response_keys.c.id), keys).scalars())
+    return {key["id"] for key in keys if conn.execute(stmt.values(**key)).rowcount == 1}
 
 
 def _stored_hashes(conn: Connection, ids: list[str], chunk: int = 500) -> dict[str, str]:
     hashes: dict[str, str] = {}
     for i in range(0, len(ids), chunk):
-        result = conn.execute(select(t.responses.c.id, t.responses.c.content_hash)
-                              .where(t.responses.c.id.in_(ids[i:i + chunk])))
+        result = conn.execute(select(t.response_keys.c.id, t.response_keys.c.content_hash)
+                              .where(t.response_keys.c.id.in_(ids[i:i + chunk])))
         hashes.update((response_id, digest) for response_id, digest in result)
     return hashes
 
@@ -721,16 +776,27 @@ def audit_entries(engine: Engine, limit: int = 200, action: str | None = None) -
 def record_public_response(engine: Engine, row: dict, receipt: tuple[str, str] | None) -> bool:
     """Store a response from the public survey with its aggregates, in one transaction. With a receipt
     (kiosk id, nonce), the receipt is taken in the same transaction: False when it was already used."""
-    with engine.begin() as conn:
-        if receipt is not None:
-            taken = conn.execute(_insert(conn, t.used_receipts).values(
-                kiosk_id=receipt[0], nonce=receipt[1], response_id=row["id"], used_at=now_iso(),
-            ).on_conflict_do_nothing(index_elements=["kiosk_id", "nonce"]).returning(t.used_receipts.c.nonce)).first()
-            if taken is None:
-                return False
-        conn.execute(insert(t.responses).values(**row))
-        add_to_aggregates(conn, aggregate_rows([row]))
+    prepare_for_days(engine, [row["local_day"]])
+    try:
+        with engine.begin() as conn:
+            if not _claim_ids(conn, [row]):
+                raise _AlreadyAnswered  # the same page sent twice: its first answer stands
+            if receipt is not None:
+                taken = conn.execute(_insert(conn, t.used_receipts).values(
+                    kiosk_id=receipt[0], nonce=receipt[1], response_id=row["id"], used_at=now_iso(),
+                ).on_conflict_do_nothing(index_elements=["kiosk_id", "nonce"]).returning(t.used_receipts.c.nonce)
+                ).first()
+                if taken is None:
+                    raise _AlreadyAnswered
+            conn.execute(insert(t.responses).values(**row))
+            add_to_aggregates(conn, aggregate_rows([row]))
+    except _AlreadyAnswered:
+        return False  # rolled back: nothing of this attempt stays
     return True
+
+
+class _AlreadyAnswered(Exception):
+    pass
 
 
 def receipt_used(engine: Engine, kiosk_id: str, nonce: str) -> bool:
@@ -780,3 +846,61 @@ def allow_hit(engine: Engine, key: str, window_seconds: int, limit: int, now: in
         conn.execute(stmt)
         hits = conn.execute(select(table.c.hits).where(table.c.key == key)).scalar()
     return hits <= limit
+
+
+# -- copying a collector to another database (a city's SQLite to a province's PostgreSQL) -------------------
+
+def copy_database(source: Engine, target: Engine, chunk: int = 5000,
+                  progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+    """Copy every table's rows from ``source`` to an empty, migrated ``target``; returns rows per table.
+
+    Tables go in foreign-key order, each in chunks inside one transaction per table. The target's own
+    migration records stay. Raises ``Refused`` when the target already holds responses or a tree.
+    """
+    with target.connect() as conn:
+        if conn.execute(select(func.count()).select_from(t.responses)).scalar() or \
+                conn.execute(select(func.count()).select_from(t.pemda)).scalar():
+            raise Refused("target_not_empty", "the target database already has data; copy into an empty one")
+    prepare_for_days(target, days_in(source))
+    copied: dict[str, int] = {}
+    for table in t.metadata.sorted_tables:
+        if table.name == "_migrations":
+            continue
+        count = 0
+        with source.connect() as read, target.begin() as write:
+            result = read.execute(select(table).execution_options(yield_per=chunk))
+            for part in result.partitions():
+                batch = [dict(r._mapping) for r in part]
+                write.execute(insert(table), batch)
+                count += len(batch)
+                if progress:
+                    progress(table.name, count)
+        copied[table.name] = count
+    _reset_sequences(target)
+    return copied
+
+
+def days_in(engine: Engine) -> list[date]:
+    """The first day of every month that has responses (for creating partitions ahead of a copy)."""
+    with engine.connect() as conn:
+        days = [r[0] for r in conn.execute(select(t.responses.c.local_day).distinct())]
+    months = {date(d.year, d.month, 1) if isinstance(d, date) else date.fromisoformat(str(d)).replace(day=1)
+              for d in days}
+    return sorted(months)
+
+
+def _reset_sequences(engine: Engine) -> None:
+    """After copying rows with their ids, move PostgreSQL's id sequences past them."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as conn:
+        for table in (t.conflicts, t.followups, t.audit_log):
+            conn.exec_driver_sql(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)")
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {table.name: conn.execute(select(func.count()).select_from(table)).scalar()
+                for table in t.metadata.sorted_tables if table.name != "_migrations"}

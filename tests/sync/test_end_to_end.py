@@ -1,13 +1,16 @@
 """Citizen -> kiosk -> collector over a hostile network: every rating arrives exactly once.
 
-The big test runs real processes: a collector (``skm collector run``), killed with SIGKILL and restarted
-several times, and a kiosk (``skm kiosk run``) that tablets submit surveys to over HTTP while a bulk
-writer adds many more responses straight into its store. The kiosk's sync agent (``sync.watch``, in a
-thread of this test) talks to the collector through a fault proxy that, at random (seeded: the seed is
-printed; ``SKM_E2E_SEED`` fixes it), resets connections before forwarding, drops the answer after the
-collector committed, delays, sends a request twice and returns one of the answers, or truncates the
-answer. At the end every response of the kiosk is at the collector once, with the same content, the
-collector's aggregates equal their recomputation from the raw rows, and the kiosk's outbox is empty.
+The big test runs real processes: a collector (``skm collector run``), killed with SIGKILL (preferably
+while a batch is in flight) and restarted several times, and a kiosk (``skm kiosk run``, its own agent
+off) that tablets submit surveys to over HTTP while a bulk writer adds many more responses straight into
+its store. The kiosk's sync agent (``sync.watch``, in a thread of this test, small backoff) talks to the
+collector through a fault proxy that, at random (seeded: the seed is printed; ``SKM_E2E_SEED`` fixes the
+proxy's, killer's and writers' draws, not the threads' timing), resets connections before forwarding,
+drops the answer after the collector committed, delays, sends a request twice (one after the other, or
+both at once) and returns one of the answers, or truncates the answer. The run goes on until at least
+MIN_RESPONSES responses, MIN_FAULTS faults and MIN_KILLS kills, then the outbox must drain with the
+faults still on. At the end every response of the kiosk is at the collector once, with the same content,
+the collector's aggregates equal their recomputation from the raw rows, and the kiosk's outbox is empty.
 
 The fast tests point an enrolled kiosk at a captive portal (200 with an HTML login page to everything)
 and at a proxy answering an unsigned ``{}``: nothing is marked synced, the error is ``not_an_ack`` and the
@@ -389,7 +392,8 @@ def kiosk_rows(database: str) -> dict[str, dict]:
     try:
         cursor = db.conn.execute("SELECT * FROM responses")
         names = [c[0] for c in cursor.description]
-        return {row[0]: dict(zip(names, row)) for row in cursor}
+        rows = [dict(zip(names, row)) for row in cursor]
+        return {row["id"]: row for row in rows}
     finally:
         db.conn.close()
 
@@ -526,6 +530,7 @@ def test_every_response_arrives_exactly_once_through_faults_and_kills(tmp_path):
     assert cstore.hourly(engine) == kept_hourly
     assert sum(a["responses"] for a in kept) == len(stored)
     assert len(kept) > 50  # days x counters x services x suspect: the sums were really exercised
+    engine.dispose()
 
     # The faults really happened to the batches: lost acks came back as duplicates.
     assert proxy.by_method["drop_answer", "POST"] and proxy.by_method["duplicate", "POST"]
