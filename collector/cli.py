@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import date
 from pathlib import Path
 
 import click
@@ -301,3 +302,38 @@ def demo_command(ctx, months, scale, seed):
     click.echo(f"{built['responses']} responses for {len(built['units'])} units")
     for username, role, password in built["users"]:
         click.echo(f"  {username:<32} {role:<12} password {password}")
+
+
+@collector.command("copy")
+@click.argument("source_url")
+@click.argument("target_url")
+def copy_command(source_url, target_url):
+    """Copy a whole collector from SOURCE_URL to an empty TARGET_URL (e.g. a city's SQLite to a province's
+    PostgreSQL), then verify: the same rows in every table, the same index for every unit."""
+    from . import rollups
+    from skm.periods import Period
+    source, target = store.make_engine(source_url), store.make_engine(target_url)
+    try:
+        store.migrate(source)
+        store.migrate(target)
+        try:
+            copied = store.copy_database(source, target)
+        except store.Refused as exc:
+            raise click.ClickException(str(exc)) from exc
+        for table, count in copied.items():
+            if count:
+                click.echo(f"  {table:<20} {count}")
+        differences = [name for name, count in store.table_counts(source).items()
+                       if store.table_counts(target)[name] != count]
+        everything = Period("range", date(1970, 1, 1), date(2100, 1, 1))
+        for unit in store.all_units(source):
+            before = rollups.rollup(source, [unit["code"]], everything)
+            after = rollups.rollup(target, [unit["code"]], everything)
+            if (before.respondents, before.result) != (after.respondents, after.result):
+                differences.append(f"index of {unit['code']}")
+        if differences:
+            raise click.ClickException(f"the copy differs from the source: {', '.join(differences)}")
+        click.echo(f"verified: {sum(copied.values())} rows, every unit's index identical")
+    finally:
+        source.dispose()
+        target.dispose()
