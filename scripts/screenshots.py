@@ -9,11 +9,12 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from demo import wait_for  # noqa: E402  (scripts/ is not a package)
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
@@ -21,19 +22,6 @@ KIOSK, COLLECTOR = 8380, 8381
 CHROMIUM = os.environ.get("SKM_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
-
-
-def wait(url: str, seconds: float = 600) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1).close()
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit(f"{url} did not come up")
 
 
 def shoot(kiosk: str, collector: str) -> list[Path]:
@@ -88,8 +76,8 @@ def main() -> None:
     demo = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "demo.py")], cwd=ROOT, env=env,
                             start_new_session=True)
     try:
-        wait(f"http://127.0.0.1:{COLLECTOR}/status")
-        wait(f"http://127.0.0.1:{KIOSK}/")
+        wait_for(f"http://127.0.0.1:{COLLECTOR}/status", 600)
+        wait_for(f"http://127.0.0.1:{KIOSK}/", 600)
         for path in shoot(f"http://127.0.0.1:{KIOSK}", f"http://127.0.0.1:{COLLECTOR}"):
             print(f"wrote {path.relative_to(ROOT)}")
     finally:
