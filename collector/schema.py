@@ -1,7 +1,7 @@
 """The collector's tables (SQLAlchemy Core): one definition for SQLite and PostgreSQL."""
 from __future__ import annotations
 
-from sqlalchemy import (Boolean, Column, Date, ForeignKey, ForeignKeyConstraint, Index, Integer, MetaData,
+from sqlalchemy import (Boolean, false, Column, Date, ForeignKey, ForeignKeyConstraint, Index, Integer, MetaData,
                         PrimaryKeyConstraint, String, Table, Text)
 
 from skm import CODES, PROFILE
@@ -34,6 +34,7 @@ units = Table(
     Column("name", String(200), nullable=False),
     Column("timezone", String(40), nullable=False, server_default="Asia/Jakarta"),
     Column("monthly_volume", Integer),  # estimated service recipients a month, when none are entered
+    Column("officer_ranking", Boolean, nullable=False, server_default=false()),  # a ranked table for pimpinan
 )
 
 services = Table(
@@ -233,6 +234,7 @@ users = Table(
     Column("failed_logins", Integer, nullable=False, server_default="0"),
     Column("next_attempt_at", String(40)),  # failed logins slow the next attempt, then lock
     Column("disabled", Boolean, nullable=False, server_default="0"),
+    Column("officer", String(30)),  # the NIP of a petugas account
 )
 
 user_units = Table(
@@ -286,4 +288,43 @@ rate_limits = Table(
     Column("key", String(120), primary_key=True),
     Column("window_start", Integer, nullable=False),
     Column("hits", Integer, nullable=False),
+)
+
+
+# -- officers (petugas) -------------------------------------------------------------------------------------
+
+officers = Table(
+    "officers", metadata,
+    Column("nip", String(30), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("unit", String(40), ForeignKey("units.code"), nullable=False),
+    Column("pin_hash", String(300), nullable=False),  # for checking in at the kiosk, verified offline there
+    Column("active", Boolean, nullable=False, server_default="1"),
+)
+
+# Per officer and local day: what the officer figures need, updated in the ingest transaction. score_sum and
+# score_sq_sum are of each respondent's total (the nine answers), for the uncertainty of the index.
+officer_daily = Table(
+    "officer_daily", metadata,
+    Column("officer", String(30), nullable=False),
+    Column("unit", String(40), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("suspect", Boolean, nullable=False),
+    Column("responses", Integer, nullable=False),
+    Column("score_sum", Integer, nullable=False),
+    Column("score_sq_sum", Integer, nullable=False),
+    *(Column(f"{code}_sum", Integer, nullable=False) for code in CODES),
+    *(Column(name, Integer, nullable=False) for name in SCORE_COLUMNS),
+    PrimaryKeyConstraint("officer", "unit", "day", "suspect"),
+)
+
+officer_notes = Table(
+    "officer_notes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("officer", String(30), ForeignKey("officers.nip"), nullable=False),
+    Column("period", String(30), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Index("ix_officer_notes_officer_period", "officer", "period"),
 )

@@ -83,7 +83,7 @@ def m002_dashboard(conn: Connection) -> None:
             hour = datetime.fromisoformat(submitted).astimezone(zones.get(unit, timezone.utc)).hour
             conn.execute(update(t.responses).where(t.responses.c.id == response_id).values(local_hour=hour))
     t.metadata.create_all(conn, tables=[t.hourly_aggregates, t.populations, t.followups, t.users, t.user_units,
-                                        t.audit_log], checkfirst=True)
+                                        t.audit_log, t.officer_daily], checkfirst=True)
     rebuild_aggregates_in(conn)  # fills the new counts for responses stored before
 
 
@@ -107,6 +107,18 @@ def m005_response_keys(conn: Connection) -> None:
     t.response_keys.create(conn, checkfirst=True)
     conn.execute(insert(t.response_keys).from_select(
         ["id", "content_hash"], select(t.responses.c.id, t.responses.c.content_hash)))
+
+
+@migration
+def m006_officers(conn: Connection) -> None:
+    """Officers, their daily figures and context notes; users may be officers; units may rank officers."""
+    from sqlalchemy import inspect
+    t.metadata.create_all(conn, tables=[t.officers, t.officer_daily, t.officer_notes], checkfirst=True)
+    if "officer" not in {c["name"] for c in inspect(conn).get_columns("users")}:
+        conn.exec_driver_sql("ALTER TABLE users ADD COLUMN officer VARCHAR(30)")
+    if "officer_ranking" not in {c["name"] for c in inspect(conn).get_columns("units")}:
+        conn.exec_driver_sql("ALTER TABLE units ADD COLUMN officer_ranking BOOLEAN NOT NULL DEFAULT FALSE")
+    rebuild_aggregates_in(conn)
 
 
 def migrate(engine: Engine) -> list[str]:
@@ -282,7 +294,9 @@ def kiosk_config(engine: Engine, kiosk: Mapping[str, Any]) -> dict:
     """What a kiosk pulls when it syncs: its unit, counters and services."""
     unit = get_unit(engine, kiosk["unit"])
     return {"unit": {"code": unit["code"], "name": unit["name"], "timezone": unit["timezone"]},
-            "counters": unit_counters(engine, unit["code"])}
+            "counters": unit_counters(engine, unit["code"]),
+            "officers": [{"nip": o["nip"], "name": o["name"], "pin_hash": o["pin_hash"]}
+                         for o in unit_officers(engine, unit["code"])]}
 
 
 # -- kiosks ---------------------------------------------------------------------------------------------------
@@ -455,14 +469,20 @@ def _empty_daily() -> dict[str, int]:
             **{name: 0 for name in t.PROFILE_COLUMNS.values()}}
 
 
-def aggregate_rows(response_rows: Iterable[Mapping[str, Any]]) -> tuple[dict[tuple, dict], dict[tuple, dict]]:
-    """The daily and hourly aggregate deltas of raw response rows.
+def _empty_officer() -> dict[str, int]:
+    return {"responses": 0, "score_sum": 0, "score_sq_sum": 0, **{f"{c}_sum": 0 for c in CODES},
+            **{name: 0 for name in t.SCORE_COLUMNS}}
+
+
+def aggregate_rows(response_rows: Iterable[Mapping[str, Any]]) -> tuple[dict[tuple, dict], ...]:
+    """The daily, hourly and per-officer aggregate deltas of raw response rows.
 
     Daily rows are keyed by (unit, service, counter, channel, day, suspect); hourly rows by
-    (unit, day, hour, suspect).
+    (unit, day, hour, suspect); officer rows by (officer, unit, day, suspect), for responses with an officer.
     """
     daily: dict[tuple, dict[str, int]] = {}
     hourly: dict[tuple, dict[str, int]] = {}
+    officer: dict[tuple, dict[str, int]] = {}
     for row in response_rows:
         suspect = bool(row["suspect"])
         key = (row["unit"], row["service"], row["counter"], row["channel"], row["local_day"], suspect)
@@ -482,7 +502,17 @@ def aggregate_rows(response_rows: Iterable[Mapping[str, Any]]) -> tuple[dict[tup
                                  {"responses": 0, "score_sum": 0})
         cell["responses"] += 1
         cell["score_sum"] += total
-    return daily, hourly
+        if row.get("officer"):
+            own = officer.get((row["officer"], row["unit"], row["local_day"], suspect))
+            if own is None:
+                own = officer[(row["officer"], row["unit"], row["local_day"], suspect)] = _empty_officer()
+            own["responses"] += 1
+            own["score_sum"] += total
+            own["score_sq_sum"] += total * total
+            for code in CODES:
+                own[f"{code}_sum"] += row[code]
+                own[f"{code}_{row[code]}"] += 1
+    return daily, hourly, officer
 
 
 def _upsert_adding(conn: Connection, table, key_columns: tuple[str, ...], deltas: Mapping[tuple, Mapping[str, int]]):
@@ -497,13 +527,14 @@ def _upsert_adding(conn: Connection, table, key_columns: tuple[str, ...], deltas
     conn.execute(stmt, [{**dict(zip(key_columns, key)), **deltas[key]} for key in sorted(deltas)])
 
 
-def add_to_aggregates(conn: Connection, deltas: tuple[dict, dict]) -> None:
-    daily, hourly = deltas
+def add_to_aggregates(conn: Connection, deltas: tuple[dict, ...]) -> None:
+    daily, hourly, officer = deltas
     _upsert_adding(conn, t.daily_aggregates, t.AGGREGATE_KEY, daily)
     _upsert_adding(conn, t.hourly_aggregates, ("unit", "day", "hour", "suspect"), hourly)
+    _upsert_adding(conn, t.officer_daily, ("officer", "unit", "day", "suspect"), officer)
 
 
-AGGREGATE_SOURCE = ("unit", "service", "counter", "channel", "local_day", "local_hour", "suspect", *CODES,
+AGGREGATE_SOURCE = ("unit", "service", "counter", "channel", "officer", "local_day", "local_hour", "suspect", *CODES,
                     *(f.name for f in PROFILE))
 
 
@@ -511,19 +542,18 @@ def rebuild_aggregates_in(conn: Connection, chunk: int = 5000) -> int:
     """Recompute every aggregate from the raw responses inside the caller's transaction."""
     conn.execute(t.daily_aggregates.delete())
     conn.execute(t.hourly_aggregates.delete())
+    conn.execute(t.officer_daily.delete())
     # yield_per on the statement, not the connection: the connection goes on to write in this transaction.
     result = conn.execute(select(*[t.responses.c[c] for c in AGGREGATE_SOURCE]).execution_options(yield_per=chunk))
-    daily_total: dict[tuple, dict[str, int]] = {}
-    hourly_total: dict[tuple, dict[str, int]] = {}
+    totals_by_kind: tuple[dict[tuple, dict[str, int]], ...] = ({}, {}, {})
     for part in result.partitions():
-        daily, hourly = aggregate_rows(dict(r._mapping) for r in part)
-        for totals, deltas in ((daily_total, daily), (hourly_total, hourly)):
+        for totals, deltas in zip(totals_by_kind, aggregate_rows(dict(r._mapping) for r in part)):
             for key, delta in deltas.items():
                 into = totals.setdefault(key, dict.fromkeys(delta, 0))
                 for name, value in delta.items():
                     into[name] += value
-    add_to_aggregates(conn, (daily_total, hourly_total))
-    return len(daily_total)
+    add_to_aggregates(conn, totals_by_kind)
+    return len(totals_by_kind[0])
 
 
 def rebuild_aggregates(engine: Engine) -> int:
@@ -537,6 +567,12 @@ def aggregates(engine: Engine) -> list[dict]:
     with engine.connect() as conn:
         return rows(conn.execute(select(t.daily_aggregates).order_by(*[t.daily_aggregates.c[k]
                                                                        for k in t.AGGREGATE_KEY])))
+
+
+def officer_aggregates(engine: Engine) -> list[dict]:
+    table = t.officer_daily
+    with engine.connect() as conn:
+        return rows(conn.execute(select(table).order_by(table.c.officer, table.c.unit, table.c.day, table.c.suspect)))
 
 
 def hourly(engine: Engine) -> list[dict]:
@@ -904,3 +940,70 @@ def table_counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {table.name: conn.execute(select(func.count()).select_from(table)).scalar()
                 for table in t.metadata.sorted_tables if table.name != "_migrations"}
+
+
+
+# -- officers --------------------------------------------------------------------------------------------------
+
+def save_officer(engine: Engine, nip: str, name: str, unit: str, pin_hash: str) -> None:
+    with engine.begin() as conn:
+        _require(conn, t.units, unit, "unit")
+        upsert(conn, t.officers, {"nip": nip, "name": name, "unit": unit, "pin_hash": pin_hash, "active": True})
+
+
+def get_officer(engine: Engine, nip: str) -> dict | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(t.officers).where(t.officers.c.nip == nip)).first()
+    return dict(row._mapping) if row else None
+
+
+def unit_officers(engine: Engine, unit: str) -> list[dict]:
+    with engine.connect() as conn:
+        return rows(conn.execute(select(t.officers).where((t.officers.c.unit == unit) & t.officers.c.active.is_(True))
+                                 .order_by(t.officers.c.name)))
+
+
+def officer_totals(engine: Engine, officers: Iterable[str], start: date, end: date,
+                   group_by: tuple[str, ...] = ("officer",)) -> list[dict]:
+    """Sums of the officers' daily figures (trusted responses only) over [start, end)."""
+    table = t.officer_daily
+    columns = ("responses", "score_sum", "score_sq_sum", *(f"{c}_sum" for c in CODES), *t.SCORE_COLUMNS)
+    keys = [table.c[g] for g in group_by]
+    stmt = (select(*keys, *[func.sum(table.c[c]).label(c) for c in columns])
+            .where(table.c.officer.in_(list(officers)), table.c.day >= start, table.c.day < end,
+                   table.c.suspect.is_(False)).group_by(*keys))
+    with engine.connect() as conn:
+        return rows(conn.execute(stmt))
+
+
+def officer_comments(engine: Engine, officer: str, start: date, end: date, limit: int = 50) -> list[dict]:
+    r = t.responses
+    stmt = (select(r.c.submitted_at, r.c.service, r.c.counter, r.c.comment)
+            .where(r.c.officer == officer, r.c.local_day >= start, r.c.local_day < end, r.c.comment.is_not(None),
+                   r.c.comment != "").order_by(r.c.local_day.desc(), r.c.submitted_at.desc()).limit(limit))
+    with engine.connect() as conn:
+        return rows(conn.execute(stmt))
+
+
+def add_officer_note(engine: Engine, officer: str, period: str, note: str, by: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(insert(t.officer_notes).values(officer=officer, period=period, note=note, created_by=by,
+                                                    created_at=now_iso()))
+
+
+def officer_notes(engine: Engine, officer: str, period: str) -> list[dict]:
+    n = t.officer_notes
+    with engine.connect() as conn:
+        return rows(conn.execute(select(n).where((n.c.officer == officer) & (n.c.period == period)).order_by(n.c.id)))
+
+
+def set_officer_ranking(engine: Engine, unit: str, enabled: bool) -> None:
+    with engine.begin() as conn:
+        done = conn.execute(update(t.units).where(t.units.c.code == unit).values(officer_ranking=enabled))
+    if done.rowcount == 0:
+        raise NotFound(f"unit {unit!r} does not exist")
+
+
+def link_user_to_officer(engine: Engine, username: str, nip: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(t.users).where(t.users.c.username == username).values(officer=nip))
