@@ -22,7 +22,7 @@ from skmweb import local_path
 
 from . import store
 
-ROLES = ("admin", "pimpinan", "kepala_unit")
+ROLES = ("admin", "pimpinan", "kepala_unit", "petugas")
 SLOW_AFTER = 3  # failures before each further attempt must wait
 LOCK_AFTER = 6  # failures before the account is locked
 LOCK_MINUTES = 15
@@ -35,17 +35,25 @@ class UserError(Exception):
     """A user account could not be saved as asked."""
 
 
-def create_user(engine, username: str, name: str, password: str, role: str, units: list[str]) -> None:
+def create_user(engine, username: str, name: str, password: str, role: str, units: list[str],
+                officer: str | None = None) -> None:
     if role not in ROLES:
         raise UserError(f"role {role!r}: use one of {', '.join(ROLES)}")
     if len(password) < 10:
         raise UserError("the password needs at least 10 characters")
     if role == "kepala_unit" and not units:
         raise UserError("a kepala_unit needs at least one --unit")
+    if role == "petugas" and (not officer or store.get_officer(engine, officer) is None):
+        raise UserError("a petugas account needs --officer NIP of a registered officer")
+    if role != "petugas" and officer:
+        raise UserError("--officer goes with the petugas role only")
     try:
-        store.save_user(engine, username, name, generate_password_hash(password, method="scrypt"), role, units)
+        store.save_user(engine, username, name, generate_password_hash(password, method="scrypt"), role,
+                        [] if role == "petugas" else units)
     except store.NotFound as exc:
         raise UserError(str(exc)) from exc
+    if officer:
+        store.link_user_to_officer(engine, username, officer)
 
 
 def engine():
@@ -75,7 +83,14 @@ def current_user() -> dict | None:
 
 
 def can_see(user: dict, unit: str) -> bool:
-    return user["role"] in ("admin", "pimpinan") or unit in user["units"]
+    return user["role"] in ("admin", "pimpinan") or (user["role"] == "kepala_unit" and unit in user["units"])
+
+
+def can_see_officer(user: dict, officer: dict) -> bool:
+    """An officer sees themselves; their kepala unit sees what they see; pimpinan and admin see all."""
+    if user["role"] == "petugas":
+        return user.get("officer") == officer["nip"]
+    return can_see(user, officer["unit"])
 
 
 def can_edit(user: dict, unit: str) -> bool:
@@ -91,9 +106,14 @@ def require_login():
     user = current_user()
     if user is None:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    unit = (request.view_args or {}).get("unit")
-    if unit is not None and not can_see(user, unit):
+    args = request.view_args or {}
+    if args.get("unit") is not None and not can_see(user, args["unit"]):
         abort(404)
+    if args.get("nip") is not None:
+        officer = store.get_officer(engine(), args["nip"])
+        if officer is None or not can_see_officer(user, officer):
+            abort(404)
+        g.officer = officer
     return None
 
 

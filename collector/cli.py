@@ -256,13 +256,14 @@ def user_group() -> None:
 @click.option("--name", required=True, help="The person's name, as shown on the dashboard.")
 @click.option("--role", type=click.Choice(auth.ROLES), required=True)
 @click.option("--unit", "units", multiple=True, help="A unit a kepala_unit sees; repeat for several.")
+@click.option("--officer", help="For a petugas account: the officer's NIP (see `skm collector officer add`).")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               help="At least 10 characters; asked for when not given.")
 @click.pass_context
-def add_user(ctx, username, name, role, units, password):
+def add_user(ctx, username, name, role, units, officer, password):
     """Add an account, or replace its name, role, units and password."""
     try:
-        auth.create_user(engine_from(ctx), username, name, password, role, list(units))
+        auth.create_user(engine_from(ctx), username, name, password, role, list(units), officer)
     except auth.UserError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"user {username}: {role}" + (f" of {', '.join(units)}" if units else ""))
@@ -337,3 +338,48 @@ def copy_command(source_url, target_url):
     finally:
         source.dispose()
         target.dispose()
+
+
+
+# -- officers -------------------------------------------------------------------------------------------------------
+
+@collector.group("officer")
+def officer_group() -> None:
+    """Officers (petugas): registered here, checked in at the kiosk, given feedback on the dashboard."""
+
+
+@officer_group.command("add")
+@click.argument("nip")
+@click.option("--name", required=True)
+@click.option("--unit", required=True, help="The unit the officer serves.")
+@click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="The PIN the officer checks in with at the kiosk (at least 4 digits).")
+@click.pass_context
+@fail_on(store.NotFound)
+def add_officer(ctx, nip, name, unit, pin):
+    """Register an officer (or change their name, unit or PIN); kiosks of the unit get them at their next sync."""
+    from werkzeug.security import generate_password_hash
+    if not (pin.isdigit() and len(pin) >= 4):
+        raise click.BadParameter("the PIN must be at least 4 digits", param_hint="--pin")
+    store.save_officer(engine_from(ctx), nip, name, unit, generate_password_hash(pin))
+    click.echo(f"officer {nip}: {name} ({unit})")
+
+
+@officer_group.command("list")
+@click.argument("unit")
+@click.pass_context
+def list_officers(ctx, unit):
+    """The officers of a unit."""
+    for o in store.unit_officers(engine_from(ctx), unit):
+        click.echo(f"{o['nip']}  {o['name']}")
+
+
+@officer_group.command("ranking")
+@click.argument("unit")
+@click.argument("state", type=click.Choice(["on", "off"]))
+@click.pass_context
+@fail_on(store.NotFound)
+def officer_ranking(ctx, unit, state):
+    """Show pimpinan a ranked table of the unit's officers (off by default; every view is audited)."""
+    store.set_officer_ranking(engine_from(ctx), unit, state == "on")
+    click.echo(f"unit {unit}: officer ranking for pimpinan {state}")

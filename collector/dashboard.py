@@ -13,7 +13,7 @@ from skm import UNSUR, InvalidOption
 from skm.periods import Period, parse
 from skmweb import select_locale
 
-from . import auth, reports, rollups, store
+from . import auth, officers, reports, store
 
 bp = Blueprint("dashboard", __name__)
 bp.before_request(auth.require_login)
@@ -61,6 +61,8 @@ class StatusForm(FlaskForm):
 @bp.get("/")
 def overview():
     user = g.user
+    if user["role"] == "petugas":
+        return redirect(url_for("dashboard.officer_page", nip=user["officer"]))
     units = auth.visible_units(user)
     period = period_arg()
     return render_template("collector/overview.html", user=user, period=period,
@@ -161,3 +163,71 @@ def audit_log():
         abort(403)
     return render_template("collector/audit.html", user=g.user,
                            entries=store.audit_entries(engine(), action=request.args.get("action") or None))
+
+
+# -- officer feedback ------------------------------------------------------------------------------------------
+
+class NoteForm(FlaskForm):
+    note = TextAreaField("note", validators=[InputRequired(), Length(max=500)])
+
+
+def minimum() -> int:
+    return int(current_app.config["COLLECTOR_OFFICER_MIN_RESPONSES"])
+
+
+def officer_context(nip: str) -> tuple[dict, dict, Period, dict]:
+    officer = g.officer
+    unit = unit_or_404(officer["unit"])
+    period = period_arg(unit["timezone"])
+    store.audit(engine(), "view_officer", g.user["username"], target=nip, detail=f"{request.path} {period.key()}",
+                ip=auth.client_ip())
+    return officer, unit, period, officers.officer_view(engine(), officer, period, minimum())
+
+
+@bp.get("/officer/<nip>")
+def officer_page(nip: str):
+    officer, unit, period, view = officer_context(nip)
+    can_note = g.user["role"] == "admin" or g.user.get("officer") == nip
+    return render_template("collector/officer.html", user=g.user, unit=unit, note_form=NoteForm(), can_note=can_note,
+                           **view)
+
+
+@bp.post("/officer/<nip>/note")
+def add_officer_note(nip: str):
+    if not (g.user["role"] == "admin" or g.user.get("officer") == nip):
+        abort(403)
+    period = period_arg(unit_or_404(g.officer["unit"])["timezone"])
+    form = NoteForm()
+    if form.validate_on_submit():
+        store.add_officer_note(engine(), nip, period.key(), form.note.data.strip(), g.user["username"])
+        flash(_("Catatan konteks disimpan."))
+    else:
+        flash(_("Catatan kosong atau lebih dari 500 karakter."), "error")
+    return redirect(url_for("dashboard.officer_page", nip=nip, period=period.key()))
+
+
+@bp.get("/officer/<nip>/report")
+def officer_report(nip: str):
+    officer, unit, period, view = officer_context(nip)
+    return render_template("collector/officer_report.html", user=g.user, unit=unit, **view)
+
+
+@bp.get("/officer/<nip>/export.xlsx")
+def officer_export(nip: str):
+    officer, unit, period, view = officer_context(nip)
+    response = Response(reports.officer_xlsx(unit, view, select_locale()),
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response.headers["Content-Disposition"] = f'attachment; filename="skm-petugas-{nip}-{period.key()}.xlsx"'
+    return response
+
+
+@bp.get("/unit/<unit>/officers")
+def unit_officers(unit: str):
+    data = unit_or_404(unit)
+    period = period_arg(data["timezone"])
+    rows = officers.unit_officers_view(engine(), unit, period, minimum())
+    ranking = bool(data["officer_ranking"]) and g.user["role"] == "pimpinan"
+    store.audit(engine(), "view_officers", g.user["username"], target=unit,
+                detail=f"{period.key()}{' ranked' if ranking else ''}", ip=auth.client_ip())
+    return render_template("collector/unit_officers.html", user=g.user, unit=data, period=period, minimum=minimum(),
+                           rows=officers.ranked(rows) if ranking else rows, ranking=ranking)

@@ -77,16 +77,34 @@ COMMENTS = {
             "NIK saya 1472012501900003 belum bisa dicetak, tolong dicek."],
 }
 DEMO_PASSWORD = "demo-skm-2026"
+DEMO_OFFICER_PIN = "2468"
+FIRST_NAMES = ("Siti", "Budi", "Rina", "Ahmad", "Dewi", "Hendra", "Fitri", "Yusuf", "Maya", "Rizky", "Nurul", "Agus",
+               "Intan", "Fajar", "Lestari")
+LAST_NAMES = ("Rahmawati", "Santoso", "Hasibuan", "Siregar", "Lubis", "Nasution", "Pratama", "Wijaya", "Harahap")
+
+
+def demo_officers(unit_index: int, unit: "DemoUnit") -> list[tuple[str, str]]:
+    """Three officers per unit: (NIP, name). NIPs follow the 18-digit form (birth date, appointment, sex, number)."""
+    result = []
+    for i in range(3):
+        n = unit_index * 3 + i
+        nip = f"1985{(n % 12) + 1:02d}{(n % 27) + 1:02d}2010{(n % 12) + 1:02d}{1 + n % 2}{n + 1:03d}"
+        result.append((nip, f"{FIRST_NAMES[n % len(FIRST_NAMES)]} {LAST_NAMES[n % len(LAST_NAMES)]}"))
+    return result
 
 
 def build_org(engine: Engine) -> None:
+    from werkzeug.security import generate_password_hash
     store.save_pemda(engine, *PEMDA)
-    for unit in UNITS:
+    pin_hash = generate_password_hash(DEMO_OFFICER_PIN)
+    for index, unit in enumerate(UNITS):
         store.save_opd(engine, unit.opd, PEMDA[0], unit.opd_name)
         store.save_unit(engine, unit.code, unit.opd, unit.name, "Asia/Jakarta")
         store.set_monthly_volume(engine, unit.code, unit.monthly * 6)  # about one in six recipients answers
         for code, name, services in unit.counters:
             store.save_counter(engine, unit.code, code, name, list(services))
+        for nip, name in demo_officers(index, unit):
+            store.save_officer(engine, nip, name, unit.code, pin_hash)
 
 
 def build_users(engine: Engine) -> list[tuple[str, str, str]]:
@@ -95,7 +113,12 @@ def build_users(engine: Engine) -> list[tuple[str, str, str]]:
     accounts += [(f"kepala-{u.code}", f"Kepala {u.name}", "kepala_unit", [u.code]) for u in UNITS]
     for username, name, role, units in accounts:
         auth.create_user(engine, username, name, DEMO_PASSWORD, role, units)
-    return [(username, role, DEMO_PASSWORD) for username, _n, role, _u in accounts]
+    officer_accounts = []
+    for index, unit in enumerate(UNITS):
+        nip, name = demo_officers(index, unit)[0]
+        auth.create_user(engine, f"petugas-{unit.code}", name, DEMO_PASSWORD, "petugas", [], officer=nip)
+        officer_accounts.append((f"petugas-{unit.code}", "petugas", DEMO_PASSWORD))
+    return [(username, role, DEMO_PASSWORD) for username, _n, role, _u in accounts] + officer_accounts
 
 
 def enrolled_kiosk(engine: Engine, unit: str) -> dict:
@@ -117,7 +140,7 @@ def score(rnd: random.Random, mean: float) -> int:
 
 
 def responses_for(unit: DemoUnit, month: date, end: date, improved: bool, rnd: random.Random,
-                  zone: ZoneInfo, seq: list[int]) -> list[dict]:
+                  zone: ZoneInfo, seq: list[int], officers: tuple[str, ...] = ()) -> list[dict]:
     count = int(unit.monthly * SEASON[month.month - 1] * rnd.uniform(0.9, 1.1))
     next_month = containing("month", month).end
     days = [month + timedelta(days=i) for i in range((min(next_month, end + timedelta(days=1)) - month).days)]
@@ -147,10 +170,12 @@ def responses_for(unit: DemoUnit, month: date, end: date, improved: bool, rnd: r
             pool = COMMENTS.get(unit.weak, []) if rnd.random() < 0.6 and not improved else COMMENTS["any"]
             comment = rnd.choice(pool or COMMENTS["any"])
         seq[0] += 1
+        channel = "qr" if rnd.random() < 0.18 else "kiosk"
         result.append({
             "id": str(uuid.UUID(int=rnd.getrandbits(128), version=4)), "seq": seq[0], "unit": unit.code,
-            "service": rnd.choice(services)[0], "counter": counter, "officer": None,
-            "channel": "qr" if rnd.random() < 0.18 else "kiosk", "questionnaire_version": QUESTIONNAIRE_VERSION,
+            "service": rnd.choice(services)[0], "counter": counter,
+            "officer": rnd.choice(officers) if officers and rnd.random() < 0.9 else None,
+            "channel": channel, "questionnaire_version": QUESTIONNAIRE_VERSION,
             "answers": answers,
             "profile": {f.name: rnd.choice(f.values) for f in PROFILE if rnd.random() < 0.8},
             "comment": comment, "started_at": (submitted - timedelta(milliseconds=duration)).isoformat(),
@@ -168,13 +193,14 @@ def build_responses(engine: Engine, months: int = 24, end: date | None = None, s
     end = end or datetime.now(zone).date()
     starts = month_starts(end, months)
     total = 0
-    for unit in UNITS:
+    for index, unit in enumerate(UNITS):
         scaled = DemoUnit(**{**unit.__dict__, "monthly": max(1, int(unit.monthly * scale))})
+        officers = tuple(nip for nip, _name in demo_officers(index, unit))
         kiosk = enrolled_kiosk(engine, unit.code)
         seq = [0]
         for i, month in enumerate(starts):
             improved = i >= months // 2
-            batch = responses_for(scaled, month, end, improved, rnd, zone, seq)
+            batch = responses_for(scaled, month, end, improved, rnd, zone, seq, officers)
             for j in range(0, len(batch), 500):
                 ingest.ingest_batch(engine, kiosk, {"batch_id": str(uuid.uuid4()), "responses": batch[j:j + 500]},
                                     source="demo")

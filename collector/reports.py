@@ -200,3 +200,44 @@ def xlsx_bytes(engine: Engine, unit: dict, period: Period, lang: str = "id") -> 
 
 def rows_for_table(trend: Iterable[tuple[Period, int, IndexResult | None]], lang: str) -> list[tuple[str, int, str]]:
     return [(p.label(lang), n, str(r.konversi) if r else "-") for p, n, r in trend]
+
+
+def officer_xlsx(unit: dict, view: dict, lang: str = "id") -> bytes:
+    """The officer's figures for the performance dialogue: own and unit figures, comments, context notes."""
+    from .officers import INFLUENCED
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Umpan balik"
+    bold = Font(bold=True)
+    officer, own, period = view["officer"], view["own"], view["period"]
+    ws.append([f"Umpan balik layanan - {officer['name']} (NIP {officer['nip']})"])
+    ws.cell(1, 1).font = bold
+    ws.append([f"Unit: {unit['name']}", f"Periode: {period.label(lang)}"])
+    ws.append([])
+    ws.append(["", "Petugas", "Rentang 95%", "Unit"])
+    unit_result = view["unit_result"]
+    ws.append(["Responden", own.respondents, "", view["unit_respondents"]])
+    if own.enough:
+        ws.append(["Nilai konversi", float(own.result.konversi),
+                   f"{own.konversi_range.low} - {own.konversi_range.high}",
+                   float(unit_result.konversi) if unit_result else None])
+        for code in INFLUENCED:
+            ws.append([f"NRR {code}", float(round_half_up(own.result.by_code(code).nrr, 2)),
+                       f"{own.unsur_ranges[code].low} - {own.unsur_ranges[code].high}",
+                       float(round_half_up(unit_result.by_code(code).nrr, 2)) if unit_result else None])
+    else:
+        ws.append([f"Data belum cukup: {own.respondents} dari minimal {view['minimum']} responden"])
+    ws.append([])
+    ws.append(["Catatan konteks"])
+    ws.cell(ws.max_row, 1).font = bold
+    for note in view["notes"]:
+        ws.append([note["created_at"][:10], note["note"]])
+    ws.append([])
+    ws.append(["Komentar warga (data pribadi disamarkan)"])
+    ws.cell(ws.max_row, 1).font = bold
+    for c in view["comments"]:
+        ws.append([c["submitted_at"][:16], mask_personal_data(c["comment"])])
+    ws.column_dimensions["A"].width = 28
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -21,6 +21,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PUBLIC_LIMIT_PER_TOKEN", 20, "Posts one receipt token may make in an hour (a flood, not a citizen)."),
     Setting("PUBLIC_LIMIT_PER_ADDRESS", 600, "Posts of the general survey link from one address in an hour; "
                                              "high, because one carrier's NAT is many citizens."),
+    Setting("OFFICER_MIN_RESPONSES", 30, "An officer's figures are shown only for periods with at least this "
+                                         "many responses; below it, 'data belum cukup' and the count."),
     Setting("IDLE_MINUTES", 30, "Idle minutes after which a dashboard user must sign in again."),
     Setting("TRUSTED_PROXIES", 0, "Number of reverse proxies in front (nginx: 1) whose X-Forwarded-For and "
                                   "X-Forwarded-Proto are trusted, so HTTPS is recognised behind them."),

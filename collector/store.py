@@ -397,10 +397,11 @@ def ingest(engine: Engine, kiosk_id: str, batch_id: str, source: str, valid: lis
     ``valid`` pairs each validated response with its content hash. Safe to run twice: a response
     already stored with the same content is a duplicate, with other content a conflict.
 
-    The new rows go in one multi-row ``INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id``: the ids it
-    returns are the accepted ones, even when another transaction stores the same ids at the same time
-    (PostgreSQL); the others are compared with the stored content hash. A database without
-    ``INSERT ... RETURNING`` (SQLite before 3.35) takes the same steps one row at a time.
+    The ids are taken in ``response_keys`` with one multi-row ``INSERT ... ON CONFLICT (id) DO NOTHING
+    RETURNING id``: the ids it returns are the accepted ones, even when another transaction stores the
+    same ids at the same time (PostgreSQL); the others are compared with the stored content hash. Then
+    the accepted rows go into ``responses`` (partitioned by month on PostgreSQL). A database without
+    ``INSERT ... RETURNING`` (SQLite before 3.35) takes the ids one row at a time.
     """
     received_at = now_iso()
     outcomes = {o.id: o for o in invalid}

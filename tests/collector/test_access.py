@@ -61,6 +61,7 @@ FORMS = {
     "dashboard.add_followup": {"unsur": "waktu", "action": "Tambah petugas loket pada jam sibuk",
                                "person": "Kepala Seksi Pelayanan", "deadline": "2026-12-31", "status": "rencana"},
     "dashboard.set_followup_status": {"status": "berjalan"},
+    "dashboard.add_officer_note": {"note": "Sistem antrian mati dua hari"},
 }
 
 
@@ -130,6 +131,12 @@ def receipt_token(engine, unit: str) -> str:
     return wire.make_receipt_token(kiosk.secret, receipt)
 
 
+def officer_of(unit: str) -> str:
+    """The NIP of the unit's first demo officer."""
+    index = next(i for i, u in enumerate(demo.UNITS) if u.code == unit)
+    return demo.demo_officers(index, demo.UNITS[index])[0][0]
+
+
 def url(app, rule, unit: str = OWN, followup: int | None = None) -> str:
     """The rule's URL with each argument filled in."""
     values = {}
@@ -140,6 +147,8 @@ def url(app, rule, unit: str = OWN, followup: int | None = None) -> str:
             values[arg] = receipt_token(app.extensions["skm_engine"], unit)
         elif arg == "followup_id":
             values[arg] = followup if followup is not None else followup_id(app.extensions["skm_engine"], unit)
+        elif arg == "nip":
+            values[arg] = officer_of(unit)
         elif arg == "lang":
             values[arg] = "en"
         elif arg == "filename":
@@ -273,7 +282,7 @@ def test_kepala_unit_gets_nothing_of_another_unit(app, engine):
     before = snapshot(engine)
     problems, checked = [], 0
     for rule, method in routes(app):
-        if "unit" not in rule.arguments or rule.endpoint in PUBLIC:
+        if ("unit" not in rule.arguments and "nip" not in rule.arguments) or rule.endpoint in PUBLIC:
             continue
         path = url(app, rule, unit=OTHER, followup=other_followup)
         response = call(client, rule, method, path, token)  # with a valid token: only the access rule refuses
