@@ -31,6 +31,7 @@ class Ticket:
     id: str
     counter: str
     started_at: datetime
+    officer: str | None = None  # on duty at the counter when the survey started
 
 
 def _serializer() -> URLSafeSerializer:
@@ -46,15 +47,21 @@ def now(db: sqlite_utils.Database) -> datetime:
     return datetime.now(unit_zone(db))
 
 
-def new_ticket(counter: str) -> str:
-    return _serializer().dumps({"id": str(uuid.uuid4()), "c": counter,
+def new_ticket(db: sqlite_utils.Database, counter: str) -> str:
+    """A survey starts: its id, counter, start time and the officer on duty now (never shown to the citizen)."""
+    officer = store.on_duty(db, counter, today_start(db))
+    return _serializer().dumps({"id": str(uuid.uuid4()), "c": counter, "o": officer,
                                 "t": datetime.now().astimezone().isoformat(timespec="milliseconds")})
+
+
+def today_start(db: sqlite_utils.Database) -> str:
+    return now(db).replace(hour=0, minute=0, second=0, microsecond=0).isoformat(timespec="milliseconds")
 
 
 def read_ticket(raw: str, counter: str) -> Ticket:
     try:
         data = _serializer().loads(raw)
-        ticket = Ticket(str(uuid.UUID(data["id"])), data["c"], datetime.fromisoformat(data["t"]))
+        ticket = Ticket(str(uuid.UUID(data["id"])), data["c"], datetime.fromisoformat(data["t"]), data.get("o"))
     except (BadSignature, KeyError, TypeError, ValueError) as exc:
         raise BadTicket(raw) from exc
     if ticket.counter != counter:
@@ -89,7 +96,7 @@ def submit(db: sqlite_utils.Database, counter: store.Counter, ticket: Ticket,
     submitted = now(db)
     row = {
         "id": ticket.id, "kiosk_id": store.get_setting(db, "kiosk_id"), "unit": store.get_setting(db, "unit_code"),
-        "service": service, "counter": counter.code, "officer": None, "channel": "kiosk",
+        "service": service, "counter": counter.code, "officer": ticket.officer, "channel": "kiosk",
         "questionnaire_version": QUESTIONNAIRE_VERSION, **validated.answers, **validated.profile,
         "comment": validated.comment,
         "started_at": ticket.started_at.astimezone(submitted.tzinfo).isoformat(timespec="milliseconds"),

@@ -95,7 +95,32 @@ def home():
         backlog=store.outbox_backlog(db), last_sync=store.last_sync(db),
         last_success=store.get_setting(db, "last_sync_success"), collector=store.get_setting(db, "collector_url"),
         error=error, error_text=sync_error_text(error["code"]) if error else None,
-        set_aside=store.set_aside(db), abandoned=store.abandoned_steps(db, start, end))
+        set_aside=store.set_aside(db), abandoned=store.abandoned_steps(db, start, end),
+        officers=store.officers(db), shifts=store.open_shifts(db, start), all_counters=store.counters(db),
+        checkin_error=request.args.get("checkin_error"))
+
+
+@bp.post("/checkin")
+def checkin():
+    """An officer starts a shift at a counter with their own PIN (verified here, offline)."""
+    db = get_db()
+    nip, counter_code, pin = (request.form.get(k, "") for k in ("nip", "counter", "pin"))
+    officer = next((o for o in store.officers(db) if o["nip"] == nip), None)
+    try:
+        store.counter(db, counter_code)
+    except store.UnknownCounter:
+        officer = None
+    if officer is None or not check_password_hash(officer["pin_hash"], pin):
+        return redirect(url_for("staff.home", checkin_error="1"))
+    store.check_in(db, nip, counter_code, now(db).isoformat(timespec="milliseconds"))
+    return redirect(url_for("staff.home"))
+
+
+@bp.post("/checkout/<int:shift_id>")
+def checkout(shift_id: int):
+    db = get_db()
+    store.check_out(db, shift_id, now(db).isoformat(timespec="milliseconds"))
+    return redirect(url_for("staff.home"))
 
 
 @bp.get("/qr")

@@ -59,6 +59,15 @@ def m002_receipts(db: sqlite_utils.Database) -> None:
     db["receipts"].create_index(["sync_state"])
 
 
+@migration
+def m003_officers(db: sqlite_utils.Database) -> None:
+    """Officers of the unit (from the collector) and their shifts at the counters."""
+    db["officers"].create({"nip": str, "name": str, "pin_hash": str}, pk="nip")
+    db["shifts"].create({"id": int, "nip": str, "counter": str, "started_at": str, "ended_at": str}, pk="id",
+                        not_null={"nip", "counter", "started_at"})
+    db["shifts"].create_index(["counter", "ended_at"])
+
+
 class StoreError(Exception):
     """The kiosk store was asked for something it cannot do."""
 
@@ -327,3 +336,48 @@ def integrity(path: str) -> str:
         return conn.execute("PRAGMA integrity_check").fetchone()[0]
     finally:
         conn.close()
+
+
+# -- officers and shifts ---------------------------------------------------------------------------------------
+
+def save_officers(db: sqlite_utils.Database, officers: list[dict]) -> None:
+    """Replace the unit's officers with the collector's list; shifts keep the NIPs they were recorded with."""
+    with transaction(db):
+        db.conn.execute("DELETE FROM officers")
+        db.conn.executemany("INSERT INTO officers (nip, name, pin_hash) VALUES (?, ?, ?)",
+                            [(o["nip"], o["name"], o["pin_hash"]) for o in officers])
+
+
+def officers(db: sqlite_utils.Database) -> list[dict]:
+    cursor = db.conn.execute("SELECT nip, name, pin_hash FROM officers ORDER BY name")
+    return [dict(zip(("nip", "name", "pin_hash"), row)) for row in cursor]
+
+
+def check_in(db: sqlite_utils.Database, nip: str, counter_code: str, at: str) -> int:
+    """Start a shift; ends the officer's open shift elsewhere and whoever was on duty at this counter."""
+    with transaction(db):
+        db.conn.execute("UPDATE shifts SET ended_at = ? WHERE ended_at IS NULL AND (nip = ? OR counter = ?)",
+                        (at, nip, counter_code))
+        cursor = db.conn.execute("INSERT INTO shifts (nip, counter, started_at) VALUES (?, ?, ?)",
+                                 (nip, counter_code, at))
+        return cursor.lastrowid
+
+
+def check_out(db: sqlite_utils.Database, shift_id: int, at: str) -> bool:
+    with transaction(db):
+        return db.conn.execute("UPDATE shifts SET ended_at = ? WHERE id = ? AND ended_at IS NULL",
+                               (at, shift_id)).rowcount == 1
+
+
+def on_duty(db: sqlite_utils.Database, counter_code: str, day_start: str) -> str | None:
+    """The officer on duty at a counter now: an open shift started today (shifts end with the day)."""
+    row = db.conn.execute("SELECT nip FROM shifts WHERE counter = ? AND ended_at IS NULL AND started_at >= ? "
+                          "ORDER BY started_at DESC LIMIT 1", (counter_code, day_start)).fetchone()
+    return row[0] if row else None
+
+
+def open_shifts(db: sqlite_utils.Database, day_start: str) -> list[dict]:
+    cursor = db.conn.execute(
+        "SELECT s.id, s.nip, o.name, s.counter, s.started_at FROM shifts s LEFT JOIN officers o ON o.nip = s.nip "
+        "WHERE s.ended_at IS NULL AND s.started_at >= ? ORDER BY s.counter", (day_start,))
+    return [dict(zip(("id", "nip", "name", "counter", "started_at"), row)) for row in cursor]

@@ -45,7 +45,7 @@ def welcome(code: str):
 @bp.get("/k/<code>/survey")
 def survey(code: str):
     counter = counter_or_404(code)
-    ticket = responses.new_ticket(counter.code)
+    ticket = responses.new_ticket(get_db(), counter.code)
     return render_survey(counter, ticket)
 
 

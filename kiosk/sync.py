@@ -164,6 +164,8 @@ def pull_configuration(db: sqlite_utils.Database, client: Client) -> None:
                 for c in data.get("counters", [])]
     if counters:  # a unit without counters at the collector keeps the local ones
         store.save_configuration(db, data["unit"], counters)
+    if isinstance(data.get("officers"), list):
+        store.save_officers(db, data["officers"])
 
 
 # -- pushing ------------------------------------------------------------------------------------------------------
