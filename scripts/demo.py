@@ -81,7 +81,7 @@ def start(kind: str, folder: Path, port: int, env: dict) -> subprocess.Popen:
 
 
 def banner(kiosk_url: str, collector_url: str) -> str:
-    from collector.demo import DEMO_PASSWORD, UNITS
+    from collector.demo import DEMO_OFFICER_PIN, DEMO_PASSWORD, UNITS
     lines = ["", "SKM demo is running. Ctrl-C stops everything.", "",
              "Counter tablets (Disdukcapil Kota Dumai):"]
     lines += [f"  {kiosk_url}/k/{n}" for n in range(1, 7)]
@@ -90,6 +90,8 @@ def banner(kiosk_url: str, collector_url: str) -> str:
               "  admin                       admin (sees and edits everything)",
               "  sekda                       pimpinan (sees everything, read only)"]
     lines += [f"  kepala-{u.code:<20} kepala unit of {u.name}" for u in UNITS]
+    lines += [f"  petugas-{UNITS[0].code:<19} an officer's own feedback (petugas); likewise for each unit",
+              f"Officers check in on the kiosk's staff page with PIN {DEMO_OFFICER_PIN}."]
     lines += ["", f"Public results: {collector_url}/publik/dumai-disdukcapil   "
                   f"poster: {collector_url}/publik/dumai-disdukcapil/poster", ""]
     return "\n".join(lines)
