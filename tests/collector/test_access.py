@@ -422,3 +422,34 @@ def test_api_is_exempt_from_csrf_but_signed(app):
     client = app.test_client()
     response = client.post("/api/v1/batches", data=b"{}", headers={"Content-Type": "application/json"})
     assert response.status_code == 401 and response.get_json()["error"] == "missing_auth"
+
+
+# -- a petugas sees their own feedback and nothing else ---------------------------------------------------------
+
+def test_petugas_sees_only_their_own_feedback(app, engine):
+    client = login(app, f"petugas-{OWN}")
+    token = csrf_token(client)
+    own = officer_of(OWN)
+    before = snapshot(engine)
+    problems, checked = [], 0
+    for rule, method in routes(app):
+        if not rule.endpoint.startswith("dashboard."):
+            continue
+        for unit in (OWN, OTHER):
+            path = url(app, rule, unit=unit)
+            if method == "GET" and rule.endpoint == "dashboard.overview":
+                response = client.get(path)
+                if response.status_code != 302 or not response.headers["Location"].endswith(f"/officer/{own}"):
+                    problems.append(f"GET {path}: {response.status_code}, expected a redirect to their own page")
+                continue
+            mine = "nip" in rule.arguments and unit == OWN
+            response = call(client, rule, method, path, token)
+            checked += 1
+            if mine and method == "GET" and response.status_code != 200:
+                problems.append(f"{method} {path}: {response.status_code}, expected 200 (their own)")
+            elif not mine and response.status_code not in (403, 404):
+                problems.append(f"{method} {path}: {response.status_code}, expected 403 or 404")
+    assert checked >= 10, checked
+    assert not problems, report(problems)
+    changed = changed_tables(before, snapshot(engine))
+    assert set(changed) <= {"audit_log", "officer_notes"}, changed  # their views are audited; a note is theirs
