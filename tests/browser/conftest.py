@@ -107,7 +107,7 @@ def new_page(browser):
     contexts, watched = [], []
 
     def make(**options):
-        context = browser.new_context(viewport=TABLET, **options)
+        context = browser.new_context(**{"viewport": TABLET, **options})
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
