@@ -114,9 +114,7 @@ def recreate_database(admin_url: str, name: str) -> str:
     with psycopg.connect(plain(admin_url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = database_url(admin_url, name)
-    store._PARTITIONS_KNOWN.pop(url, None)  # a database of that name made earlier in this process is gone
-    return url
+    return database_url(admin_url, name)  # a new engine on it knows no partitions yet
 
 
 def drop_database(admin_url: str, name: str) -> None:

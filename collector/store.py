@@ -7,6 +7,7 @@ import json
 import secrets
 import time
 import uuid
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -140,7 +141,7 @@ def migrate(engine: Engine) -> list[str]:
 # -- monthly partitions (PostgreSQL) ---------------------------------------------------------------------
 
 MONTHS_AHEAD = 3
-_PARTITIONS_KNOWN: dict[str, set[date]] = {}
+_PARTITIONS_KNOWN: "weakref.WeakKeyDictionary[Engine, set[date]]" = weakref.WeakKeyDictionary()
 
 
 def _month(day: date, offset: int = 0) -> date:
@@ -154,7 +155,7 @@ def prepare_for_days(engine: Engine, days: Iterable[date]) -> None:
     made). Nothing to do on SQLite."""
     if engine.dialect.name != "postgresql":
         return
-    known = _PARTITIONS_KNOWN.setdefault(str(engine.url), set())
+    known = _PARTITIONS_KNOWN.setdefault(engine, set())  # per engine: a recreated database starts afresh
     wanted = {_month(d, i) for d in days for i in range(MONTHS_AHEAD + 1)} - known
     if not wanted:
         return

@@ -7,7 +7,6 @@ export must refuse a kepala unit of another unit; a POST must carry a CSRF token
 from __future__ import annotations
 
 import re
-import shutil
 import time
 import uuid
 from urllib.parse import parse_qs, quote, urlsplit

@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from collector import create_app, demo, store
 from skm.cli import main
-from tests.helpers import BACKEND, POSTGRES_ADMIN_URL, hidden, postgres_url_for
+from tests.helpers import BACKEND, hidden, postgres_url_for
 
 
 def sqlite_url(folder):

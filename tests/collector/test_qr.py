@@ -1,6 +1,5 @@
 """QR receipts: issued offline by the kiosk, answered once on a phone at the collector."""
 import base64
-import re
 import threading
 import time
 import urllib.parse
@@ -14,7 +13,7 @@ from kiosk import create_app as create_kiosk
 from kiosk import receipts
 from kiosk import store as kstore
 from kiosk import sync
-from skm import CODES, wire
+from skm import wire
 from tests.helpers import CollectorServer, collector_engine, full_answers, hidden, init_kiosk, seed_collector
 
 

@@ -3,7 +3,7 @@ from click.testing import CliRunner
 
 from kiosk import store
 from skm.cli import main
-from tests.helpers import DEMO_OFFICE, full_answers, hidden, init_kiosk
+from tests.helpers import DEMO_OFFICE, full_answers, init_kiosk
 
 
 def run(*args):

@@ -1,6 +1,6 @@
 import re
 
-from kiosk import create_app, store
+from kiosk import create_app
 from tests.helpers import full_answers, hidden
 
 

@@ -1,5 +1,4 @@
 """The survey over the Flask test client: what is stored, what is refused, and that nothing half-writes."""
-import json
 import time
 
 import pytest

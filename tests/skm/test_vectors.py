@@ -1,7 +1,6 @@
 """Every published case of shared/skm-vectors.json, reproduced exactly."""
 from decimal import Decimal
 
-import pytest
 
 from skm import index, sample
 
