@@ -48,7 +48,7 @@ def build_collector(folder: Path, months: int, scale: float) -> None:
         print(f"collector: reusing {folder}")
         return
     from collector import create_app, demo
-    print(f"collector: building {months} months of demo responses in {folder} (a minute or two) ...", flush=True)
+    print(f"collector: building {months} months of demo responses in {folder} ...", flush=True)
     app = create_app(instance_path=folder)
     built = demo.build(app.extensions["skm_engine"], months=months, scale=scale)
     app.extensions["skm_engine"].dispose()
