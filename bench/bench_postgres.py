@@ -292,9 +292,9 @@ def fill(url: str, total: int, today: date) -> None:
             print(f"   response_keys: {time.perf_counter() - keys_started:.0f} s", flush=True)
 
 
-def aggregate_sql() -> tuple[str, str, str]:
-    """The daily, hourly and per-officer aggregates of every stored response, one INSERT ... SELECT ... GROUP BY
-    each (what ``store.rebuild_aggregates`` computes in Python)."""
+def aggregate_sql() -> tuple[str, ...]:
+    """The daily, hourly, per-officer and monthly aggregates of every stored response, one INSERT ... SELECT
+    ... GROUP BY each (what ``store.rebuild_aggregates`` computes in Python)."""
     daily = {"responses": "count(*)", **{f"{c}_sum": f"sum({c})" for c in CODES},
              **{f"{c}_{s}": f"count(*) FILTER (WHERE {c} = {s})" for c in CODES for s in (1, 2, 3, 4)}}
     for (field, value), column in schema.PROFILE_COLUMNS.items():
@@ -315,14 +315,20 @@ def aggregate_sql() -> tuple[str, str, str]:
     officer_sql = (f"INSERT INTO officer_daily (officer, unit, day, suspect, {', '.join(officer)}) "
                    f"SELECT officer, unit, local_day, suspect, {', '.join(officer.values())} FROM responses "
                    f"WHERE officer <> '' GROUP BY officer, unit, local_day, suspect")  # NULL and '' count for nobody
-    return daily_sql, hourly_sql, officer_sql
+    month = {"responses": "count(*)", **{f"{c}_sum": f"sum({c})" for c in CODES},
+             **{f"{c}_{s}": f"count(*) FILTER (WHERE {c} = {s})" for c in CODES for s in (1, 2, 3, 4)}}
+    assert set(month) == {c.name for c in schema.monthly_aggregates.c} - {"unit", "month", "suspect"}
+    monthly_sql = (f"INSERT INTO monthly_aggregates (unit, month, suspect, {', '.join(month)}) "
+                   f"SELECT unit, date_trunc('month', local_day)::date, suspect, {', '.join(month.values())} "
+                   f"FROM responses GROUP BY unit, date_trunc('month', local_day)::date, suspect")
+    return daily_sql, hourly_sql, officer_sql, monthly_sql
 
 
-def aggregate(url: str) -> tuple[int, int, int]:
+def aggregate(url: str) -> tuple[int, ...]:
     """Replace the aggregates by the SQL ones; returns (daily rows, hourly rows, officer rows)."""
     with psycopg.connect(plain(url)) as conn:
         conn.execute("SET work_mem = '512MB'")
-        for table in ("daily_aggregates", "hourly_aggregates", "officer_daily"):
+        for table in ("daily_aggregates", "hourly_aggregates", "officer_daily", "monthly_aggregates"):
             conn.execute(f"DELETE FROM {table}")
         counts = tuple(conn.execute(sql).rowcount for sql in aggregate_sql())
         conn.commit()
@@ -344,13 +350,13 @@ def build(folder: Path, url: str, total: int, today: date):
     store.prepare_for_days(engine, demo.month_starts(today, MONTHS))
     fill(url, total, today)
     filled = time.perf_counter()
-    daily_rows, hourly_rows, officer_rows = aggregate(url)
+    daily_rows, hourly_rows, officer_rows, _monthly_rows = aggregate(url)
     aggregated = time.perf_counter()
     checked = ""
     if total == SMALL:
-        by_sql = (store.aggregates(engine), store.hourly(engine), store.officer_aggregates(engine))
+        by_sql = (store.aggregates(engine), store.hourly(engine), store.officer_aggregates(engine), store.monthly(engine))
         rebuilt = store.rebuild_aggregates(engine)
-        by_store = (store.aggregates(engine), store.hourly(engine), store.officer_aggregates(engine))
+        by_store = (store.aggregates(engine), store.hourly(engine), store.officer_aggregates(engine), store.monthly(engine))
         assert rebuilt == daily_rows and [len(r) for r in by_sql] == [daily_rows, hourly_rows, officer_rows]
         for kind, mine, theirs in zip(("daily", "hourly", "officer"), by_sql, by_store):
             assert mine == theirs, f"the SQL {kind} aggregates differ from store.rebuild_aggregates"

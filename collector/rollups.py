@@ -66,14 +66,9 @@ def trend(engine: Engine, units: list[str], last_day: date, months: int = 24,
           options: IndexOptions = IndexOptions()) -> list[tuple[Period, int, IndexResult | None]]:
     """The monthly index over the ``months`` months ending with ``last_day``'s month, oldest first."""
     periods = trailing_months(last_day, months)
-    rows = store.aggregate_totals(engine, units, periods[0].start, periods[-1].end, group_by=("day",),
-                                  columns=store.INDEX_COLUMNS)
-    by_month: dict[str, dict[str, int]] = {}
-    for row in rows:
-        day = row["day"] if isinstance(row["day"], date) else date.fromisoformat(str(row["day"]))
-        into = by_month.setdefault(f"{day.year}-{day.month:02d}", dict.fromkeys(store.INDEX_COLUMNS, 0))
-        for column in store.INDEX_COLUMNS:
-            into[column] += row[column]
+    by_month = {f"{row['month'].year}-{row['month'].month:02d}" if isinstance(row["month"], date)
+                else str(row["month"])[:7]: row
+                for row in store.monthly_totals(engine, units, periods[0].start, periods[-1].end)}
     result = []
     for period in periods:
         row = by_month.get(period.key())

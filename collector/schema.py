@@ -184,6 +184,18 @@ daily_aggregates = Table(
     Index("ix_daily_aggregates_unit_day", "unit", "day"),
 )
 
+# The index per unit and local month, for the trend: at most one row per month whatever the volume.
+monthly_aggregates = Table(
+    "monthly_aggregates", metadata,
+    Column("unit", String(40), nullable=False),
+    Column("month", Date, nullable=False),  # the first day of the month
+    Column("suspect", Boolean, nullable=False),
+    Column("responses", Integer, nullable=False),
+    *(Column(f"{code}_sum", Integer, nullable=False) for code in CODES),
+    *(Column(name, Integer, nullable=False) for name in SCORE_COLUMNS),
+    PrimaryKeyConstraint("unit", "month", "suspect"),
+)
+
 # Volume and satisfaction by local day and hour (the weekday x hour view). score_sum is the sum of all
 # nine answers, so a cell's IKM is score_sum / (9 x responses).
 hourly_aggregates = Table(

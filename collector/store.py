@@ -122,6 +122,13 @@ def m006_officers(conn: Connection) -> None:
     rebuild_aggregates_in(conn)
 
 
+@migration
+def m007_monthly_aggregates(conn: Connection) -> None:
+    """Monthly index rows per unit, so the 24-month trend reads 24 rows however many responses there are."""
+    t.monthly_aggregates.create(conn, checkfirst=True)
+    rebuild_aggregates_in(conn)
+
+
 def migrate(engine: Engine) -> list[str]:
     """Apply the migrations not yet recorded, each in its own transaction; never drops anything."""
     with engine.begin() as conn:
@@ -471,6 +478,10 @@ def _empty_daily() -> dict[str, int]:
             **{name: 0 for name in t.PROFILE_COLUMNS.values()}}
 
 
+def _empty_monthly() -> dict[str, int]:
+    return {"responses": 0, **{f"{c}_sum": 0 for c in CODES}, **{name: 0 for name in t.SCORE_COLUMNS}}
+
+
 def _empty_officer() -> dict[str, int]:
     return {"responses": 0, "score_sum": 0, "score_sq_sum": 0, **{f"{c}_sum": 0 for c in CODES},
             **{name: 0 for name in t.SCORE_COLUMNS}}
@@ -485,6 +496,7 @@ def aggregate_rows(response_rows: Iterable[Mapping[str, Any]]) -> tuple[dict[tup
     daily: dict[tuple, dict[str, int]] = {}
     hourly: dict[tuple, dict[str, int]] = {}
     officer: dict[tuple, dict[str, int]] = {}
+    monthly: dict[tuple, dict[str, int]] = {}
     for row in response_rows:
         suspect = bool(row["suspect"])
         key = (row["unit"], row["service"], row["counter"], row["channel"], row["local_day"], suspect)
@@ -500,6 +512,14 @@ def aggregate_rows(response_rows: Iterable[Mapping[str, Any]]) -> tuple[dict[tup
             delta[f"{code}_{score}"] += 1
         for field in PROFILE:
             delta[t.PROFILE_COLUMNS[(field.name, row.get(field.name))]] += 1
+        day = row["local_day"] if isinstance(row["local_day"], date) else date.fromisoformat(str(row["local_day"]))
+        month = monthly.get((row["unit"], day.replace(day=1), suspect))
+        if month is None:
+            month = monthly[(row["unit"], day.replace(day=1), suspect)] = _empty_monthly()
+        month["responses"] += 1
+        for code in CODES:
+            month[f"{code}_sum"] += row[code]
+            month[f"{code}_{row[code]}"] += 1
         cell = hourly.setdefault((row["unit"], row["local_day"], row["local_hour"], suspect),
                                  {"responses": 0, "score_sum": 0})
         cell["responses"] += 1
@@ -514,7 +534,7 @@ def aggregate_rows(response_rows: Iterable[Mapping[str, Any]]) -> tuple[dict[tup
             for code in CODES:
                 own[f"{code}_sum"] += row[code]
                 own[f"{code}_{row[code]}"] += 1
-    return daily, hourly, officer
+    return daily, hourly, officer, monthly
 
 
 def _upsert_adding(conn: Connection, table, key_columns: tuple[str, ...], deltas: Mapping[tuple, Mapping[str, int]]):
@@ -530,8 +550,9 @@ def _upsert_adding(conn: Connection, table, key_columns: tuple[str, ...], deltas
 
 
 def add_to_aggregates(conn: Connection, deltas: tuple[dict, ...]) -> None:
-    daily, hourly, officer = deltas
+    daily, hourly, officer, monthly = deltas
     _upsert_adding(conn, t.daily_aggregates, t.AGGREGATE_KEY, daily)
+    _upsert_adding(conn, t.monthly_aggregates, ("unit", "month", "suspect"), monthly)
     _upsert_adding(conn, t.hourly_aggregates, ("unit", "day", "hour", "suspect"), hourly)
     _upsert_adding(conn, t.officer_daily, ("officer", "unit", "day", "suspect"), officer)
 
@@ -545,9 +566,10 @@ def rebuild_aggregates_in(conn: Connection, chunk: int = 5000) -> int:
     conn.execute(t.daily_aggregates.delete())
     conn.execute(t.hourly_aggregates.delete())
     conn.execute(t.officer_daily.delete())
+    conn.execute(t.monthly_aggregates.delete())
     # yield_per on the statement, not the connection: the connection goes on to write in this transaction.
     result = conn.execute(select(*[t.responses.c[c] for c in AGGREGATE_SOURCE]).execution_options(yield_per=chunk))
-    totals_by_kind: tuple[dict[tuple, dict[str, int]], ...] = ({}, {}, {})
+    totals_by_kind: tuple[dict[tuple, dict[str, int]], ...] = ({}, {}, {}, {})
     for part in result.partitions():
         for totals, deltas in zip(totals_by_kind, aggregate_rows(dict(r._mapping) for r in part)):
             for key, delta in deltas.items():
@@ -569,6 +591,17 @@ def aggregates(engine: Engine) -> list[dict]:
     with engine.connect() as conn:
         return rows(conn.execute(select(t.daily_aggregates).order_by(*[t.daily_aggregates.c[k]
                                                                        for k in t.AGGREGATE_KEY])))
+
+
+def all_aggregates(engine: Engine) -> tuple[list[dict], ...]:
+    """Every kind of aggregate row, for checking that a rebuild gives what the incremental path gave."""
+    return aggregates(engine), hourly(engine), officer_aggregates(engine), monthly(engine)
+
+
+def monthly(engine: Engine) -> list[dict]:
+    table = t.monthly_aggregates
+    with engine.connect() as conn:
+        return rows(conn.execute(select(table).order_by(table.c.unit, table.c.month, table.c.suspect)))
 
 
 def officer_aggregates(engine: Engine) -> list[dict]:
@@ -639,6 +672,16 @@ def aggregate_totals(engine: Engine, units: Iterable[str], start: date, end: dat
         stmt = stmt.group_by(*keys).order_by(*keys)
     with engine.connect() as conn:
         return [r for r in rows(conn.execute(stmt)) if r["responses"]]
+
+
+def monthly_totals(engine: Engine, units: Iterable[str], first_month: date, end: date) -> list[dict]:
+    """The trusted index columns per month (first day) for months starting in [first_month, end)."""
+    table = t.monthly_aggregates
+    stmt = (select(table.c.month, *[func.sum(table.c[c]).label(c) for c in INDEX_COLUMNS])
+            .where(table.c.unit.in_(list(units)), table.c.month >= first_month, table.c.month < end,
+                   table.c.suspect.is_(False)).group_by(table.c.month).order_by(table.c.month))
+    with engine.connect() as conn:
+        return rows(conn.execute(stmt))
 
 
 def hourly_totals(engine: Engine, units: Iterable[str], start: date, end: date) -> list[dict]:

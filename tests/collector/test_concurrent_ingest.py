@@ -73,10 +73,10 @@ def test_same_batches_at_several_processes_are_stored_once(tmp_path):
         assert all(s.count("accepted") == 1 and set(s) <= {"accepted", "duplicate"} for s in statuses.values())
         assert sorted(store.response_ids(engine)) == sorted(sent_ids)
         assert store.conflict_count(engine) == 0
-        incremental = store.aggregates(engine), store.hourly(engine)
+        incremental = store.all_aggregates(engine)
         assert sum(a["responses"] for a in incremental[0]) == len(sent_ids)
         store.rebuild_aggregates(engine)
-        assert (store.aggregates(engine), store.hourly(engine)) == incremental
+        assert store.all_aggregates(engine) == incremental
     finally:
         for server in servers:
             server.stop()
