@@ -142,22 +142,13 @@ def api_ingest(tmp: Path, url: str, responses: list[dict]) -> float:
     server.env["SKM_COLLECTOR_DATABASE_URL"] = url  # even under SKM_TEST_BACKEND=postgresql
     server.start()
     try:
-        client = sync.Client(sync.Credentials(server.url, kiosk["id"], kiosk["secret"]), timeout=300)
-        warmup = [wire.response_to_wire(bench_sync.kiosk_row(random.Random(1), i + 1, kiosk["id"]), CODES,
-                                        PROFILE_FIELDS) for i in range(20)]
-        client.request("POST", "/api/v1/batches", bench_sync.bodies_of(warmup)[0])  # imports, partitions, pool
-        bodies = bench_sync.bodies_of(responses)
-        start = time.perf_counter()
-        for body in bodies:
-            ack = client.request("POST", "/api/v1/batches", body)
-            assert all(r["status"] == "accepted" for r in ack["results"]), ack["results"][:3]
-        elapsed = time.perf_counter() - start
+        elapsed, warmup = bench_sync.push_all(sync.Credentials(server.url, kiosk["id"], kiosk["secret"]), responses)
     finally:
         server.stop()
-    assert store.response_count(engine) == len(responses) + len(warmup)
+    assert store.response_count(engine) == len(responses) + warmup
     with engine.connect() as conn:
         keys = conn.exec_driver_sql("SELECT count(*) FROM response_keys").scalar()
-    assert keys == len(responses) + len(warmup), keys
+    assert keys == len(responses) + warmup, keys
     engine.dispose()
     return elapsed
 
