@@ -127,14 +127,21 @@ def audited_export(unit: str, kind: str, period: Period) -> None:
                 ip=auth.client_ip())
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download(content, mimetype: str, filename: str) -> Response:
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 @bp.get("/unit/<unit>/export.csv")
 def export_csv(unit: str):
-    unit_or_404(unit)
     period = period_arg(unit_or_404(unit)["timezone"])
     audited_export(unit, "csv", period)
-    response = Response(stream_with_context(reports.csv_lines(engine(), unit, period)), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="skm-{unit}-{period.key()}.csv"'
-    return response
+    return download(stream_with_context(reports.csv_lines(engine(), unit, period)), "text/csv",
+                    f"skm-{unit}-{period.key()}.csv")
 
 
 @bp.get("/unit/<unit>/export.xlsx")
@@ -142,10 +149,8 @@ def export_xlsx(unit: str):
     data = unit_or_404(unit)
     period = period_arg(data["timezone"])
     audited_export(unit, "xlsx", period)
-    content = reports.xlsx_bytes(engine(), data, period, select_locale())
-    response = Response(content, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response.headers["Content-Disposition"] = f'attachment; filename="skm-{unit}-{period.key()}.xlsx"'
-    return response
+    return download(reports.xlsx_bytes(engine(), data, period, select_locale()), XLSX,
+                    f"skm-{unit}-{period.key()}.xlsx")
 
 
 @bp.get("/unit/<unit>/report")
@@ -215,10 +220,7 @@ def officer_report(nip: str):
 @bp.get("/officer/<nip>/export.xlsx")
 def officer_export(nip: str):
     officer, unit, period, view = officer_context(nip)
-    response = Response(reports.officer_xlsx(unit, view, select_locale()),
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response.headers["Content-Disposition"] = f'attachment; filename="skm-petugas-{nip}-{period.key()}.xlsx"'
-    return response
+    return download(reports.officer_xlsx(unit, view, select_locale()), XLSX, f"skm-petugas-{nip}-{period.key()}.xlsx")
 
 
 @bp.get("/unit/<unit>/officers")

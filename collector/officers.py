@@ -70,10 +70,15 @@ def officer_view(engine: Engine, officer: dict, period: Period, minimum: int) ->
     rows = store.officer_totals(engine, [officer["nip"]], period.start, period.end)
     own = figures(rows[0] if rows else None, minimum)
     unit_rollup = rollups.rollup(engine, [officer["unit"]], period)
-    trend = []
-    for month in trailing_months(min(period.last_day, date.today()), 12):
-        month_rows = store.officer_totals(engine, [officer["nip"]], month.start, month.end)
-        trend.append((month, figures(month_rows[0] if month_rows else None, minimum)))
+    months = trailing_months(min(period.last_day, date.today()), 12)
+    by_month: dict[date, dict] = {}
+    for row in store.officer_totals(engine, [officer["nip"]], months[0].start, months[-1].end, group_by=("day",)):
+        day = row["day"] if isinstance(row["day"], date) else date.fromisoformat(str(row["day"]))
+        into = by_month.setdefault(day.replace(day=1), dict.fromkeys(row, 0))
+        for column, value in row.items():
+            if column != "day":
+                into[column] += value
+    trend = [(month, figures(by_month.get(month.start), minimum)) for month in months]
     return {"officer": officer, "period": period, "own": own, "unit_result": unit_rollup.result,
             "unit_respondents": unit_rollup.respondents, "influenced": INFLUENCED, "trend": trend,
             # Below the minimum the comments stay hidden too: a handful could point at single citizens.

@@ -6,7 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -19,9 +19,6 @@ from skm.masking import mask_personal_data
 from skm.periods import Period, containing
 
 from . import rollups, store
-
-CHANNELS = ("kiosk", "qr")
-
 
 def today_in(zone_name: str) -> date:
     return datetime.now(ZoneInfo(zone_name)).date()
@@ -48,24 +45,31 @@ class UnitSummary:
 def unit_summary(engine: Engine, unit: dict, period: Period, options: IndexOptions = IndexOptions()) -> UnitSummary:
     current = rollups.rollup(engine, [unit["code"]], period, options)
     previous = rollups.rollup(engine, [unit["code"]], period.previous(), options).result
-    sample, source = rollups.sample_adequacy(engine, unit, period, current.respondents)
+    sample, source = rollups.sample_adequacy(unit, period, current.respondents,
+                                             store.population(engine, unit["code"], period.key()))
     return UnitSummary(unit, current, previous, sample, source)
 
 
 def overview(engine: Engine, units: list[dict], period: Period) -> dict:
-    """Per unit, and pooled per OPD and pemda (by respondents, never averaged), for the units given."""
-    summaries = [unit_summary(engine, u, period) for u in units]
+    """Per unit, and pooled per OPD and pemda (by respondents, never averaged), for the units given. A fixed
+    number of queries, however many units a province has."""
+    codes = [u["code"] for u in units]
+    current, previous = rollups.by_unit(engine, codes, period), rollups.by_unit(engine, codes, period.previous())
+    entered = store.populations(engine, codes, period.key())
+    summaries = []
+    for u in units:
+        sample, source = rollups.sample_adequacy(u, period, current[u["code"]].respondents, entered.get(u["code"]))
+        summaries.append(UnitSummary(u, current[u["code"]], previous[u["code"]].result, sample, source))
     pooled = []
     for level, key, name_key in (("opd", "opd", "opd_name"), ("pemda", "pemda", "pemda_name")):
         groups: dict[str, list[dict]] = {}
         for u in units:
             groups.setdefault(u[key], []).append(u)
         for code, members in groups.items():
-            codes = [m["code"] for m in members]
-            current = rollups.rollup(engine, codes, period)
-            previous = rollups.rollup(engine, codes, period.previous()).result
-            pooled.append({"level": level, "code": code, "name": members[0][name_key], "units": len(codes),
-                           "rollup": current, "change": rollups.change(current.result, previous)})
+            now = rollups.pool([current[m["code"]] for m in members])
+            before = rollups.pool([previous[m["code"]] for m in members]).result
+            pooled.append({"level": level, "code": code, "name": members[0][name_key], "units": len(members),
+                           "rollup": now, "change": rollups.change(now.result, before)})
     return {"summaries": summaries, "pooled": pooled}
 
 
@@ -98,13 +102,6 @@ def public_page(engine: Engine, unit: dict, periods: int = 4) -> list[tuple[Peri
         result.append((current, rollups.rollup(engine, [unit["code"]], current)))
         current = current.previous()
     return result
-
-
-def fmt(value, places: int = 2) -> str:
-    """A figure as Indonesian reports print it: decimal comma."""
-    if value is None:
-        return "-"
-    return str(round_half_up(value, places)).replace(".", ",")
 
 
 # -- exports ------------------------------------------------------------------------------------------------
@@ -196,10 +193,6 @@ def xlsx_bytes(engine: Engine, unit: dict, period: Period, lang: str = "id") -> 
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
-
-
-def rows_for_table(trend: Iterable[tuple[Period, int, IndexResult | None]], lang: str) -> list[tuple[str, int, str]]:
-    return [(p.label(lang), n, str(r.konversi) if r else "-") for p, n, r in trend]
 
 
 def officer_xlsx(unit: dict, view: dict, lang: str = "id") -> bytes:

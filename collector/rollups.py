@@ -55,6 +55,24 @@ def rollup(engine: Engine, units: list[str], period: Period, options: IndexOptio
     return Rollup(row.get("responses", 0), suspect[0]["responses"] if suspect else 0, index_of(row, options), row)
 
 
+def by_unit(engine: Engine, units: list[str], period: Period, options: IndexOptions = IndexOptions()
+            ) -> dict[str, Rollup]:
+    """The rollup of each unit, in two queries whatever the number of units (an overview of a province)."""
+    trusted = {r["unit"]: r for r in store.aggregate_totals(engine, units, period.start, period.end,
+                                                             group_by=("unit",))}
+    suspect = {r["unit"]: r["responses"] for r in store.aggregate_totals(
+        engine, units, period.start, period.end, suspect=True, group_by=("unit",), columns=("responses",))}
+    return {u: Rollup(trusted.get(u, {}).get("responses", 0), suspect.get(u, 0), index_of(trusted.get(u), options),
+                      trusted.get(u, {})) for u in units}
+
+
+def pool(parts: list[Rollup], options: IndexOptions = IndexOptions()) -> Rollup:
+    """Several units' rollups as one: the aggregate sums add up, so this pools by respondents."""
+    rows = [p.row for p in parts if p.row]
+    row = {c: sum(r[c] for r in rows) for c in store.SUM_COLUMNS} if rows else {}
+    return Rollup(sum(p.respondents for p in parts), sum(p.suspect for p in parts), index_of(row, options), row)
+
+
 def breakdown(engine: Engine, units: list[str], period: Period, by: str,
               options: IndexOptions = IndexOptions()) -> list[tuple[str, int, IndexResult | None]]:
     """The index per service, counter or channel: (key, respondents, result)."""
@@ -93,11 +111,10 @@ def weekday_hour(engine: Engine, units: list[str], period: Period) -> dict[tuple
     return {key: Cell(n, Fraction(total, 9 * n) if n else None) for key, (n, total) in grid.items()}
 
 
-def sample_adequacy(engine: Engine, unit: Mapping[str, Any], period: Period, respondents: int
+def sample_adequacy(unit: Mapping[str, Any], period: Period, respondents: int, entered: int | None
                     ) -> tuple[SampleAdequacy | None, str | None]:
     """Krejcie and Morgan against the recipients the unit entered for the period, or else an estimate from
     its monthly volume. Returns the adequacy and where the population came from ("entered"/"estimated")."""
-    entered = store.population(engine, unit["code"], period.key())
     if entered is not None:
         return adequacy(entered, respondents), "entered"
     if unit.get("monthly_volume"):

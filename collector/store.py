@@ -468,11 +468,6 @@ def _stored_hashes(conn: Connection, ids: list[str], chunk: int = 500) -> dict[s
     return hashes
 
 
-def batch_seen(engine: Engine, batch_id: str) -> bool:
-    with engine.connect() as conn:
-        return conn.execute(select(t.batches.c.id).where(t.batches.c.id == batch_id)).first() is not None
-
-
 def _empty_daily() -> dict[str, int]:
     return {"responses": 0, **{f"{c}_sum": 0 for c in CODES}, **{name: 0 for name in t.SCORE_COLUMNS},
             **{name: 0 for name in t.PROFILE_COLUMNS.values()}}
@@ -642,10 +637,6 @@ def known_codes(engine: Engine, unit: str) -> tuple[set[str], set[str]]:
     return counters, services
 
 
-def day_of(value: str, zone: ZoneInfo) -> date:
-    return datetime.fromisoformat(value).astimezone(zone).date()
-
-
 # -- dashboard reads: aggregates only, except comments and exports -----------------------------------------
 
 INDEX_COLUMNS = ("responses", *(f"{c}_sum" for c in CODES), *t.SCORE_COLUMNS)  # what the index needs
@@ -756,6 +747,13 @@ def population(engine: Engine, unit: str, period: str) -> int | None:
     with engine.connect() as conn:
         return conn.execute(select(t.populations.c.recipients).where(
             (t.populations.c.unit == unit) & (t.populations.c.period == period))).scalar()
+
+
+def populations(engine: Engine, units: Iterable[str], period: str) -> dict[str, int]:
+    p = t.populations
+    with engine.connect() as conn:
+        return dict(conn.execute(select(p.c.unit, p.c.recipients).where(p.c.unit.in_(list(units)),
+                                                                          p.c.period == period)).all())
 
 
 def set_population(engine: Engine, unit: str, period: str, recipients: int, by: str) -> None:

@@ -314,10 +314,6 @@ def mark_receipts_synced(db: sqlite_utils.Database, nonces: list[str]) -> None:
         db.conn.executemany("UPDATE receipts SET sync_state = 'synced' WHERE nonce = ?", [(n,) for n in nonces])
 
 
-def receipts_today(db: sqlite_utils.Database, since_unix: int) -> int:
-    return db.conn.execute("SELECT COUNT(*) FROM receipts WHERE issued_at >= ?", (since_unix,)).fetchone()[0]
-
-
 # -- backup and restore ---------------------------------------------------------------------------------------
 
 def backup(db: sqlite_utils.Database, target: str) -> None:

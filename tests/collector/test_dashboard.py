@@ -239,3 +239,29 @@ def test_user_cli(tmp_path):
     assert "unit 'nowhere' does not exist" in run("user", "add", "z", "--name", "Z", "--role", "kepala_unit",
                                                   "--unit", "nowhere", "--password", "panjang-sekali").output
     assert "rebuilt from 0 responses" in run("rebuild-aggregates").output
+
+
+def test_overview_pools_by_respondents_in_a_fixed_number_of_queries(engine):
+    from sqlalchemy import event
+    period = parse("2026-T4")
+    units = store.all_units(engine)
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        one = len(statements), reports.overview(engine, units[:1], period), len(statements)
+        everything = reports.overview(engine, units, period)
+        queries_all = len(statements) - one[2]
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert queries_all == one[2] - one[0]  # five units cost what one does
+    dinkes = next(p for p in everything["pooled"] if p["code"] == "dinkes")
+    expected, n = raw_index(engine, store.units_under(engine, "opd", "dinkes"), period)
+    assert dinkes["rollup"].result == expected and dinkes["rollup"].respondents == n
+    city = next(p for p in everything["pooled"] if p["level"] == "pemda")
+    assert city["rollup"].result == raw_index(engine, [u["code"] for u in units], period)[0]
+    for summary in everything["summaries"]:
+        assert summary.rollup.result == raw_index(engine, [summary.unit["code"]], period)[0]

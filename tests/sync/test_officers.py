@@ -132,6 +132,8 @@ def test_synced_responses_become_officer_feedback_with_the_minimum(office):
     page = ani.get(f"/officer/{ANI}?period={period}").get_data(as_text=True)
     assert '<td class="officer-respondents">5</td>' in page and 'class="officer-konversi"' in page
     konversi = page.split('class="officer-konversi">')[1].split("<")[0]
+    trend = page.split("Tren 12 bulan")[1]
+    assert f"<td>5</td>\n    <td>{konversi}</td>" in trend  # this month's trend row: the same five responses
     # A context note travels with the view and the export.
     token = hidden(page, "csrf_token")
     ani.post(f"/officer/{ANI}/note?period={period}", data={"csrf_token": token, "note": "Server antrian mati"})
