@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import (Boolean, false, Column, Date, ForeignKey, ForeignKeyConstraint, Index, Integer, MetaData,
                         PrimaryKeyConstraint, String, Table, Text)
 
-from skm import CODES, PROFILE
+from skm import CODES, PROFILE, limits
 
 metadata = MetaData()
 
@@ -89,14 +89,14 @@ _response_columns = [
     Column("id", String(36), primary_key=True),
     Column("kiosk_id", String(36), nullable=True),
     Column("seq", Integer),
-    Column("unit", String(40), nullable=False),
-    Column("service", String(40), nullable=False),
-    Column("counter", String(40), nullable=False),
-    Column("officer", String(100)),
+    Column("unit", String(limits.CODE_LENGTH), nullable=False),
+    Column("service", String(limits.CODE_LENGTH), nullable=False),
+    Column("counter", String(limits.CODE_LENGTH), nullable=False),
+    Column("officer", String(100)),  # wider than limits.OFFICER_LENGTH, as it shipped
     Column("channel", String(10), nullable=False),
     Column("questionnaire_version", String(40), nullable=False),
     *(Column(code, Integer, nullable=False) for code in CODES),
-    *(Column(field.name, String(20)) for field in PROFILE),
+    *(Column(field.name, String(limits.PROFILE_VALUE_LENGTH)) for field in PROFILE),
     Column("comment", Text),
     Column("started_at", String(40)),
     Column("submitted_at", String(40), nullable=False),
@@ -104,7 +104,7 @@ _response_columns = [
     Column("local_hour", Integer),  # and its hour there (0..23)
     Column("duration_ms", Integer),
     Column("suspect", Boolean, nullable=False, server_default="0"),
-    Column("suspect_reason", String(200)),
+    Column("suspect_reason", String(limits.SUSPECT_REASON_LENGTH)),
     Column("received_at", String(40), nullable=False),
     Column("batch_id", String(36)),
     Column("content_hash", String(64), nullable=False),
@@ -169,9 +169,9 @@ PROFILE_COLUMNS.update({(f.name, None): f"p_{f.name}_none" for f in PROFILE})
 
 daily_aggregates = Table(
     "daily_aggregates", metadata,
-    Column("unit", String(40), nullable=False),
-    Column("service", String(40), nullable=False),
-    Column("counter", String(40), nullable=False),
+    Column("unit", String(limits.CODE_LENGTH), nullable=False),
+    Column("service", String(limits.CODE_LENGTH), nullable=False),
+    Column("counter", String(limits.CODE_LENGTH), nullable=False),
     Column("channel", String(10), nullable=False),
     Column("day", Date, nullable=False),
     Column("suspect", Boolean, nullable=False),
@@ -187,7 +187,7 @@ daily_aggregates = Table(
 # The index per unit and local month, for the trend: at most one row per month whatever the volume.
 monthly_aggregates = Table(
     "monthly_aggregates", metadata,
-    Column("unit", String(40), nullable=False),
+    Column("unit", String(limits.CODE_LENGTH), nullable=False),
     Column("month", Date, nullable=False),  # the first day of the month
     Column("suspect", Boolean, nullable=False),
     Column("responses", Integer, nullable=False),
@@ -200,7 +200,7 @@ monthly_aggregates = Table(
 # nine answers, so a cell's IKM is score_sum / (9 x responses).
 hourly_aggregates = Table(
     "hourly_aggregates", metadata,
-    Column("unit", String(40), nullable=False),
+    Column("unit", String(limits.CODE_LENGTH), nullable=False),
     Column("day", Date, nullable=False),
     Column("hour", Integer, nullable=False),
     Column("suspect", Boolean, nullable=False),
@@ -274,10 +274,10 @@ audit_log = Table(
 receipts_issued = Table(
     "receipts_issued", metadata,
     Column("kiosk_id", String(36), nullable=False),
-    Column("nonce", String(40), nullable=False),
-    Column("unit", String(40), nullable=False),
-    Column("counter", String(40), nullable=False),
-    Column("service", String(40), nullable=False),
+    Column("nonce", String(limits.NONCE_LENGTH), nullable=False),
+    Column("unit", String(limits.CODE_LENGTH), nullable=False),
+    Column("counter", String(limits.CODE_LENGTH), nullable=False),
+    Column("service", String(limits.CODE_LENGTH), nullable=False),
     Column("issued_at", String(40), nullable=False),
     Column("day", Date, nullable=False),
     PrimaryKeyConstraint("kiosk_id", "nonce"),
@@ -288,7 +288,7 @@ receipts_issued = Table(
 used_receipts = Table(
     "used_receipts", metadata,
     Column("kiosk_id", String(36), nullable=False),
-    Column("nonce", String(40), nullable=False),
+    Column("nonce", String(limits.NONCE_LENGTH), nullable=False),
     Column("response_id", String(36), nullable=False),
     Column("used_at", String(40), nullable=False),
     PrimaryKeyConstraint("kiosk_id", "nonce"),
@@ -318,8 +318,8 @@ officers = Table(
 # score_sq_sum are of each respondent's total (the nine answers), for the uncertainty of the index.
 officer_daily = Table(
     "officer_daily", metadata,
-    Column("officer", String(30), nullable=False),
-    Column("unit", String(40), nullable=False),
+    Column("officer", String(limits.OFFICER_LENGTH), nullable=False),
+    Column("unit", String(limits.CODE_LENGTH), nullable=False),
     Column("day", Date, nullable=False),
     Column("suspect", Boolean, nullable=False),
     Column("responses", Integer, nullable=False),

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, case, create_engine, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, case, create_engine, event, exc, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from skm import CODES, PROFILE
@@ -410,41 +410,93 @@ def ingest(engine: Engine, kiosk_id: str, batch_id: str, source: str, valid: lis
     same ids at the same time (PostgreSQL); the others are compared with the stored content hash. Then
     the accepted rows go into ``responses`` (partitioned by month on PostgreSQL). A database without
     ``INSERT ... RETURNING`` (SQLite before 3.35) takes the ids one row at a time.
+
+    One response the database refuses although it passed validation (a limit of ``skm.limits`` out of
+    step with a column) must not block the kiosk's outbox: the batch is then stored again one response
+    at a time, each in its own savepoint, and the refused ones are answered ``invalid`` with the reason.
+    A fault of the database itself (disk full, locked, gone) still fails the whole batch, to be resent.
     """
     received_at = now_iso()
-    outcomes = {o.id: o for o in invalid}
     rows = [response_row(response, kiosk_id, zone, batch_id, received_at, digest) for response, digest in valid]
     prepare_for_days(engine, {row["local_day"] for row in rows})
+    try:
+        with engine.begin() as conn:
+            outcomes = _store_responses(conn, kiosk_id, batch_id, received_at, valid, rows)
+            return _record_batch(conn, kiosk_id, batch_id, source, received_at, invalid + outcomes)
+    except REFUSED_VALUES as error:
+        if not _refused_by_the_data(error):
+            raise
     with engine.begin() as conn:
-        inserted = _claim_ids(conn, rows)
-        stored = _stored_hashes(conn, [row["id"] for row in rows if row["id"] not in inserted])
-        new_rows, conflicts = [], []
-        for (response, digest), row in zip(valid, rows):
-            if response.id in inserted:
-                inserted.discard(response.id)  # a second copy in the same list is then a resend of the first
-                stored[response.id] = digest
-                new_rows.append(row)
-                outcomes[response.id] = Outcome(response.id, "accepted")
-            elif stored.get(response.id) == digest:
-                outcomes[response.id] = Outcome(response.id, "duplicate")
-            else:
-                conflicts.append({"response_id": response.id, "kiosk_id": kiosk_id, "batch_id": batch_id,
-                                  "received_at": received_at, "content_hash": digest,
-                                  "body": json.dumps(dict(response.data), ensure_ascii=False)})
-                outcomes[response.id] = Outcome(response.id, "conflict", "conflict")
-        if conflicts:
-            conn.execute(insert(t.conflicts), conflicts)
-        if new_rows:
-            conn.execute(insert(t.responses), new_rows)
-        add_to_aggregates(conn, aggregate_rows(new_rows))
-        counts = defaultdict(int)
-        for o in outcomes.values():
-            counts[o.status] += 1
-        conn.execute(_insert(conn, t.batches).values(
-            id=batch_id, kiosk_id=kiosk_id, source=source, received_at=received_at, accepted=counts["accepted"],
-            duplicate=counts["duplicate"], conflict=counts["conflict"], invalid=counts["invalid"],
-        ).on_conflict_do_nothing(index_elements=["id"]))  # a resent batch keeps its first record
+        outcomes = []
+        for pair, row in zip(valid, rows):
+            try:
+                with conn.begin_nested():
+                    outcomes.extend(_store_responses(conn, kiosk_id, batch_id, received_at, [pair], [row]))
+            except REFUSED_VALUES as error:
+                if not _refused_by_the_data(error):
+                    raise
+                outcomes.append(Outcome(row["id"], "invalid", f"the collector's database cannot store it: "
+                                                              f"{_first_line(error)}"))
+        return _record_batch(conn, kiosk_id, batch_id, source, received_at, invalid + outcomes)
+
+
+# What a database driver raises for a value it cannot take: SQLAlchemy's wrapped errors, and the sqlite3
+# module's own for an integer past 64 bits or text that is not encodable.
+REFUSED_VALUES = (exc.StatementError, OverflowError, UnicodeEncodeError)
+
+
+def _refused_by_the_data(error: Exception) -> bool:
+    """Whether the database refused these values (too long, out of range, not encodable), rather than
+    failed as a database (disk full, locked, connection lost), which a resend may get past."""
+    return not isinstance(error, (exc.OperationalError, exc.InterfaceError, exc.InternalError,
+                                  exc.ProgrammingError))
+
+
+def _first_line(error: Exception) -> str:
+    cause = getattr(error, "orig", None) or error
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[0][:200]
+
+
+def _store_responses(conn: Connection, kiosk_id: str, batch_id: str, received_at: str,
+                     valid: list[tuple[WireResponse, str]], rows: list[dict]) -> list[Outcome]:
+    """Claim the ids, insert the new responses and their aggregates, keep conflicts aside."""
+    outcomes: dict[str, Outcome] = {}
+    inserted = _claim_ids(conn, rows)
+    stored = _stored_hashes(conn, [row["id"] for row in rows if row["id"] not in inserted])
+    new_rows, conflicts = [], []
+    for (response, digest), row in zip(valid, rows):
+        if response.id in inserted:
+            inserted.discard(response.id)  # a second copy in the same list is then a resend of the first
+            stored[response.id] = digest
+            new_rows.append(row)
+            outcomes[response.id] = Outcome(response.id, "accepted")
+        elif stored.get(response.id) == digest:
+            outcomes[response.id] = Outcome(response.id, "duplicate")
+        else:
+            conflicts.append({"response_id": response.id, "kiosk_id": kiosk_id, "batch_id": batch_id,
+                              "received_at": received_at, "content_hash": digest,
+                              "body": json.dumps(dict(response.data), ensure_ascii=False)})
+            outcomes[response.id] = Outcome(response.id, "conflict", "conflict")
+    if conflicts:
+        conn.execute(insert(t.conflicts), conflicts)
+    if new_rows:
+        conn.execute(insert(t.responses), new_rows)
+    add_to_aggregates(conn, aggregate_rows(new_rows))
     return list(outcomes.values())
+
+
+def _record_batch(conn: Connection, kiosk_id: str, batch_id: str, source: str, received_at: str,
+                  outcomes: list[Outcome]) -> list[Outcome]:
+    """The batch's record with its counts; a resent batch keeps its first record. One outcome per id."""
+    outcomes = list({o.id: o for o in outcomes}.values())
+    counts: dict[str, int] = defaultdict(int)
+    for o in outcomes:
+        counts[o.status] += 1
+    conn.execute(_insert(conn, t.batches).values(
+        id=batch_id, kiosk_id=kiosk_id, source=source, received_at=received_at, accepted=counts["accepted"],
+        duplicate=counts["duplicate"], conflict=counts["conflict"], invalid=counts["invalid"],
+    ).on_conflict_do_nothing(index_elements=["id"]))
+    return outcomes
 
 
 def _claim_ids(conn: Connection, rows: list[dict]) -> set[str]:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
 
+from . import limits
+
 QUESTIONNAIRE_VERSION = "permenpanrb-14-2017/1"
 LANGUAGES = ("id", "en")
 SCORES = (1, 2, 3, 4)
@@ -137,7 +139,7 @@ PROFILE: tuple[ProfileField, ...] = (
 
 PROFILE_BY_NAME: Mapping[str, ProfileField] = MappingProxyType({f.name: f for f in PROFILE})
 
-COMMENT_MAX_LENGTH = 1000
+COMMENT_MAX_LENGTH = limits.COMMENT_LENGTH
 
 KINERJA: Mapping[str, Text] = MappingProxyType({
     "A": text("Sangat Baik", "Very good"),

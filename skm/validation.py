@@ -6,6 +6,7 @@ these three (a CSRF token, an id) are not this module's business and are ignored
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -14,6 +15,17 @@ from .errors import InvalidResponse, Problem
 from .questionnaire import CODES, COMMENT_MAX_LENGTH, PROFILE_BY_NAME, UNSUR_BY_CODE
 
 DECLINED = ("", None, "-")  # "tidak ingin menjawab" for a profile field
+
+# What no database here can keep, or what no person types: NUL (PostgreSQL refuses it in text), lone
+# surrogates (not encodable as UTF-8) and control characters other than tab, line feed and carriage return
+# (a browser sends a textarea's new lines as CR LF).
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def unstorable_character(text: str) -> str | None:
+    """The first character of ``text`` that cannot be stored, as ``U+XXXX``; ``None`` when all can."""
+    found = _UNSTORABLE.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
 
 
 @dataclass(frozen=True)
@@ -135,6 +147,10 @@ def _comment(raw: Any, problems: list[Problem]) -> str | None:
         problems.append(Problem("comment_not_text", "comment"))
         return None
     comment = raw.strip()
+    bad = unstorable_character(comment)
+    if bad:
+        problems.append(Problem("unstorable_character", "comment", {"character": bad}))
+        return None
     if len(comment) > COMMENT_MAX_LENGTH:
         problems.append(Problem("comment_too_long", "comment",
                                 {"length": len(comment), "limit": COMMENT_MAX_LENGTH}))

@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
 
+from . import limits
 from .errors import InvalidResponse, Problem
 from .questionnaire import QUESTIONNAIRE_VERSION
-from .validation import ValidatedResponse, validate_response
+from .validation import ValidatedResponse, unstorable_character, validate_response
 
 PROTOCOL = "skm-sync/1"
 BUNDLE_FORMAT = "skm-bundle/1"
 CHANNELS = ("kiosk", "qr")
 KNOWN_VERSIONS = (QUESTIONNAIRE_VERSION,)
-MAX_TEXT = 100  # codes and names of units, services, counters, officers
 CLOCK_SKEW_SECONDS = 300  # a signed request older or newer than this is refused, with the server's time
 
 # The purpose goes into every signature, so a request's signature can never pass as an ack's.
@@ -79,15 +79,28 @@ def parse_time(value: Any, field: str, problems: list[Problem], required: bool =
     if parsed.tzinfo is None:
         problems.append(Problem("timestamp_without_offset", field, {"value": value}))
         return None
+    if not limits.FIRST_YEAR <= parsed.year <= limits.LAST_YEAR or len(value) > limits.TIMESTAMP_LENGTH:
+        problems.append(Problem("timestamp_out_of_range", field,
+                                {"value": value, "first": limits.FIRST_YEAR, "last": limits.LAST_YEAR}))
+        return None
     return parsed
 
 
-def _text(data: Mapping[str, Any], field: str, problems: list[Problem], required: bool = True) -> str | None:
+def _whole_number(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _text(data: Mapping[str, Any], field: str, problems: list[Problem], limit: int,
+          required: bool = True) -> str | None:
     value = data.get(field)
     if value is None and not required:
         return None
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_TEXT:
-        problems.append(Problem("bad_text", field, {"limit": MAX_TEXT}))
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        problems.append(Problem("bad_text", field, {"limit": limit}))
+        return None
+    bad = unstorable_character(value)
+    if bad:
+        problems.append(Problem("unstorable_character", field, {"character": bad}))
         return None
     return value
 
@@ -103,10 +116,10 @@ def validate_wire_response(data: Any) -> WireResponse:
         problems.append(Problem("bad_id", "id", {"value": data.get("id")}))
         response_id = ""
     seq = data.get("seq")
-    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
-        problems.append(Problem("bad_seq", "seq", {"value": seq}))
-    unit, service, counter = (_text(data, f, problems) for f in ("unit", "service", "counter"))
-    officer = _text(data, "officer", problems, required=False)
+    if not _whole_number(seq, 1, limits.SEQ_MAX):
+        problems.append(Problem("bad_seq", "seq", {"value": seq, "limit": limits.SEQ_MAX}))
+    unit, service, counter = (_text(data, f, problems, limits.CODE_LENGTH) for f in ("unit", "service", "counter"))
+    officer = _text(data, "officer", problems, limits.OFFICER_LENGTH, required=False)
     channel = data.get("channel")
     if channel not in CHANNELS:
         problems.append(Problem("bad_choice", "channel", {"value": channel, "choices": ", ".join(CHANNELS)}))
@@ -116,14 +129,12 @@ def validate_wire_response(data: Any) -> WireResponse:
     started = parse_time(data.get("started_at"), "started_at", problems, required=False)
     submitted = parse_time(data.get("submitted_at"), "submitted_at", problems)
     duration = data.get("duration_ms")
-    if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int) or duration < 0):
-        problems.append(Problem("bad_duration", "duration_ms", {"value": duration}))
+    if duration is not None and not _whole_number(duration, 0, limits.DURATION_MS_MAX):
+        problems.append(Problem("bad_duration", "duration_ms", {"value": duration, "limit": limits.DURATION_MS_MAX}))
     suspect = data.get("suspect", False)
     if not isinstance(suspect, bool):
         problems.append(Problem("bad_choice", "suspect", {"value": suspect, "choices": "true, false"}))
-    reason = data.get("suspect_reason")
-    if reason is not None and (not isinstance(reason, str) or len(reason) > 200):
-        problems.append(Problem("bad_text", "suspect_reason", {"limit": 200}))
+    reason = _text(data, "suspect_reason", problems, limits.SUSPECT_REASON_LENGTH, required=False)
     content = None
     try:
         content = validate_response({k: data[k] for k in ("answers", "profile", "comment") if k in data})
@@ -193,7 +204,8 @@ def read_receipt_token(token: str) -> tuple[Receipt, bytes, bytes]:
         receipt = Receipt(str(uuid.UUID(data["k"])), str(data["c"]), str(data["s"]), int(data["t"]), str(data["n"]))
     except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
         raise BadReceipt(str(exc)) from exc
-    if not (0 < len(receipt.nonce) <= 40 and len(receipt.counter) <= MAX_TEXT and len(receipt.service) <= MAX_TEXT):
+    if not (0 < len(receipt.nonce) <= limits.NONCE_LENGTH and len(receipt.counter) <= limits.CODE_LENGTH
+            and len(receipt.service) <= limits.CODE_LENGTH):
         raise BadReceipt("fields out of range")
     return receipt, payload, signature
 
