@@ -107,9 +107,9 @@ def receipt_survey(token: str):
     if request.method == "POST" and not store.allow_hit(engine(), f"q:{kiosk['id']}:{receipt.nonce}", HOUR,
                                                          current_app.config["COLLECTOR_PUBLIC_LIMIT_PER_TOKEN"]):
         return refused(Refusal(429, _("Terlalu banyak percobaan"), _("Silakan coba lagi dalam satu jam.")), unit)
-    if store.receipt_used(engine(), kiosk["id"], receipt.nonce):
-        return already_answered(unit)
     if request.method == "GET":
+        if store.receipt_used(engine(), kiosk["id"], receipt.nonce):
+            return already_answered(unit)
         return render_form(request.path, unit, services, subtitle)
     return save(unit, services, subtitle, channel="qr", kiosk_id=kiosk["id"], counter=receipt.counter,
                 service=receipt.service, receipt=(kiosk["id"], receipt.nonce))
@@ -198,6 +198,8 @@ def save(unit: dict, services: list, subtitle: str, *, channel: str, kiosk_id: s
         problems = exc.problems
     if service not in {s["code"] for s in services}:
         problems.insert(0, Problem("missing_service", "service"))
+    if problems and receipt and store.receipt_used(engine(), *receipt):
+        return already_answered(unit)
     if problems:
         errors: dict[str, list[str]] = {}
         for p in problems:
@@ -221,8 +223,8 @@ def save(unit: dict, services: list, subtitle: str, *, channel: str, kiosk_id: s
            "received_at": datetime.now(timezone.utc).isoformat(), "batch_id": None,
            "content_hash": wire.content_hash({"answers": dict(validated.answers), "channel": channel,
                                               "profile": dict(validated.profile), "comment": validated.comment})}
-    if not store.record_public_response(engine(), row, receipt):
-        return already_answered(unit)
+    if not store.record_public_response(engine(), row, receipt) and not store.is_stored_as(engine(), row):
+        return already_answered(unit)  # a repeated Kirim of the same page is thanked again below
     return render_template("survey/public_message.html", unit=unit, kind="thanks", title=_("Terima kasih!"),
                            message=_("Penilaian Anda sudah kami terima dan membantu kami memperbaiki pelayanan.")
                            )

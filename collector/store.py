@@ -898,6 +898,15 @@ class _AlreadyAnswered(Exception):
     pass
 
 
+def is_stored_as(engine: Engine, row: Mapping[str, Any]) -> bool:
+    """Whether the response with ``row``'s id holds the same answers from the same opened page (its start
+    time comes from the page's signed ticket): a repeated submission, not another citizen's answer."""
+    r = t.responses
+    with engine.connect() as conn:
+        stored = conn.execute(select(r.c.content_hash, r.c.started_at).where(r.c.id == row["id"])).first()
+    return stored is not None and tuple(stored) == (row["content_hash"], row["started_at"])
+
+
 def receipt_used(engine: Engine, kiosk_id: str, nonce: str) -> bool:
     with engine.connect() as conn:
         return conn.execute(select(t.used_receipts.c.nonce).where(

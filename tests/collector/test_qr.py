@@ -152,13 +152,29 @@ def test_general_link_is_channel_link_and_limited_per_address(tmp_path):
     assert client.get("/s/nowhere").status_code == 404
 
 
-def test_a_page_sent_twice_from_the_general_link_counts_once(collector, engine):
+def test_a_page_sent_twice_from_the_general_link_counts_once_and_is_thanked_twice(collector, engine):
     client = collector.test_client()
     page = client.get("/s/dumai-mpp").get_data(as_text=True)
     form = {"csrf_token": hidden(page, "csrf_token"), "ticket": hidden(page, "ticket"), **full_answers(), "service": "pbg"}
-    client.post("/s/dumai-mpp", data=form)
-    assert "Sudah dinilai" in client.post("/s/dumai-mpp", data=form).get_data(as_text=True)
+    assert "Terima kasih!" in client.post("/s/dumai-mpp", data=form).get_data(as_text=True)
+    assert "Terima kasih!" in client.post("/s/dumai-mpp", data=form).get_data(as_text=True)
+    changed = client.post("/s/dumai-mpp", data={**form, "answers.waktu": "1"})  # the same page, other answers
+    assert "Sudah dinilai" in changed.get_data(as_text=True)
     assert store.response_count(engine) == 1
+
+
+def test_a_repeated_kirim_of_a_receipts_survey_is_thanked_and_stored_once(collector, engine, kiosk):
+    client = collector.test_client()
+    for url in (f"/q/{token_for(kiosk)}", f"/q/{compact_token_for(kiosk)}"):
+        page = client.get(url).get_data(as_text=True)
+        form = {"csrf_token": hidden(page, "csrf_token"), "ticket": hidden(page, "ticket"), **full_answers(2)}
+        first, second = (client.post(url, data=form).get_data(as_text=True) for _ in range(2))
+        assert "Terima kasih!" in first and "Terima kasih!" in second
+        other_answers = client.post(url, data={**form, "answers.sarana": "4"}).get_data(as_text=True)
+        assert "Sudah dinilai" in other_answers
+        incomplete = client.post(url, data={k: v for k, v in form.items() if k != "answers.sarana"})
+        assert "Sudah dinilai" in incomplete.get_data(as_text=True)
+    assert store.response_count(engine) == 2
 
 
 def test_per_token_flood_limit(tmp_path):
