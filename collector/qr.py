@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -40,12 +40,14 @@ class Refusal(Exception):
 def check_receipt(token: str) -> tuple[wire.Receipt, dict]:
     """The receipt and its kiosk, or a ``Refusal`` with a kind page for the citizen."""
     try:
-        receipt, payload, signature = wire.read_receipt_token(token)
+        read = wire.read_receipt_token(token)
     except wire.BadReceipt:
         raise Refusal(400, _("Kode QR tidak terbaca"), _("Alamat ini tidak lengkap atau rusak. Coba pindai "
                                                         "ulang kode QR pada struk Anda."))
-    kiosk = store.get_kiosk(engine(), receipt.kiosk_id)
-    if kiosk is None or not kiosk["secret"] or not wire.verify_receipt_token(kiosk["secret"], payload, signature):
+    receipt = read.receipt
+    kiosk = next((k for k in store.kiosks_by_reference(engine(), receipt.kiosk_id)
+                  if k["secret"] and read.signed_by(k["secret"])), None)
+    if kiosk is None:
         raise Refusal(403, _("Kode QR tidak sah"), _("Kode QR ini tidak dikeluarkan oleh unit layanan kami."))
     if kiosk["revoked_at"]:
         raise Refusal(403, _("Kode QR tidak berlaku lagi"), _("Perangkat yang mencetak struk ini sudah "
@@ -79,10 +81,11 @@ def refused(error: Refusal, unit: dict | None = None):
 
 
 def render_form(action: str, unit: dict, services: list, subtitle: str, values=None, errors=None, notice=None,
-                status: int = 200):
+                status: int = 200, **page):
+    """The survey page; ``page`` adds what only one kind of page shows (the general link's code box)."""
     return render_template("survey/public_survey.html", action=action, unit=unit, services=services,
                            subtitle=subtitle, ticket=request.form.get("ticket") or page_ticket(), unsur=UNSUR,
-                           profile=PROFILE, values=values or {}, errors=errors or {}, notice=notice), status
+                           profile=PROFILE, values=values or {}, errors=errors or {}, notice=notice, **page), status
 
 
 def receipt_context(receipt: wire.Receipt, kiosk: dict) -> tuple[dict, list, str]:
@@ -104,29 +107,83 @@ def receipt_survey(token: str):
     if request.method == "POST" and not store.allow_hit(engine(), f"q:{kiosk['id']}:{receipt.nonce}", HOUR,
                                                          current_app.config["COLLECTOR_PUBLIC_LIMIT_PER_TOKEN"]):
         return refused(Refusal(429, _("Terlalu banyak percobaan"), _("Silakan coba lagi dalam satu jam.")), unit)
-    if store.receipt_used(engine(), kiosk["id"], receipt.nonce):
-        return already_answered(unit)
     if request.method == "GET":
+        if store.receipt_used(engine(), kiosk["id"], receipt.nonce):
+            return already_answered(unit)
         return render_form(request.path, unit, services, subtitle)
     return save(unit, services, subtitle, channel="qr", kiosk_id=kiosk["id"], counter=receipt.counter,
                 service=receipt.service, receipt=(kiosk["id"], receipt.nonce))
 
 
-@bp.route("/s/<unit>", methods=["GET", "POST"])
-def link_survey(unit: str):
+def unit_or_404(code: str) -> dict:
     try:
-        data = store.get_unit(engine(), unit)
+        return store.get_unit(engine(), code)
     except store.NotFound:
         abort(404)
-    services = [{"code": code, "name": name} for code, name in sorted(store.service_names(engine(), unit).items())]
-    subtitle = _("Penilaian umum, tidak terkait struk")
+
+
+def unit_services(unit: str) -> list[dict]:
+    return [{"code": code, "name": name} for code, name in sorted(store.service_names(engine(), unit).items())]
+
+
+def link_subtitle() -> str:
+    return _("Penilaian umum, tidak terkait struk")
+
+
+@bp.route("/s/<unit>", methods=["GET", "POST"])
+def link_survey(unit: str):
+    data = unit_or_404(unit)
+    services = unit_services(unit)
+    subtitle = link_subtitle()
     if request.method == "GET":
-        return render_form(request.path, data, services, subtitle)
+        return render_form(request.path, data, services, subtitle, code_box={})
     if not store.allow_hit(engine(), f"s:{request.remote_addr}", HOUR,
                            current_app.config["COLLECTOR_PUBLIC_LIMIT_PER_ADDRESS"]):
         return refused(Refusal(429, _("Terlalu banyak percobaan"), _("Silakan coba lagi dalam satu jam.")), data)
     return save(data, services, subtitle, channel="link", kiosk_id=None, counter="-",
                 service=request.form.get("service", ""), receipt=None)
+
+
+@bp.post("/s/<unit>/kode")
+def receipt_by_code(unit: str):
+    """A receipt's short code typed on the unit's page leads to that receipt's survey (``/q/<token>``),
+    where the one-answer rule holds as for a scan."""
+    data = unit_or_404(unit)
+    if not code_tries_left():
+        return refused(Refusal(429, _("Terlalu banyak percobaan"), _("Silakan coba lagi dalam satu jam.")), data)
+    typed = request.form.get("code", "")
+    code = wire.normal_receipt_code(typed)
+    token = receipt_token_for_code(data, code) if code else None
+    if token:
+        return redirect(url_for("qr.receipt_survey", token=token), 303)
+    message = _("Kode struk terdiri dari 8 huruf dan angka, misalnya 7K3M-Q9XD.") if code is None else \
+        _("Kode struk ini tidak kami kenal. Periksa lagi kodenya; kode dari struk yang baru dicetak dapat dipakai "
+          "setelah beberapa menit. Anda juga dapat memindai kode QR pada struk.")
+    return render_form(url_for("qr.link_survey", unit=unit), data, unit_services(unit), link_subtitle(),
+                       code_box={"value": typed, "error": message}, status=400)
+
+
+def code_tries_left() -> bool:
+    """Typed codes are limited per browser and, more loosely, per address, so they cannot be guessed."""
+    device = session.setdefault("device", uuid.uuid4().hex)
+    config = current_app.config
+    return store.allow_hit(engine(), f"code-device:{device}", HOUR, config["COLLECTOR_PUBLIC_CODE_TRIES_PER_DEVICE"]) \
+        and store.allow_hit(engine(), f"code-address:{request.remote_addr}", HOUR,
+                            config["COLLECTOR_PUBLIC_CODE_TRIES_PER_ADDRESS"])
+
+
+def receipt_token_for_code(unit: dict, code: str) -> str | None:
+    """The compact token of the unit's unexpired receipt with this short code, made again with its kiosk's
+    key; None when no receipt reported by a kiosk has it."""
+    since = datetime.now(ZoneInfo(unit["timezone"])).date() - timedelta(days=current_app.config["COLLECTOR_RECEIPT_DAYS"])
+    for issued in store.receipts_with_code(engine(), unit["code"], code, since):
+        kiosk = store.get_kiosk(engine(), issued["kiosk_id"])
+        if not kiosk or not kiosk["secret"] or wire.receipt_code(kiosk["secret"], issued["nonce"]) != code:
+            continue
+        receipt = wire.Receipt(kiosk["id"], issued["counter"], issued["service"],
+                               int(datetime.fromisoformat(issued["issued_at"]).timestamp()), issued["nonce"])
+        return wire.make_compact_receipt_token(kiosk["secret"], receipt)
+    return None
 
 
 def save(unit: dict, services: list, subtitle: str, *, channel: str, kiosk_id: str | None, counter: str,
@@ -141,6 +198,8 @@ def save(unit: dict, services: list, subtitle: str, *, channel: str, kiosk_id: s
         problems = exc.problems
     if service not in {s["code"] for s in services}:
         problems.insert(0, Problem("missing_service", "service"))
+    if problems and receipt and store.receipt_used(engine(), *receipt):
+        return already_answered(unit)
     if problems:
         errors: dict[str, list[str]] = {}
         for p in problems:
@@ -164,8 +223,8 @@ def save(unit: dict, services: list, subtitle: str, *, channel: str, kiosk_id: s
            "received_at": datetime.now(timezone.utc).isoformat(), "batch_id": None,
            "content_hash": wire.content_hash({"answers": dict(validated.answers), "channel": channel,
                                               "profile": dict(validated.profile), "comment": validated.comment})}
-    if not store.record_public_response(engine(), row, receipt):
-        return already_answered(unit)
+    if not store.record_public_response(engine(), row, receipt) and not store.is_stored_as(engine(), row):
+        return already_answered(unit)  # a repeated Kirim of the same page is thanked again below
     return render_template("survey/public_message.html", unit=unit, kind="thanks", title=_("Terima kasih!"),
                            message=_("Penilaian Anda sudah kami terima dan membantu kami memperbaiki pelayanan.")
                            )
@@ -179,10 +238,7 @@ def already_answered(unit: dict):
 
 @bp.get("/publik/<unit>/poster")
 def poster(unit: str):
-    try:
-        data = store.get_unit(engine(), unit)
-    except store.NotFound:
-        abort(404)
+    data = unit_or_404(unit)
     results_url = url_for("public.results", unit=unit, _external=True)
     survey_url = url_for("qr.link_survey", unit=unit, _external=True)
     return render_template("collector/poster.html", unit=data, results_url=results_url, survey_url=survey_url,
@@ -200,10 +256,7 @@ def keep_answers_after_expired_token():
             return refused(error)
         unit, services, subtitle = receipt_context(receipt, kiosk)
     else:
-        try:
-            unit = store.get_unit(engine(), args.get("unit", ""))
-        except store.NotFound:
-            abort(404)
-        services = [{"code": c, "name": n} for c, n in sorted(store.service_names(engine(), unit["code"]).items())]
-        subtitle = _("Penilaian umum, tidak terkait struk")
+        unit = unit_or_404(args.get("unit", ""))
+        services = unit_services(unit["code"])
+        subtitle = link_subtitle()
     return render_form(request.path, unit, services, subtitle, request.form, notice=notice, status=400)

@@ -280,8 +280,10 @@ receipts_issued = Table(
     Column("service", String(limits.CODE_LENGTH), nullable=False),
     Column("issued_at", String(40), nullable=False),
     Column("day", Date, nullable=False),
+    Column("code", String(8)),  # the short code printed under a compact token's QR code
     PrimaryKeyConstraint("kiosk_id", "nonce"),
     Index("ix_receipts_issued_unit_day", "unit", "day"),
+    Index("ix_receipts_issued_unit_code", "unit", "code"),
 )
 
 # One answer per receipt token: the key is taken in the same transaction as the response's insert.

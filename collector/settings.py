@@ -21,6 +21,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PUBLIC_LIMIT_PER_TOKEN", 20, "Posts one receipt token may make in an hour (a flood, not a citizen)."),
     Setting("PUBLIC_LIMIT_PER_ADDRESS", 600, "Posts of the general survey link from one address in an hour; "
                                              "high, because one carrier's NAT is many citizens."),
+    Setting("PUBLIC_CODE_TRIES_PER_DEVICE", 10, "Receipt short codes one browser may type in an hour on a "
+                                                "unit's survey page; more are refused until the hour ends."),
+    Setting("PUBLIC_CODE_TRIES_PER_ADDRESS", 100, "Receipt short codes typed from one address in an hour: "
+                                                  "what bounds guessing, high enough for a carrier's NAT."),
     Setting("OFFICER_MIN_RESPONSES", 30, "An officer's figures are shown only for periods with at least this "
                                          "many responses; below it, 'data belum cukup' and the count."),
     Setting("IDLE_MINUTES", 30, "Idle minutes after which a dashboard user must sign in again."),

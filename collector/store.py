@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, case, create_engine, event, exc, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from skm import CODES, PROFILE
+from skm import CODES, PROFILE, wire
 from skm.wire import WireResponse
 
 from . import schema as t
@@ -127,6 +127,17 @@ def m007_monthly_aggregates(conn: Connection) -> None:
     """Monthly index rows per unit, so the 24-month trend reads 24 rows however many responses there are."""
     t.monthly_aggregates.create(conn, checkfirst=True)
     rebuild_aggregates_in(conn)
+
+
+@migration
+def m008_receipt_codes(conn: Connection) -> None:
+    """The short code of each receipt issued, found by unit and code when a citizen types it. Receipts
+    reported before have none: their slips never printed one."""
+    from sqlalchemy import inspect
+    if "code" not in {c["name"] for c in inspect(conn).get_columns("receipts_issued")}:
+        conn.exec_driver_sql("ALTER TABLE receipts_issued ADD COLUMN code VARCHAR(8)")
+    for index in t.receipts_issued.indexes:
+        index.create(conn, checkfirst=True)
 
 
 def migrate(engine: Engine) -> list[str]:
@@ -345,6 +356,15 @@ def enroll(engine: Engine, code: str) -> dict:
         conn.execute(update(t.kiosks).where(t.kiosks.c.id == kiosk["id"]).values(
             secret=secret, enroll_code_hash=None, enrolled_at=now_iso()))
     return {**kiosk, "secret": secret}
+
+
+def kiosks_by_reference(engine: Engine, reference: str) -> list[dict]:
+    """The kiosk with this id, or for a compact receipt token every kiosk whose id starts with these
+    8 hex digits (one, nearly always; the token's signature tells which)."""
+    column = t.kiosks.c.id
+    match = column == reference if len(reference) == 36 else column.startswith(reference, autoescape=True)
+    with engine.connect() as conn:
+        return rows(conn.execute(select(t.kiosks).where(match)))
 
 
 def get_kiosk(engine: Engine, kiosk_id: str) -> dict | None:
@@ -930,6 +950,15 @@ class _AlreadyAnswered(Exception):
     pass
 
 
+def is_stored_as(engine: Engine, row: Mapping[str, Any]) -> bool:
+    """Whether the response with ``row``'s id holds the same answers from the same opened page (its start
+    time comes from the page's signed ticket): a repeated submission, not another citizen's answer."""
+    r = t.responses
+    with engine.connect() as conn:
+        stored = conn.execute(select(r.c.content_hash, r.c.started_at).where(r.c.id == row["id"])).first()
+    return stored is not None and tuple(stored) == (row["content_hash"], row["started_at"])
+
+
 def receipt_used(engine: Engine, kiosk_id: str, nonce: str) -> bool:
     with engine.connect() as conn:
         return conn.execute(select(t.used_receipts.c.nonce).where(
@@ -937,15 +966,25 @@ def receipt_used(engine: Engine, kiosk_id: str, nonce: str) -> bool:
 
 
 def store_receipts_issued(engine: Engine, kiosk: Mapping[str, Any], receipts: list[dict], zone: ZoneInfo) -> int:
-    """Record the receipt tokens a kiosk reports as issued; a report sent twice counts once."""
+    """Record the receipt tokens a kiosk reports as issued, with the short code of compact ones (computed
+    here with the kiosk's key, not taken from the report); a report sent twice counts once."""
     rows = [{"kiosk_id": kiosk["id"], "nonce": r["nonce"], "unit": kiosk["unit"], "counter": r["counter"],
              "service": r["service"], "issued_at": datetime.fromtimestamp(r["issued_at"], timezone.utc).isoformat(),
-             "day": datetime.fromtimestamp(r["issued_at"], zone).date()} for r in receipts]
+             "day": datetime.fromtimestamp(r["issued_at"], zone).date(),
+             "code": wire.receipt_code(kiosk["secret"], r["nonce"]) if wire.is_compact_nonce(r["nonce"]) else None}
+            for r in receipts]
     with engine.begin() as conn:
         for row in rows:
             conn.execute(_insert(conn, t.receipts_issued).values(**row).on_conflict_do_nothing(
                 index_elements=["kiosk_id", "nonce"]))
     return len(rows)
+
+
+def receipts_with_code(engine: Engine, unit: str, code: str, since: date) -> list[dict]:
+    """The receipts of a unit issued on or after ``since`` whose short code is ``code`` (one, nearly always)."""
+    r = t.receipts_issued
+    with engine.connect() as conn:
+        return rows(conn.execute(select(r).where((r.c.unit == unit) & (r.c.code == code) & (r.c.day >= since))))
 
 
 def receipts_issued_count(engine: Engine, units: Iterable[str], start: date, end: date) -> int:

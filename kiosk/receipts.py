@@ -1,7 +1,9 @@
 """Receipt tokens for the QR survey, issued offline and signed with this kiosk's key (DESIGN.md section 6).
 
-The token names the kiosk, counter, service, issue time and a nonce; nothing personal. The collector
-checks the signature with the same key, the expiry, and that the kiosk is not revoked.
+The token names the kiosk, counter, service, issue time and a nonce; nothing personal. It is the compact
+format of ``skm.wire`` (about 45 characters), so the QR code stays coarse enough for a 58 mm slip; the
+short code printed under it can be typed instead. The collector checks the signature with the same key,
+the expiry, and that the kiosk is not revoked.
 """
 from __future__ import annotations
 
@@ -34,6 +36,8 @@ class IssuedReceipt:
     url: str
     receipt: wire.Receipt
     expires_at: datetime
+    code: str  # the short code, as printed (``7K3M-Q9XD``)
+    code_page: str  # the unit's survey page, where the code can be typed instead of scanning
 
 
 def survey_base_url(db: sqlite_utils.Database, configured: str | None) -> str:
@@ -60,15 +64,18 @@ def issue(db: sqlite_utils.Database, counter_code: str, service: str | None, bas
     if service not in codes:
         raise ReceiptError("unknown_service", f"choose one of the services of counter {counter_code}: "
                                               f"{', '.join(codes)}")
-    receipt = wire.Receipt(creds.kiosk_id, counter.code, service, int(time.time()), secrets.token_urlsafe(9))
-    token = wire.make_receipt_token(creds.secret, receipt)
+    receipt = wire.compact_receipt(creds.kiosk_id, counter.code, service, time.time(),
+                                   secrets.token_bytes(wire.NONCE_BYTES))
+    token = wire.make_compact_receipt_token(creds.secret, receipt)
     store.record_receipt(db, receipt.nonce, counter.code, service, receipt.issued_at)
-    url = f"{survey_base_url(db, base_url)}/q/{token}"
+    base = survey_base_url(db, base_url)
     expires = datetime.fromtimestamp(receipt.issued_at).astimezone() + timedelta(days=valid_days)
-    return IssuedReceipt(token, url, receipt, expires)
+    code = wire.grouped_code(wire.receipt_code(creds.secret, receipt.nonce))
+    return IssuedReceipt(token, f"{base}/q/{token}", receipt, expires, code, f"{base}/s/{store.unit(db)['code']}")
 
 
 def as_json(issued: IssuedReceipt) -> dict:
-    return {"token": issued.token, "url": issued.url, "expires_at": issued.expires_at.isoformat(),
+    return {"token": issued.token, "url": issued.url, "code": issued.code, "code_page": issued.code_page,
+            "expires_at": issued.expires_at.isoformat(),
             "counter": issued.receipt.counter, "service": issued.receipt.service,
             "svg": qr_svg(issued.url), "png_base64": base64.b64encode(qr_png(issued.url)).decode()}

@@ -161,23 +161,61 @@ def response_to_wire(row: Mapping[str, Any], codes: tuple[str, ...], profile_fie
 
 
 # -- receipt tokens (the QR code on a receipt) --------------------------------------------------------------
+#
+# Two formats. The first (``skm-receipt/1``) is base64url JSON and a 16-byte HMAC, about 130 characters: a
+# version 9 QR code, too dense for a 58 mm slip. Receipts already printed with it are honoured until they
+# expire. Kiosks now issue the compact format (``skm-receipt/2``): packed bytes and an 8-byte HMAC in
+# Crockford base32, about 45 characters, so the whole URL fits a version 4 or 5 code:
+#
+#   version (1) | kiosk id prefix (4, the UUID's first 8 hex digits) | minutes since RECEIPT_EPOCH (3)
+#   | nonce (6) | counter code (1 + n, UTF-8) | service code (1 + n) | HMAC-SHA256 truncated (8)
+#
+# The kiosk prefix need not be unique: the collector tries each kiosk that has it, and the MAC tells.
+# A receipt also has a short code (8 symbols, printed ``XXXX-XXXX``) a citizen can type instead of scanning:
+# a MAC over the kiosk's nonce, so only the kiosk's key makes one and the collector can check it.
 
 
 @dataclass(frozen=True)
 class Receipt:
-    """What a receipt's QR code carries: no personal data, only where and when the service was given."""
+    """What a receipt's QR code carries: no personal data, only where and when the service was given.
+    Read from a compact token, ``kiosk_id`` is only the first 8 hex digits of the kiosk's id."""
     kiosk_id: str
     counter: str
     service: str
-    issued_at: int  # unix seconds
-    nonce: str
+    issued_at: int  # unix seconds (a whole minute in the compact format)
+    nonce: str  # 12 hex digits in the compact format
 
     def to_payload(self) -> dict:
         return {"k": self.kiosk_id, "c": self.counter, "s": self.service, "t": self.issued_at, "n": self.nonce}
 
 
+@dataclass(frozen=True)
+class ReceiptToken:
+    """A token as read, not yet verified: the verifier needs the kiosk's secret."""
+    receipt: Receipt
+    message: bytes  # what the signature covers, the format's tag included
+    signature: bytes
+
+    def signed_by(self, secret: str) -> bool:
+        return hmac.compare_digest(_mac(secret, self.message)[:len(self.signature)], self.signature)
+
+
 class BadReceipt(ValueError):
     """A receipt token that cannot be read (cut, altered in form, not a token)."""
+
+
+RECEIPT_TAG_V1 = b"skm-receipt/1\n"
+RECEIPT_TAG_V2 = b"skm-receipt/2\n"
+RECEIPT_CODE_TAG = b"skm-receipt-code/1\n"
+COMPACT_VERSION = 2
+RECEIPT_EPOCH = 1_735_689_600  # 2025-01-01T00:00:00Z; three bytes of minutes last until 2056
+KIOSK_PREFIX_BYTES, NONCE_BYTES, MAC_BYTES, CODE_SYMBOLS = 4, 6, 8, 8
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread
+_CROCKFORD_READ = {**{c: i for i, c in enumerate(CROCKFORD)}, "I": 1, "L": 1, "O": 0}
+
+
+def _mac(secret: str, message: bytes) -> bytes:
+    return hmac.new(secret.encode(), message, hashlib.sha256).digest()
 
 
 def _b64(data: bytes) -> str:
@@ -188,28 +226,114 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def make_receipt_token(secret: str, receipt: Receipt) -> str:
-    """``payload.signature``, both base64url; the signature is HMAC-SHA256 with the kiosk's secret."""
-    payload = canonical(receipt.to_payload())
-    signature = hmac.new(secret.encode(), b"skm-receipt/1\n" + payload, hashlib.sha256).digest()[:16]
-    return f"{_b64(payload)}.{_b64(signature)}"
+def crockford(data: bytes, symbols: int | None = None) -> str:
+    """Base32 (Crockford's alphabet, no padding) of ``data``, or of its first ``symbols`` x 5 bits."""
+    bits = len(data) * 8
+    number = int.from_bytes(data, "big") << (-bits % 5)
+    count = (bits + 4) // 5
+    text = "".join(CROCKFORD[(number >> (5 * i)) & 31] for i in reversed(range(count)))
+    return text[:symbols] if symbols else text
 
 
-def read_receipt_token(token: str) -> tuple[Receipt, bytes, bytes]:
-    """The receipt and the signed bytes, not yet verified (the verifier needs the kiosk's secret)."""
+def uncrockford(text: str) -> bytes:
+    """The bytes of a Crockford base32 text, read case-insensitively (I and L as 1, O as 0)."""
     try:
-        payload_text, signature_text = token.split(".")
-        payload, signature = _unb64(payload_text), _unb64(signature_text)
-        data = json.loads(payload)
-        receipt = Receipt(str(uuid.UUID(data["k"])), str(data["c"]), str(data["s"]), int(data["t"]), str(data["n"]))
-    except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+        values = [_CROCKFORD_READ[c] for c in text.upper()]
+    except KeyError as exc:
+        raise BadReceipt(f"not base32: {exc}") from exc
+    bits = len(values) * 5
+    if bits % 8 >= 5:
+        raise BadReceipt("base32 of the wrong length")
+    number = 0
+    for value in values:
+        number = number << 5 | value
+    if number & ((1 << bits % 8) - 1):
+        raise BadReceipt("base32 with stray bits at the end")  # one token, one spelling
+    return (number >> (bits % 8)).to_bytes(bits // 8, "big")
+
+
+def make_receipt_token(secret: str, receipt: Receipt) -> str:
+    """The first format, ``payload.signature`` (base64url JSON, 16-byte HMAC). Kept so the tests and the
+    bench can make the receipts already printed; kiosks issue ``make_compact_receipt_token``."""
+    payload = canonical(receipt.to_payload())
+    return f"{_b64(payload)}.{_b64(_mac(secret, RECEIPT_TAG_V1 + payload)[:16])}"
+
+
+def compact_receipt(kiosk_id: str, counter: str, service: str, issued_at: float, nonce: bytes) -> Receipt:
+    """A receipt the compact format can carry: issue time cut to the minute, nonce as hex."""
+    minute = int(issued_at) // 60 * 60
+    return Receipt(kiosk_id, counter, service, minute, nonce.hex())
+
+
+def is_compact_nonce(nonce: str) -> bool:
+    return len(nonce) == 2 * NONCE_BYTES and all(c in "0123456789abcdef" for c in nonce)
+
+
+def make_compact_receipt_token(secret: str, receipt: Receipt) -> str:
+    body = _pack_receipt(receipt)
+    return crockford(body + _mac(secret, RECEIPT_TAG_V2 + body)[:MAC_BYTES])
+
+
+def _pack_receipt(receipt: Receipt) -> bytes:
+    minutes = (receipt.issued_at - RECEIPT_EPOCH) // 60
+    texts = [receipt.counter.encode(), receipt.service.encode()]
+    if receipt.issued_at % 60 or not 0 <= minutes < 1 << 24 or any(len(text) > 255 for text in texts):
+        raise ValueError("a compact receipt needs a whole minute after 2025 and codes of at most 255 bytes")
+    nonce = bytes.fromhex(receipt.nonce)
+    if len(nonce) != NONCE_BYTES:
+        raise ValueError(f"a compact receipt's nonce has {NONCE_BYTES} bytes")
+    return (bytes([COMPACT_VERSION]) + bytes.fromhex(receipt.kiosk_id.replace("-", "")[:2 * KIOSK_PREFIX_BYTES])
+            + minutes.to_bytes(3, "big") + nonce + b"".join(bytes([len(text)]) + text for text in texts))
+
+
+def read_receipt_token(token: str) -> ReceiptToken:
+    """The receipt of either format, not yet verified; ``BadReceipt`` when it cannot be read."""
+    try:
+        return _read_v1(token) if "." in token else _read_compact(token)
+    except (ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError) as exc:
         raise BadReceipt(str(exc)) from exc
+
+
+def _read_v1(token: str) -> ReceiptToken:
+    payload_text, signature_text = token.split(".")
+    payload, signature = _unb64(payload_text), _unb64(signature_text)
+    data = json.loads(payload)
+    receipt = Receipt(str(uuid.UUID(data["k"])), str(data["c"]), str(data["s"]), int(data["t"]), str(data["n"]))
     if not (0 < len(receipt.nonce) <= limits.NONCE_LENGTH and len(receipt.counter) <= limits.CODE_LENGTH
-            and len(receipt.service) <= limits.CODE_LENGTH):
+            and len(receipt.service) <= limits.CODE_LENGTH and len(signature) == 16):
         raise BadReceipt("fields out of range")
-    return receipt, payload, signature
+    return ReceiptToken(receipt, RECEIPT_TAG_V1 + payload, signature)
 
 
-def verify_receipt_token(secret: str, payload: bytes, signature: bytes) -> bool:
-    expected = hmac.new(secret.encode(), b"skm-receipt/1\n" + payload, hashlib.sha256).digest()[:16]
-    return hmac.compare_digest(expected, signature)
+def _read_compact(token: str) -> ReceiptToken:
+    data = uncrockford(token)
+    body, signature = data[:-MAC_BYTES], data[-MAC_BYTES:]
+    if len(signature) != MAC_BYTES or not body or body[0] != COMPACT_VERSION:
+        raise BadReceipt("not a compact receipt token")
+    at = 1 + KIOSK_PREFIX_BYTES
+    kiosk, minutes, nonce = body[1:at].hex(), int.from_bytes(body[at:at + 3], "big"), body[at + 3:at + 3 + NONCE_BYTES]
+    texts, at = [], at + 3 + NONCE_BYTES
+    for _ in range(2):
+        length = body[at]
+        texts.append(body[at + 1:at + 1 + length].decode())
+        at += 1 + length
+    if at != len(body) or len(nonce) != NONCE_BYTES or not all(texts):
+        raise BadReceipt("fields out of range")
+    receipt = Receipt(kiosk, texts[0], texts[1], RECEIPT_EPOCH + 60 * minutes, nonce.hex())
+    return ReceiptToken(receipt, RECEIPT_TAG_V2 + body, signature)
+
+
+def receipt_code(secret: str, nonce: str) -> str:
+    """The short code printed under a receipt's QR code: 8 symbols (40 bits) of a MAC over its nonce."""
+    return crockford(_mac(secret, RECEIPT_CODE_TAG + nonce.encode()), CODE_SYMBOLS)
+
+
+def normal_receipt_code(typed: str) -> str | None:
+    """A typed code as stored (upper case, I/L as 1 and O as 0, spaces and dashes dropped), or None."""
+    text = "".join(typed.split()).replace("-", "").upper().translate(str.maketrans("ILO", "110"))
+    return text if len(text) == CODE_SYMBOLS and all(c in CROCKFORD for c in text) else None
+
+
+def grouped_code(code: str) -> str:
+    """``7K3MQ9XD`` as printed: ``7K3M-Q9XD``."""
+    return f"{code[:4]}-{code[4:]}"

@@ -14,6 +14,8 @@ from flask import Flask, request, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .compression import compress_response
+
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("id", "en")
 
@@ -64,6 +66,7 @@ def make_app(import_name: str, prefix: str, settings: tuple[Setting, ...], confi
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.after_request(add_security_headers)
+    app.after_request(compress_response)  # registered last, so it runs first: headers go on either way
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_lang=select_locale)
     return app
 

@@ -1,5 +1,6 @@
 """QR receipts: issued offline by the kiosk, answered once on a phone at the collector."""
 import base64
+import re
 import threading
 import time
 import urllib.parse
@@ -14,6 +15,7 @@ from kiosk import receipts
 from kiosk import store as kstore
 from kiosk import sync
 from skm import wire
+from skmweb.qr import qr_png
 from tests.helpers import CollectorServer, collector_engine, full_answers, hidden, init_kiosk, seed_collector
 
 
@@ -150,13 +152,29 @@ def test_general_link_is_channel_link_and_limited_per_address(tmp_path):
     assert client.get("/s/nowhere").status_code == 404
 
 
-def test_a_page_sent_twice_from_the_general_link_counts_once(collector, engine):
+def test_a_page_sent_twice_from_the_general_link_counts_once_and_is_thanked_twice(collector, engine):
     client = collector.test_client()
     page = client.get("/s/dumai-mpp").get_data(as_text=True)
     form = {"csrf_token": hidden(page, "csrf_token"), "ticket": hidden(page, "ticket"), **full_answers(), "service": "pbg"}
-    client.post("/s/dumai-mpp", data=form)
-    assert "Sudah dinilai" in client.post("/s/dumai-mpp", data=form).get_data(as_text=True)
+    assert "Terima kasih!" in client.post("/s/dumai-mpp", data=form).get_data(as_text=True)
+    assert "Terima kasih!" in client.post("/s/dumai-mpp", data=form).get_data(as_text=True)
+    changed = client.post("/s/dumai-mpp", data={**form, "answers.waktu": "1"})  # the same page, other answers
+    assert "Sudah dinilai" in changed.get_data(as_text=True)
     assert store.response_count(engine) == 1
+
+
+def test_a_repeated_kirim_of_a_receipts_survey_is_thanked_and_stored_once(collector, engine, kiosk):
+    client = collector.test_client()
+    for url in (f"/q/{token_for(kiosk)}", f"/q/{compact_token_for(kiosk)}"):
+        page = client.get(url).get_data(as_text=True)
+        form = {"csrf_token": hidden(page, "csrf_token"), "ticket": hidden(page, "ticket"), **full_answers(2)}
+        first, second = (client.post(url, data=form).get_data(as_text=True) for _ in range(2))
+        assert "Terima kasih!" in first and "Terima kasih!" in second
+        other_answers = client.post(url, data={**form, "answers.sarana": "4"}).get_data(as_text=True)
+        assert "Sudah dinilai" in other_answers
+        incomplete = client.post(url, data={k: v for k, v in form.items() if k != "answers.sarana"})
+        assert "Sudah dinilai" in incomplete.get_data(as_text=True)
+    assert store.response_count(engine) == 2
 
 
 def test_per_token_flood_limit(tmp_path):
@@ -250,7 +268,7 @@ def test_kiosk_receipt_api(enrolled_kiosk):
     data = ok.json
     assert "/q/" in data["url"] and data["svg"].startswith("<svg") and data["counter"] == "2"
     assert base64.b64decode(data["png_base64"]).startswith(b"\x89PNG")
-    receipt, _payload, _sig = wire.read_receipt_token(data["token"])
+    receipt = wire.read_receipt_token(data["token"]).receipt
     assert (receipt.counter, receipt.service) == ("2", "kk")
     assert client.post("/api/v1/receipts", json={"counter": "2", "service": "kk"}).status_code == 401
     bad = client.post("/api/v1/receipts", json={"counter": "2", "service": "paspor"},
@@ -270,7 +288,9 @@ def test_staff_prints_a_slip(enrolled_kiosk):
                                           "service": "kia", "width": "58"})
     text = slip.get_data(as_text=True)
     assert slip.status_code == 200 and 'class="slip w58"' in text and "<svg" in text
-    assert "Kartu Identitas Anak" in text and "/q/" in text and "style=" not in text.split("<svg")[0]
+    assert "Kartu Identitas Anak" in text and "style=" not in text.split("<svg")[0]
+    code = re.search(r'<p class="slip-code">([0-9A-Z]{4}-[0-9A-Z]{4})</p>', text).group(1)
+    assert wire.normal_receipt_code(code) and "/s/dumai-disdukcapil lalu ketik kode" in text
 
 
 def test_not_enrolled_kiosk_cannot_sign(tmp_path):
@@ -280,3 +300,175 @@ def test_not_enrolled_kiosk_cannot_sign(tmp_path):
         receipts.issue(db, "1", None, None, 7)
     assert err.value.code == "not_enrolled"
     db.conn.close()
+
+
+# -- compact receipt tokens and short codes (a QR code a cheap phone reads) ------------------------------------
+
+def compact_token_for(kiosk, counter="2", service="kk", issued_at=None, secret=None, nonce=b"\x01\x02\x03\x04\x05\x06"):
+    receipt = wire.compact_receipt(kiosk["id"], counter, service, issued_at or time.time(), nonce)
+    return wire.make_compact_receipt_token(secret or kiosk["secret"], receipt)
+
+
+def qr_version_of_png(png_bytes: bytes, box_size: int = 6, border: int = 2) -> int:
+    """The QR version of a PNG from ``skmweb.qr.qr_png``, read back from its pixels: 17 + 4 x version modules."""
+    import png
+    width, height, pixels, _info = png.Reader(bytes=png_bytes).read()
+    rows = [list(row) for row in pixels]
+    modules = width // box_size - 2 * border
+    assert width == height and (modules - 17) % 4 == 0
+    # The top-left finder pattern starts right after the quiet zone: the module there is dark.
+    assert rows[border * box_size][border * box_size * (len(rows[0]) // width)] == 0
+    return (modules - 17) // 4
+
+
+def test_the_kiosk_issues_a_short_url_a_version_5_code_and_a_short_code(enrolled_kiosk):
+    server, _engine, instance, db = enrolled_kiosk
+    app = create_kiosk({"TESTING": True, "KIOSK_RECEIPT_API_KEY": "kunci-rahasia-antrian",
+                        "KIOSK_PUBLIC_SURVEY_URL": "https://skm.dumaikota.go.id"}, instance_path=instance)
+    answer_ = app.test_client().post("/api/v1/receipts", json={"counter": "2", "service": "pindah"},
+                                     headers={"Authorization": "Bearer kunci-rahasia-antrian"}).json
+    url = answer_["url"]
+    assert url.startswith("https://skm.dumaikota.go.id/q/") and len(url) <= 80, (len(url), url)
+    assert qr_version_of_png(base64.b64decode(answer_["png_base64"])) <= 5
+    code = answer_["code"]
+    assert len(code) <= 10 and wire.normal_receipt_code(code) and set(code) <= set(wire.CROCKFORD + "-")
+    # The old token of the same receipt, for comparison: the QR code it made was far denser.
+    read = wire.read_receipt_token(url.rsplit("/", 1)[1]).receipt
+    assert (read.counter, read.service) == ("2", "pindah")
+    old_url = "https://skm.dumaikota.go.id/q/" + token_for({"id": sync.credentials(db).kiosk_id,
+                                                              "secret": sync.credentials(db).secret},
+                                                             counter="2", service="pindah", nonce="x" * 12)
+    assert len(old_url) > 150 and qr_version_of_png(qr_png(old_url)) >= 8
+
+
+def test_compact_tokens_are_answered_once(collector, engine, kiosk):
+    client = collector.test_client()
+    url = f"/q/{compact_token_for(kiosk)}"
+    assert "Layanan Kartu Keluarga di Loket 2" in client.get(url).get_data(as_text=True)
+    assert "Terima kasih!" in answer(client, url, score=4).get_data(as_text=True)
+    assert "Sudah dinilai" in client.get(url).get_data(as_text=True)
+    assert "Sudah dinilai" in client.get(url.lower()).get_data(as_text=True)  # a scanner that lowers the case
+    [row] = list(store.raw_responses(engine, ["dumai-disdukcapil"], *bounds()))
+    assert (row["kiosk_id"], row["channel"], row["waktu"]) == (kiosk["id"], "qr", 4)
+
+
+def compact_refusal_cases(kiosk):
+    token = compact_token_for(kiosk)
+    other = "A" if token[-3] != "A" else "B"
+    return [
+        ("forged", compact_token_for(kiosk, secret="f" * 64), 403, "Kode QR tidak sah"),
+        ("one symbol of the MAC changed", token[:-3] + other + token[-2:], 403, "Kode QR tidak sah"),
+        ("stray padding bits", token[:-1] + wire.CROCKFORD[wire.CROCKFORD.index(token[-1]) ^ 1], 400,
+         "Kode QR tidak terbaca"),
+        ("cut by one symbol", token[:-1], 400, "Kode QR tidak terbaca"),
+        ("cut by half", token[:22], 400, "Kode QR tidak terbaca"),
+        ("not base32", token[:-1] + "U", 400, "Kode QR tidak terbaca"),
+        ("expired", compact_token_for(kiosk, issued_at=time.time() - 8 * 86400), 410, "sudah kedaluwarsa"),
+        ("unknown kiosk", wire.make_compact_receipt_token("s" * 64, wire.compact_receipt(
+            "00000000-0000-4000-8000-000000000000", "2", "kk", time.time(), b"\0" * 6)), 403, "Kode QR tidak sah"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(8))
+def test_bad_compact_tokens_get_a_clear_page_and_store_nothing(collector, engine, kiosk, case):
+    name, token, status, text = compact_refusal_cases(kiosk)[case]
+    got = collector.test_client().get(f"/q/{token}")
+    assert got.status_code == status and text in got.get_data(as_text=True), name
+    assert store.response_count(engine) == 0
+
+
+def test_two_kiosks_sharing_an_id_prefix_are_told_apart_by_the_signature(collector, engine, kiosk):
+    from sqlalchemy import insert
+    from collector import schema
+    twin = kiosk["id"][:8] + "-0000-4000-8000-000000000000"
+    with engine.begin() as conn:
+        conn.execute(insert(schema.kiosks).values(id=twin, unit="dumai-mpp", name="twin", secret="t" * 64,
+                                                  created_at=store.now_iso()))
+    page = collector.test_client().get(f"/q/{compact_token_for(kiosk)}")
+    assert page.status_code == 200 and "Loket 2" in page.get_data(as_text=True)
+
+
+def test_receipt_codes_normalise_what_a_citizen_types():
+    assert wire.normal_receipt_code(" 7k3m - q9xd ") == "7K3MQ9XD"
+    assert wire.normal_receipt_code("7K3M-Q9XO") == "7K3MQ9X0"  # O read as zero, I and L as one
+    assert wire.normal_receipt_code("7K3MIL9X") == "7K3M119X"
+    assert [wire.normal_receipt_code(bad) for bad in ("7K3M-Q9X", "7K3M-Q9XDD", "7K3M-Q9XU", "")] == [None] * 4
+    assert wire.grouped_code("7K3MQ9XD") == "7K3M-Q9XD"
+
+
+def type_code(client, unit, code):
+    page = client.get(f"/s/{unit}").get_data(as_text=True)
+    return client.post(f"/s/{unit}/kode", data={"csrf_token": hidden(page, "csrf_token"), "code": code})
+
+
+def test_a_short_code_typed_on_the_units_page_opens_that_receipts_survey_once(enrolled_kiosk):
+    server, engine, instance, db = enrolled_kiosk
+    issued = receipts.issue(db, "2", "pindah", None, 7)
+    app = create_app({"TESTING": True}, instance_path=server.instance)
+    client = app.test_client()
+    not_yet = type_code(client, "dumai-disdukcapil", issued.code)  # the kiosk has not reported it yet
+    assert not_yet.status_code == 400 and "tidak kami kenal" in not_yet.get_data(as_text=True)
+    assert sync.sync_once(db).ok  # the kiosk reports the receipts it issued
+    typed = issued.code.lower().replace("-", " ")
+    found = type_code(client, "dumai-disdukcapil", typed)
+    assert found.status_code == 303 and found.headers["Location"].endswith(issued.url.split(server.url)[1])
+    survey = client.get(found.headers["Location"]).get_data(as_text=True)
+    assert "Layanan Surat Pindah di Loket 2" in survey
+    assert "Terima kasih!" in answer(client, found.headers["Location"]).get_data(as_text=True)
+    again = type_code(app.test_client(), "dumai-disdukcapil", issued.code)
+    assert "Sudah dinilai" in app.test_client().get(again.headers["Location"]).get_data(as_text=True)
+    elsewhere = type_code(client, "dumai-mpp", issued.code)  # another unit's page does not know it
+    assert elsewhere.status_code == 400
+    assert [r["service"] for r in store.raw_responses(engine, ["dumai-disdukcapil"], *bounds())] == ["pindah"]
+
+
+@pytest.mark.parametrize("lang, typed, text", [
+    ("id", "12345", "Kode struk terdiri dari 8 huruf dan angka"),
+    ("en", "12345", "The receipt code has 8 letters and digits"),
+    ("id", "ZZZZ-ZZZZ", "Kode struk ini tidak kami kenal"),
+    ("en", "ZZZZ-ZZZZ", "We do not know this receipt code"),
+])
+def test_a_wrong_code_is_told_beside_the_field_in_the_users_language(collector, lang, typed, text):
+    client = collector.test_client()
+    client.get(f"/lang/{lang}")
+    got = type_code(client, "dumai-disdukcapil", typed)
+    page = got.get_data(as_text=True)
+    assert got.status_code == 400 and f'<p class="field-error" id="err-code">{text}' in page
+    assert f'value="{typed}"' in page and "autofocus" in page.split('id="code"')[1].split(">")[0]
+
+
+def test_typed_codes_are_limited_per_browser(tmp_path):
+    app = create_app({"TESTING": True, "COLLECTOR_PUBLIC_CODE_TRIES_PER_DEVICE": 3},
+                     instance_path=seed_collector(tmp_path / "c"))
+    client = app.test_client()
+    assert [type_code(client, "dumai-mpp", "ZZZZ-ZZZZ").status_code for _ in range(4)] == [400, 400, 400, 429]
+    assert type_code(app.test_client(), "dumai-mpp", "ZZZZ-ZZZZ").status_code == 400  # another phone
+
+
+def test_receipt_codes_migration_keeps_reported_receipts(tmp_path):
+    """A collector at the schema before short codes, with a reported receipt, upgrades and keeps it."""
+    from sqlalchemy import insert, inspect, select
+    from collector import schema
+    engine = store.make_engine(f"sqlite:///{tmp_path}/old.db")
+    done = [name for name, _step in store.MIGRATIONS]
+    assert done[-1] == "m008_receipt_codes"
+    with engine.begin() as conn:
+        schema.migrations.create(conn)
+        for name, step in store.MIGRATIONS[:-1]:
+            step(conn)
+            conn.execute(insert(schema.migrations).values(name=name, applied_at=store.now_iso()))
+        conn.exec_driver_sql("DROP INDEX ix_receipts_issued_unit_code")
+        conn.exec_driver_sql("ALTER TABLE receipts_issued DROP COLUMN code")
+        conn.execute(insert(schema.receipts_issued).values(kiosk_id="k", nonce="old-nonce", unit="u", counter="1",
+                                                           service="s", issued_at="2026-01-01", day=date_(2026, 1, 1)))
+    assert store.migrate(engine) == ["m008_receipt_codes"]
+    assert "code" in {c["name"] for c in inspect(engine).get_columns("receipts_issued")}
+    with engine.connect() as conn:
+        assert conn.execute(select(schema.receipts_issued.c.nonce, schema.receipts_issued.c.code)).all() == [
+            ("old-nonce", None)]
+    engine.dispose()
+
+
+def date_(*parts):
+    from datetime import date
+    return date(*parts)
