@@ -19,7 +19,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from skm import PROFILE, QUESTIONNAIRE_VERSION, UNSUR, InvalidResponse, Problem, validate_response, wire
 from skm.misuse import MisuseRules, suspect_reason
-from skmweb import select_locale
+from skmweb import select_locale, take_posted_language
 from skmweb.qr import qr_svg
 
 from . import store
@@ -107,10 +107,10 @@ def receipt_survey(token: str):
     if request.method == "POST" and not store.allow_hit(engine(), f"q:{kiosk['id']}:{receipt.nonce}", HOUR,
                                                          current_app.config["COLLECTOR_PUBLIC_LIMIT_PER_TOKEN"]):
         return refused(Refusal(429, _("Terlalu banyak percobaan"), _("Silakan coba lagi dalam satu jam.")), unit)
-    if request.method == "GET":
+    if request.method == "GET" or take_posted_language():  # the language button: the answers shown again
         if store.receipt_used(engine(), kiosk["id"], receipt.nonce):
             return already_answered(unit)
-        return render_form(request.path, unit, services, subtitle)
+        return render_form(request.path, unit, services, subtitle, request.form)
     return save(unit, services, subtitle, channel="qr", kiosk_id=kiosk["id"], counter=receipt.counter,
                 service=receipt.service, receipt=(kiosk["id"], receipt.nonce))
 
@@ -140,6 +140,8 @@ def link_survey(unit: str):
     if not store.allow_hit(engine(), f"s:{request.remote_addr}", HOUR,
                            current_app.config["COLLECTOR_PUBLIC_LIMIT_PER_ADDRESS"]):
         return refused(Refusal(429, _("Terlalu banyak percobaan"), _("Silakan coba lagi dalam satu jam.")), data)
+    if take_posted_language():  # the language button: the answers shown again, nothing stored
+        return render_form(request.path, data, services, subtitle, request.form)
     return save(data, services, subtitle, channel="link", kiosk_id=None, counter="-",
                 service=request.form.get("service", ""), receipt=None)
 

@@ -23,6 +23,8 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | os.
     app = make_app(__name__, "KIOSK", settings.SETTINGS, "kiosk.cfg", config, instance_path)
     app.config["KIOSK_DATABASE"] = app.config["KIOSK_DATABASE"] or os.path.join(app.instance_path, "kiosk.db")
     app.config["WTF_CSRF_TIME_LIMIT"] = app.config["KIOSK_CSRF_SECONDS"]
+    settings.check(app.config)
+    app.config["BABEL_DEFAULT_LOCALE"] = app.config["KIOSK_DEFAULT_LANGUAGE"]
 
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -5,13 +5,19 @@ the mapping given to ``create_app``; later sources win in that order. ``skm kios
 """
 from __future__ import annotations
 
-from skmweb import Setting
+from typing import Any, Mapping
+
+from skmweb import LANGUAGES, Setting
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE", None, "Path of the kiosk's SQLite file; default kiosk.db in the instance folder."),
     Setting("IDLE_SECONDS", 60, "Seconds without a tap mid-survey before the screen returns to the start "
                                 "and the answers are discarded (counted as abandoned)."),
+    Setting("IDLE_WARNING_SECONDS", 15, "Seconds the \"Masih mengisi?\" overlay counts down, once IDLE_SECONDS have "
+                                        "passed, before the answers are discarded; 0 discards at once."),
+    Setting("DEFAULT_LANGUAGE", "id", "The language every survey starts in (id or en); a citizen's own choice "
+                                      "lasts until the thank-you screen or an idle return."),
     Setting("THANKS_SECONDS", 6, "Seconds the thank-you screen stays before returning to the start."),
     Setting("MIN_SURVEY_SECONDS", 10.0, "A survey finished faster than this is stored but flagged suspect."),
     Setting("BURST_COUNT", 5, "More submissions than this from one counter within BURST_WINDOW_SECONDS are "
@@ -36,3 +42,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TRUSTED_PROXIES", 0, "Number of reverse proxies in front (nginx: 1) whose X-Forwarded-For and "
                                   "X-Forwarded-Proto are trusted, so HTTPS is recognised behind them."),
 )
+
+
+class BadSetting(ValueError):
+    """A setting whose value cannot work; the app refuses to start and names it."""
+
+
+def check(config: Mapping[str, Any]) -> None:
+    """Refuse, at start, the survey-screen settings a citizen would otherwise trip over mid-survey."""
+    warning = config["KIOSK_IDLE_WARNING_SECONDS"]
+    if isinstance(warning, bool) or not isinstance(warning, int) or not 0 <= warning <= 300:
+        raise BadSetting(f"KIOSK_IDLE_WARNING_SECONDS must be a whole number of seconds from 0 to 300, "
+                         f"not {warning!r}")
+    if config["KIOSK_DEFAULT_LANGUAGE"] not in LANGUAGES:
+        raise BadSetting(f"KIOSK_DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}, "
+                         f"not {config['KIOSK_DEFAULT_LANGUAGE']!r}")

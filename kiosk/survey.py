@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 
 from skm import PROFILE, UNSUR, InvalidResponse
 
-from skmweb import LANGUAGES, local_path, select_locale
+from skmweb import LANGUAGES, local_path, select_locale, take_posted_language
 
 from . import responses, store
 from .db import get_db
@@ -49,11 +49,19 @@ def survey(code: str):
     return render_survey(counter, ticket)
 
 
-def render_survey(counter: store.Counter, ticket: str, values=None, errors=None, notice=None, status=200):
+def render_survey(counter: store.Counter, ticket: str, values=None, errors=None, notice=None, status=200,
+                  start_step=""):
     return render_template(
         "kiosk/survey.html", unit=store.unit(get_db()), counter=counter, ticket=ticket, unsur=UNSUR,
-        profile=PROFILE, values=values or {}, errors=errors or {}, notice=notice,
-        idle_seconds=current_app.config["KIOSK_IDLE_SECONDS"]), status
+        profile=PROFILE, values=values or {}, errors=errors or {}, notice=notice, start_step=start_step,
+        idle_seconds=current_app.config["KIOSK_IDLE_SECONDS"],
+        idle_warning_seconds=current_app.config["KIOSK_IDLE_WARNING_SECONDS"]), status
+
+
+def same_step_in_new_language(counter: store.Counter):
+    """After the language button: the answers so far, on the step the citizen was on, in the language they
+    chose. Nothing is stored; the choice lasts until ``next_citizen``."""
+    return render_survey(counter, request.form["ticket"], request.form, start_step=request.form.get("at_step", ""))
 
 
 @bp.post("/k/<code>/survey")
@@ -64,6 +72,8 @@ def submit(code: str):
     except responses.BadTicket:
         return error_page(400, _("Formulir survei ini tidak sah. Silakan mulai lagi dari layar awal."),
                           counter=counter)
+    if take_posted_language():
+        return same_step_in_new_language(counter)
     try:
         row, _new = responses.submit(get_db(), counter, ticket, request.form)
     except InvalidResponse as exc:
@@ -81,6 +91,14 @@ def submit(code: str):
 def thanks(code: str):
     return render_template("kiosk/thanks.html", unit=store.unit(get_db()), counter=counter_or_404(code),
                            seconds=current_app.config["KIOSK_THANKS_SECONDS"])
+
+
+@bp.get("/k/<code>/next")
+def next_citizen(code: str):
+    """The start screen for the next citizen, in the kiosk's default language whatever the last one chose."""
+    counter = counter_or_404(code)
+    session.pop("lang", None)
+    return redirect(url_for("survey.welcome", code=counter.code))
 
 
 @bp.post("/k/<code>/abandon")
@@ -133,6 +151,8 @@ def csrf_expired(error: CSRFError):
         except responses.BadTicket:
             return error_page(400, _("Formulir survei ini tidak sah. Silakan mulai lagi dari layar awal."),
                               counter=counter)
+        if take_posted_language():
+            return same_step_in_new_language(counter)  # stores nothing, so it needs no token
         notice = _("Jawaban Anda belum tersimpan. Tekan Kirim sekali lagi untuk menyimpannya.")
         return render_survey(counter, request.form["ticket"], request.form, notice=notice, status=400)
     if wants_json():

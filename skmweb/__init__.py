@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request, session
+import flask_babel
+from flask import Flask, current_app, request, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -88,7 +89,19 @@ def instance_secret(instance_path: str) -> str:
 
 
 def select_locale() -> str:
-    return session.get("lang") if session.get("lang") in LANGUAGES else "id"
+    """The language chosen in this session, else the app's default (Bahasa Indonesia unless configured)."""
+    return session.get("lang") if session.get("lang") in LANGUAGES else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def take_posted_language() -> bool:
+    """Whether the survey form was posted by its language button (field ``lang``). If so this session takes
+    that language from now on, this request included; the caller shows the answers again and stores nothing."""
+    lang = request.form.get("lang")
+    if lang not in LANGUAGES:
+        return False
+    session["lang"] = lang
+    flask_babel.refresh()
+    return True
 
 
 def add_security_headers(response):

@@ -57,14 +57,76 @@
     Object.keys(all).forEach(function (key) { if (key !== except) { deliver(key, all[key]); } });
   }
 
+  /* A double tap's second tap lands on whatever the first one brought up: a new step ignores taps at first. */
+  var GUARD_MS = 500;
+  var ADVANCE_MS = 250;
+  var TAKES_TAPS = ".options, .faces, .nav, .submit-row, textarea, .dialog-actions";
+  var releases = new WeakMap();
+
+  function setTaps(container, on) {
+    container.querySelectorAll(TAKES_TAPS).forEach(function (el) { el.inert = !on; });
+  }
+  /* The controls of ``container`` take no tap (inert: the tap falls on the step behind them) ... */
+  function holdTaps(container) {
+    clearTimeout(releases.get(container));
+    setTaps(container, false);
+  }
+  /* ... for GUARD_MS from now. */
+  function guardTaps(container) {
+    holdTaps(container);
+    releases.set(container, setTimeout(function () { setTaps(container, true); }, GUARD_MS));
+  }
+  function releaseTaps(container) {
+    clearTimeout(releases.get(container));
+    setTaps(container, true);
+  }
+
+  /* A tap that landed before this script ran (the survey page is new after "Mulai survei") is undone:
+     only what the server rendered as chosen stays chosen. */
+  function undoEarlyTaps(form) {
+    form.querySelectorAll("input[type=radio]").forEach(function (r) { r.checked = r.defaultChecked; });
+  }
+
+  /* "Dengarkan" reads the question and its answers aloud, where the device has a voice for the language. */
+  function setupListen(form) {
+    var buttons = form.querySelectorAll("[data-listen]");
+    var synth = window.speechSynthesis;
+    if (!buttons.length || !synth || !window.SpeechSynthesisUtterance) { return; }
+    var lang = document.documentElement.lang;
+    var voice = null;
+    function pickVoice() {
+      voice = synth.getVoices().filter(function (v) {
+        return v.lang.toLowerCase().split(/[-_]/)[0] === lang;
+      })[0] || null;
+      buttons.forEach(function (b) { b.hidden = !voice; });
+    }
+    pickVoice();
+    if (synth.addEventListener) { synth.addEventListener("voiceschanged", pickVoice); }
+    form.addEventListener("click", function (e) {
+      var button = e.target.closest("[data-listen]");
+      if (!button || !voice) { return; }
+      var step = button.closest(".step");
+      var words = [step.querySelector(".question-text").textContent].concat(Array.prototype.map.call(
+        step.querySelectorAll("input[type=radio]"), function (r) { return r.getAttribute("aria-label"); }));
+      var utterance = new SpeechSynthesisUtterance(words.join(". "));
+      utterance.voice = voice;
+      utterance.lang = voice.lang;
+      synth.cancel();
+      synth.speak(utterance);
+    });
+  }
+
   function setupSurvey(form) {
     var steps = Array.prototype.slice.call(form.querySelectorAll(".step"));
     var current = 0;
+    var leaving = false;  /* an answer was taken: the step gives way to the next in ADVANCE_MS */
+    var pressed = null;   /* the chosen answer a finger came down on: tapping it again moves on */
     var lastPointer = 0;
     var submitting = false;
     var status = form.querySelector(".status");
     form.noValidate = true;
     form.querySelectorAll("[data-js-only]").forEach(function (el) { el.hidden = false; });
+    undoEarlyTaps(form);
 
     function answered(step) {
       var radios = step.querySelectorAll("input[type=radio][required]");
@@ -77,36 +139,67 @@
     }
     function show(index, focus) {
       current = Math.max(0, Math.min(index, steps.length - 1));
-      steps.forEach(function (s, i) { s.classList.toggle("current", i === current); });
+      leaving = false;
+      steps.forEach(function (s, i) { s.classList.toggle("current", i === current); releaseTaps(s); });
       var step = steps[current];
       refreshNext(step);
+      guardTaps(step);
       step.setAttribute("tabindex", "-1");
       if (focus !== false) { step.focus({ preventScroll: true }); }
       window.scrollTo(0, 0);
     }
-    function firstProblem() {
+    function advance() {
+      if (leaving) { return; }
+      leaving = true;
+      var step = steps[current];
+      holdTaps(step);
+      setTimeout(function () { if (steps[current] === step) { show(current + 1); } }, ADVANCE_MS);
+    }
+    function startStep() {
       var withError = form.querySelector(".field-error");
       if (withError) { return steps.indexOf(withError.closest(".step")); }
-      return 0;
+      var shown = form.elements.at_step.value;
+      var at = steps.findIndex(function (s) { return s.dataset.step === shown; });
+      return Math.max(at, 0);
+    }
+    function isAnswer(input) {
+      return input.type === "radio" && input.required && input.closest(".step") === steps[current];
     }
 
-    form.addEventListener("pointerdown", function () { lastPointer = Date.now(); });
+    form.addEventListener("pointerdown", function (e) {
+      lastPointer = Date.now();
+      var label = e.target.closest("label");
+      var radio = label && label.control;
+      pressed = radio && radio.checked && isAnswer(radio) ? radio : null;
+    });
     form.addEventListener("change", function (e) {
-      var step = e.target.closest(".step");
-      refreshNext(step);
-      var auto = e.target.type === "radio" && e.target.required && Date.now() - lastPointer < 1500;
-      if (auto && steps.indexOf(step) === current) {
-        setTimeout(function () { if (steps.indexOf(step) === current) { show(current + 1); } }, 250);
-      }
+      refreshNext(e.target.closest(".step"));
+      if (isAnswer(e.target) && Date.now() - lastPointer < 1500) { advance(); }
     });
     form.addEventListener("click", function (e) {
       if (e.target.closest("[data-next]")) { show(current + 1); }
       if (e.target.closest("[data-back]")) { show(current - 1); }
+      if (pressed && e.target === pressed) { pressed = null; advance(); }  /* the same face again, after Kembali */
     });
+    /* A key is never the second half of a double tap: the keyboard need not wait for the guard. */
+    document.addEventListener("keydown", function () { if (!leaving) { releaseTaps(steps[current]); } }, true);
 
-    /* Idle mid-survey: count where it stopped, discard the answers, back to the start. */
+    /* The language button posts the answers so far to be shown again in the other language, on this step;
+       that is not a submission, so the submit listener below never sees it. */
+    document.addEventListener("submit", function (e) {
+      if (!e.submitter || !e.submitter.hasAttribute("data-lang-switch")) { return; }
+      e.stopPropagation();
+      clearTimeout(idleTimer);
+      form.elements.at_step.value = steps[current].dataset.step;
+    }, true);
+
+    /* Idle mid-survey: "Masih mengisi?" with a countdown; no tap by its end discards the answers and counts
+       where it stopped. "Batal", confirmed, does the same at once. */
     var idleMs = parseInt(form.dataset.idle, 10) * 1000;
     var idleTimer = null;
+    var stillThere = document.getElementById("still-there");
+    var confirmCancel = document.getElementById("confirm-cancel");
+    var countdown = null;
     function abandon() {
       if (submitting) { return; }
       var data = new FormData();
@@ -121,14 +214,47 @@
       window.location.replace(form.dataset.home);
     }
     function resetIdle() {
+      if (stillThere && stillThere.open) { return; }  /* only a tap on the overlay itself continues */
       clearTimeout(idleTimer);
-      if (idleMs > 0) { idleTimer = setTimeout(abandon, idleMs); }
+      if (idleMs > 0) { idleTimer = setTimeout(askStillThere, idleMs); }
+    }
+    function askStillThere() {
+      var left = stillThere ? parseInt(stillThere.dataset.seconds, 10) : 0;
+      if (!(left > 0)) { abandon(); return; }
+      var shown = stillThere.querySelector("[data-countdown]");
+      shown.textContent = String(left);
+      stillThere.showModal();
+      countdown = setInterval(function () {
+        left -= 1;
+        shown.textContent = String(left);
+        if (left <= 0) { clearInterval(countdown); abandon(); }
+      }, 1000);
+    }
+    function continueSurvey() {
+      clearInterval(countdown);
+      stillThere.close();
+      resetIdle();
+      guardTaps(steps[current]);
+    }
+    if (stillThere) {
+      stillThere.addEventListener("click", continueSurvey);
+      stillThere.addEventListener("cancel", function (e) { e.preventDefault(); continueSurvey(); });
+    }
+    if (confirmCancel) {
+      form.addEventListener("click", function (e) {
+        if (!e.target.closest("[data-cancel]")) { return; }
+        confirmCancel.showModal();
+        confirmCancel.focus();
+        guardTaps(confirmCancel);  /* the second tap of a double tap on Batal confirms nothing */
+      });
+      confirmCancel.querySelector("[data-confirm]").addEventListener("click", abandon);
+      confirmCancel.addEventListener("close", function () { guardTaps(steps[current]); });
+      confirmCancel.querySelector("[data-keep]").addEventListener("click", function () { confirmCancel.close(); });
     }
     ["pointerdown", "keydown", "input", "change"].forEach(function (type) {
       document.addEventListener(type, resetIdle, true);
     });
     resetIdle();
-
     form.addEventListener("submit", async function (e) {
       e.preventDefault();
       if (submitting) { return; }
@@ -150,8 +276,9 @@
       HTMLFormElement.prototype.submit.call(form);
     });
 
-    show(firstProblem(), false);
+    show(startStep(), false);
     flushPending(form.elements.ticket.value);
+    setupListen(form);
   }
 
   /* The thank-you screen returns to the start by itself; a tap or a key gives a slow reader more time. */

@@ -130,13 +130,15 @@ def test_full_survey_by_taps_stores_exactly_what_was_tapped(kiosk_factory, page)
 # -- 2. idle mid-survey ------------------------------------------------------------------------------------
 
 def test_idle_mid_survey_returns_to_welcome_and_counts_an_abandonment(kiosk_factory, page):
-    kiosk = kiosk_factory(IDLE_SECONDS=2)
+    kiosk = kiosk_factory(IDLE_SECONDS=2, IDLE_WARNING_SECONDS=2)
     start_survey(page, kiosk, "2")
     tap_service(page, "Kartu Keluarga")
     tap_answers(page, {"persyaratan": 4, "prosedur": 3, "waktu": 2})
     expect_step(page, "biaya")
 
-    page.wait_for_url(f"{kiosk.url}/k/2")  # nobody taps: the kiosk goes back to the start by itself
+    # Nobody taps: first the kiosk asks whether the citizen is still there, then it goes back to the start.
+    expect(page.get_by_role("dialog", name="Masih mengisi?")).to_be_visible()
+    page.wait_for_url(f"{kiosk.url}/k/2")
     expect(page.get_by_role("link", name="Mulai survei")).to_be_visible()
 
     abandoned = kiosk.wait_rows("abandonments", 1)
@@ -170,14 +172,13 @@ def test_language_switch_to_english_and_back(kiosk, page):
     for score in (1, 2, 3, 4):
         expect(current(page).locator(f"label[for=persyaratan-{score}]")).to_have_text(answer("persyaratan", score, "en"))
 
-    # Back to Bahasa Indonesia from the survey page: the link returns to the survey.
+    # Back to Bahasa Indonesia from the survey page: the same question comes back, the service kept.
     expect(page.locator("header .lang")).to_have_text("Bahasa Indonesia")
     page.locator("header .lang").click()
     page.wait_for_url(f"{kiosk.url}/k/2/survey")
     expect(page.locator("html")).to_have_attribute("lang", "id")
-    expect(current(page).locator("legend")).to_have_text("Layanan apa yang Anda terima hari ini?")
-    current(page).get_by_text("Kartu Keluarga", exact=True).click()
     expect(current(page).locator(".question-text")).to_have_text(persyaratan.question["id"])
+    expect(page.locator("#service-kk")).to_be_checked()
     page.goto(f"{kiosk.url}/k/2")
     expect(page.get_by_role("link", name="Mulai survei")).to_be_visible()
     expect(page.locator("header .lang")).to_have_text("English")
