@@ -60,12 +60,15 @@ def render_survey(counter: store.Counter, ticket: str, values=None, errors=None,
 def submit(code: str):
     counter = counter_or_404(code)
     try:
-        ticket = responses.read_ticket(request.form.get("ticket", ""), counter.code)
+        clock = responses.read_clock(request.form, responses.now(get_db()))
+        ticket = responses.read_ticket(request.form.get("ticket", ""), counter.code, clock)
     except responses.BadTicket:
-        return error_page(400, _("Formulir survei ini tidak sah. Silakan mulai lagi dari layar awal."),
-                          counter=counter)
+        message = _("Formulir survei ini tidak sah. Silakan mulai lagi dari layar awal.")
+        if wants_json():
+            return jsonify(status="invalid", errors={"ticket": [message]}), 400
+        return error_page(400, message, counter=counter)
     try:
-        row, _new = responses.submit(get_db(), counter, ticket, request.form)
+        row, _new = responses.submit(get_db(), counter, ticket, request.form, clock)
     except InvalidResponse as exc:
         errors = responses.errors_by_field(exc, select_locale())
         if wants_json():
