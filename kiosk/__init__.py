@@ -30,8 +30,9 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | os.
     babel.init_app(app, locale_selector=select_locale)
     db.init_app(app)
 
-    from . import api, staff, survey
+    from . import api, offline, staff, survey
     app.register_blueprint(survey.bp)
+    app.register_blueprint(offline.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # a machine client with an API key, not a browser session

@@ -3,6 +3,17 @@
 The ticket is signed by the kiosk and carries the response id (minted when the survey starts, so a
 double tap or a resend stores one row), the counter and the start time (so the duration cannot be
 forged by the page).
+
+When the office PC is down, the tablet starts a survey from its cached page with an *offline ticket* it
+mints itself: ``offline:<uuid4>:<start in ms on the tablet's clock>``. The server cannot sign what it
+never saw, so it verifies what it can when the answers arrive: a well-formed UUID (the response id, as
+DESIGN.md section 4 describes: a resend or a second tab finds the first row and stores nothing), a start
+before the submit and a submit before the send. Every delivery also carries the tablet's clock at the
+citizen's Kirim and at sending (``submitted_ms``, ``sent_ms``), so a copy delivered hours late keeps the
+citizen's times, moved onto the kiosk's clock by the difference between the two clocks at delivery. The
+misuse rules then judge the citizen's pace, not the delivery's. With a signed ticket the start stays the
+kiosk's own and the submit time is kept between that start and now, so a page can make a survey look
+faster, never slower, than it was.
 """
 from __future__ import annotations
 
@@ -22,8 +33,11 @@ from skm.misuse import MisuseRules, suspect_reason
 from . import store
 
 
+OFFLINE_TICKET = "offline:"
+
+
 class BadTicket(Exception):
-    """The form's survey ticket is missing, forged or for another counter."""
+    """The form's survey ticket is missing, forged, inconsistent or for another counter."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +46,29 @@ class Ticket:
     counter: str
     started_at: datetime
     officer: str | None = None  # on duty at the counter when the survey started
+    offline: bool = False  # minted by the tablet: the officer is looked up by the start time
+
+
+@dataclass(frozen=True)
+class TabletClock:
+    """What the tablet's clock (ms since the epoch) said at the citizen's Kirim and when this copy was sent,
+    and when the kiosk received it: the kiosk's time of any tablet moment is ``at(ms)``."""
+    submitted_ms: int
+    sent_ms: int
+    received: datetime
+
+    def at(self, ms: int) -> datetime:
+        return self.received + timedelta(milliseconds=ms - self.sent_ms)
+
+
+def read_clock(form: Mapping[str, Any], received: datetime) -> TabletClock | None:
+    """The tablet's clock from a delivery; None from a form posted without the script."""
+    submitted, sent = form.get("submitted_ms", ""), form.get("sent_ms", "")
+    if not submitted and not sent:
+        return None
+    if not (submitted.isdigit() and sent.isdigit()) or int(submitted) > int(sent):
+        raise BadTicket(f"clock {submitted!r} {sent!r}")
+    return TabletClock(int(submitted), int(sent), received)
 
 
 def _serializer() -> URLSafeSerializer:
@@ -58,7 +95,10 @@ def today_start(db: sqlite_utils.Database) -> str:
     return now(db).replace(hour=0, minute=0, second=0, microsecond=0).isoformat(timespec="milliseconds")
 
 
-def read_ticket(raw: str, counter: str) -> Ticket:
+def read_ticket(raw: str, counter: str, clock: TabletClock | None = None) -> Ticket:
+    """The survey's ticket, signed by this kiosk or (with the tablet's ``clock``) minted offline by the tablet."""
+    if raw.startswith(OFFLINE_TICKET):
+        return read_offline_ticket(raw, counter, clock)
     try:
         data = _serializer().loads(raw)
         ticket = Ticket(str(uuid.UUID(data["id"])), data["c"], datetime.fromisoformat(data["t"]), data.get("o"))
@@ -69,6 +109,24 @@ def read_ticket(raw: str, counter: str) -> Ticket:
     return ticket
 
 
+def read_offline_ticket(raw: str, counter: str, clock: TabletClock | None) -> Ticket:
+    _prefix, survey_id, started_ms = (raw.split(":") + ["", ""])[:3]
+    try:
+        survey_id = str(uuid.UUID(survey_id, version=4))
+    except ValueError as exc:
+        raise BadTicket(raw) from exc
+    if clock is None or not started_ms.isdigit() or int(started_ms) > clock.submitted_ms:
+        raise BadTicket(raw)
+    return Ticket(survey_id, counter, clock.at(int(started_ms)), offline=True)
+
+
+def submitted_time(ticket: Ticket, clock: TabletClock | None, received: datetime) -> datetime:
+    """When the citizen pressed Kirim, on the kiosk's clock: between the survey's start and its arrival."""
+    if clock is None:
+        return received
+    return min(max(clock.at(clock.submitted_ms), ticket.started_at), received)
+
+
 def misuse_rules() -> MisuseRules:
     config = current_app.config
     return MisuseRules(min_seconds=float(config["KIOSK_MIN_SURVEY_SECONDS"]),
@@ -76,9 +134,12 @@ def misuse_rules() -> MisuseRules:
                        burst_window_seconds=int(config["KIOSK_BURST_WINDOW_SECONDS"]))
 
 
-def submit(db: sqlite_utils.Database, counter: store.Counter, ticket: Ticket,
-           form: Mapping[str, Any]) -> tuple[dict, bool]:
-    """Validate a submitted survey and store it once. Raises ``InvalidResponse`` with every problem."""
+def submit(db: sqlite_utils.Database, counter: store.Counter, ticket: Ticket, form: Mapping[str, Any],
+           clock: TabletClock | None = None) -> tuple[dict, bool]:
+    """Validate a submitted survey and store it once. Raises ``InvalidResponse`` with every problem.
+
+    ``clock`` is the tablet's, from a delivery by the script: the citizen's submit time, however late the
+    delivery; without it the survey was submitted now."""
     existing = store.get_response(db, ticket.id)
     if existing is not None:
         return existing, False  # a double tap or a resend: the first one counts, quietly
@@ -93,23 +154,28 @@ def submit(db: sqlite_utils.Database, counter: store.Counter, ticket: Ticket,
         problems = [service, *problems]
     if problems:
         raise InvalidResponse(problems)
-    submitted = now(db)
+    submitted = submitted_time(ticket, clock, now(db))
+    started = ticket.started_at.astimezone(submitted.tzinfo)
+    officer = store.on_duty_at(db, counter.code, iso(started)) if ticket.offline else ticket.officer
     row = {
         "id": ticket.id, "kiosk_id": store.get_setting(db, "kiosk_id"), "unit": store.get_setting(db, "unit_code"),
-        "service": service, "counter": counter.code, "officer": ticket.officer, "channel": "kiosk",
+        "service": service, "counter": counter.code, "officer": officer, "channel": "kiosk",
         "questionnaire_version": QUESTIONNAIRE_VERSION, **validated.answers, **validated.profile,
         "comment": validated.comment,
-        "started_at": ticket.started_at.astimezone(submitted.tzinfo).isoformat(timespec="milliseconds"),
-        "submitted_at": submitted.isoformat(timespec="milliseconds"),
-        "duration_ms": max(0, int((submitted - ticket.started_at).total_seconds() * 1000)),
+        "started_at": iso(started), "submitted_at": iso(submitted),
+        "duration_ms": max(0, int((submitted - started).total_seconds() * 1000)),
     }
     rules = misuse_rules()
 
     def suspicion(tx: sqlite_utils.Database, row: dict) -> str | None:
-        since = (submitted - timedelta(seconds=rules.burst_window_seconds)).isoformat(timespec="milliseconds")
-        return suspect_reason(rules, row["duration_ms"], store.count_recent(tx, counter.code, since))
+        since = iso(submitted - timedelta(seconds=rules.burst_window_seconds))
+        return suspect_reason(rules, row["duration_ms"], store.count_recent(tx, counter.code, since, iso(submitted)))
 
     return store.record_response(db, row, suspicion)
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds")
 
 
 def pick_service(counter: store.Counter, chosen: str | None) -> str | Problem:

@@ -23,6 +23,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BURST_COUNT", 5, "More submissions than this from one counter within BURST_WINDOW_SECONDS are "
                               "flagged suspect."),
     Setting("BURST_WINDOW_SECONDS", 60, "The window of the burst rule."),
+    Setting("HEARTBEAT_SECONDS", 30, "Seconds between a counter tablet's reports of the answers it holds unsent "
+                                     "(listed on the staff page)."),
     Setting("STAFF_SESSION_MINUTES", 15, "Idle minutes after which the staff page asks for the PIN again."),
     Setting("CSRF_SECONDS", 3600, "Lifetime of a form's CSRF token; a survey submitted later still saves."),
     Setting("STAFF_PIN_ATTEMPTS", 5, "Wrong PINs in a row before the staff page pauses for a minute."),

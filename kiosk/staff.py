@@ -97,6 +97,7 @@ def home():
         error=error, error_text=sync_error_text(error["code"]) if error else None,
         set_aside=store.set_aside(db), abandoned=store.abandoned_steps(db, start, end),
         officers=store.officers(db), shifts=store.open_shifts(db, start), all_counters=store.counters(db),
+        tablets=store.tablets_holding_answers(db),
         checkin_error=request.args.get("checkin_error"))
 
 

@@ -68,6 +68,13 @@ def m003_officers(db: sqlite_utils.Database) -> None:
     db["shifts"].create_index(["counter", "ended_at"])
 
 
+@migration
+def m004_tablets(db: sqlite_utils.Database) -> None:
+    """The counter tablets as their heartbeats report them: answers held unsent, the counter, last seen."""
+    db["tablets"].create({"id": str, "counter": str, "unsent": int, "last_seen": str}, pk="id",
+                         not_null={"unsent", "last_seen"})
+
+
 class StoreError(Exception):
     """The kiosk store was asked for something it cannot do."""
 
@@ -225,10 +232,11 @@ def get_response(db: sqlite_utils.Database, response_id: str) -> dict | None:
     return dict(zip([c[0] for c in cursor.description], row)) if row else None
 
 
-def count_recent(db: sqlite_utils.Database, counter_code: str, since_iso: str) -> int:
-    """Responses at a counter submitted at or after ``since_iso`` (ISO 8601 strings in one offset compare)."""
-    return db.conn.execute("SELECT COUNT(*) FROM responses WHERE counter = ? AND submitted_at >= ?",
-                           (counter_code, since_iso)).fetchone()[0]
+def count_recent(db: sqlite_utils.Database, counter_code: str, since_iso: str, until_iso: str) -> int:
+    """Responses at a counter submitted from ``since_iso`` to ``until_iso`` (ISO 8601 strings in one offset
+    compare). The upper bound matters for answers delivered late: later surveys are not their burst."""
+    return db.conn.execute("SELECT COUNT(*) FROM responses WHERE counter = ? AND submitted_at >= ? "
+                           "AND submitted_at <= ?", (counter_code, since_iso, until_iso)).fetchone()[0]
 
 
 def record_abandonment(db: sqlite_utils.Database, row: dict[str, Any]) -> bool:
@@ -372,8 +380,35 @@ def on_duty(db: sqlite_utils.Database, counter_code: str, day_start: str) -> str
     return row[0] if row else None
 
 
+def on_duty_at(db: sqlite_utils.Database, counter_code: str, at_iso: str) -> str | None:
+    """The officer whose shift at a counter covered ``at_iso``, for a survey delivered after it started.
+    Shifts end with the day, as in ``on_duty``: one started on an earlier date (``at_iso[:10]``) does not count."""
+    row = db.conn.execute("SELECT nip FROM shifts WHERE counter = ? AND started_at <= ? AND started_at >= ? "
+                          "AND (ended_at IS NULL OR ended_at > ?) ORDER BY started_at DESC LIMIT 1",
+                          (counter_code, at_iso, at_iso[:10], at_iso)).fetchone()
+    return row[0] if row else None
+
+
 def open_shifts(db: sqlite_utils.Database, day_start: str) -> list[dict]:
     cursor = db.conn.execute(
         "SELECT s.id, s.nip, o.name, s.counter, s.started_at FROM shifts s LEFT JOIN officers o ON o.nip = s.nip "
         "WHERE s.ended_at IS NULL AND s.started_at >= ? ORDER BY s.counter", (day_start,))
     return [dict(zip(("id", "nip", "name", "counter", "started_at"), row)) for row in cursor]
+
+
+# -- counter tablets --------------------------------------------------------------------------------------------
+
+def record_tablet(db: sqlite_utils.Database, tablet_id: str, counter_code: str | None, unsent: int, at: str) -> None:
+    """A tablet's heartbeat: how many answers it holds unsent now, at which counter."""
+    with transaction(db):
+        db.conn.execute("INSERT INTO tablets (id, counter, unsent, last_seen) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT(id) DO UPDATE SET counter = COALESCE(excluded.counter, counter), "
+                        "unsent = excluded.unsent, last_seen = excluded.last_seen",
+                        (tablet_id, counter_code, unsent, at))
+
+
+def tablets_holding_answers(db: sqlite_utils.Database) -> list[dict]:
+    """Tablets whose last heartbeat reported answers not yet delivered, most recently seen first."""
+    cursor = db.conn.execute("SELECT id, counter, unsent, last_seen FROM tablets WHERE unsent > 0 "
+                             "ORDER BY last_seen DESC")
+    return [dict(zip(("id", "counter", "unsent", "last_seen"), row)) for row in cursor]

@@ -68,14 +68,17 @@ def same_step_in_new_language(counter: store.Counter):
 def submit(code: str):
     counter = counter_or_404(code)
     try:
-        ticket = responses.read_ticket(request.form.get("ticket", ""), counter.code)
+        clock = responses.read_clock(request.form, responses.now(get_db()))
+        ticket = responses.read_ticket(request.form.get("ticket", ""), counter.code, clock)
     except responses.BadTicket:
-        return error_page(400, _("Formulir survei ini tidak sah. Silakan mulai lagi dari layar awal."),
-                          counter=counter)
+        message = _("Formulir survei ini tidak sah. Silakan mulai lagi dari layar awal.")
+        if wants_json():
+            return jsonify(status="invalid", errors={"ticket": [message]}), 400
+        return error_page(400, message, counter=counter)
     if take_posted_language():
         return same_step_in_new_language(counter)
     try:
-        row, _new = responses.submit(get_db(), counter, ticket, request.form)
+        row, _new = responses.submit(get_db(), counter, ticket, request.form, clock)
     except InvalidResponse as exc:
         errors = responses.errors_by_field(exc, select_locale())
         if wants_json():

@@ -1,9 +1,13 @@
 /* The survey one step at a time, with auto-advance, idle reset and a submission that is never lost:
-   answers wait in localStorage until the kiosk has confirmed they are stored. Without this script the
-   survey is one long form that still submits. */
+   answers wait in localStorage until the kiosk has confirmed they are stored, delivered in the background
+   on every page, so the tablet goes on while the office PC is down (with static/sw.js, see kiosk/offline.py).
+   Without this script the survey is one long form that still submits. */
 (function () {
   "use strict";
   var PENDING = "skm-pending-v1";
+  var TABLET = "skm-tablet-id";
+  var ATTEMPT_MS = 6000;  /* a hung office PC counts as down after this */
+  var config = (document.currentScript && document.currentScript.dataset) || {};
   document.documentElement.classList.add("js");
 
   function loadPending() {
@@ -15,20 +19,25 @@
   function remember(key, entry) { var all = loadPending(); all[key] = entry; storePending(all); }
   function forget(key) { var all = loadPending(); delete all[key]; storePending(all); }
 
+  function attemptSignal() { return AbortSignal.timeout ? AbortSignal.timeout(ATTEMPT_MS) : undefined; }
+
   async function freshToken(url) {
-    var r = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+    var r = await fetch(url, { credentials: "same-origin", cache: "no-store", signal: attemptSignal() });
     if (!r.ok) { throw new Error("csrf " + r.status); }
     return (await r.json()).csrf_token;
   }
 
-  /* One attempt: a fresh CSRF token, then the answers. Resolves to the server's JSON verdict. */
+  /* One attempt: a fresh CSRF token, then the answers with the tablet's clock (the citizen's Kirim and now,
+     so a late delivery keeps the citizen's times). Resolves to the server's JSON verdict. */
   async function send(entry) {
     var token = await freshToken(entry.csrfUrl);
     var body = new URLSearchParams();
     entry.fields.forEach(function (kv) { if (kv[0] !== "csrf_token") { body.append(kv[0], kv[1]); } });
     body.append("csrf_token", token);
+    body.append("submitted_ms", String(entry.submittedMs));
+    body.append("sent_ms", String(Date.now()));
     var r = await fetch(entry.action, { method: "POST", body: body, credentials: "same-origin",
-                                        headers: { "Accept": "application/json" } });
+                                        headers: { "Accept": "application/json" }, signal: attemptSignal() });
     var data = null;
     try { data = await r.json(); } catch (e) { data = null; }
     if (r.ok && data && data.status === "saved") { return data; }
@@ -36,25 +45,113 @@
     throw new Error("not stored yet: " + r.status + " " + (data && data.status));
   }
 
-  /* Keep sending until stored, with capped exponential backoff. */
-  async function deliver(key, entry, onRetry) {
+  /* The citizen's own attempt: the verdict (the answers are forgotten once saved), or null when the kiosk
+     cannot be reached; they stay in the outbox then. */
+  async function attempt(key, entry) {
+    try {
+      var verdict = await send(entry);
+      if (verdict.status === "saved") { forget(key); }
+      return verdict;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  /* Wait, or less when the browser says the network is back. */
+  function pause(ms) {
+    return new Promise(function (resume) {
+      function wake() { clearTimeout(timer); window.removeEventListener("online", wake); resume(); }
+      var timer = setTimeout(wake, ms);
+      window.addEventListener("online", wake);
+    });
+  }
+
+  /* In the background: keep sending until stored, with capped exponential backoff. Answers the kiosk
+     refuses as they are (a service removed meanwhile) stay on the tablet, marked, and are counted unsent.
+     Another tab may deliver the same answers at once: the kiosk stores one row per ticket. */
+  var delivering = {};
+  async function deliver(key) {
+    if (delivering[key]) { return; }
+    delivering[key] = true;
     var delay = 500;
-    for (;;) {
-      try {
-        var verdict = await send(entry);
-        forget(key);
-        return verdict;
-      } catch (e) {
-        if (onRetry) { onRetry(e); }
-        await new Promise(function (ok) { setTimeout(ok, delay); });
+    try {
+      for (var entry = loadPending()[key]; entry; entry = loadPending()[key]) {
+        var verdict = await attempt(key, entry);
+        if (verdict) {
+          if (verdict.status !== "saved") { remember(key, Object.assign(entry, { refused: verdict.errors })); }
+          return;
+        }
+        await pause(delay);
         delay = Math.min(delay * 2, 15000);
       }
+    } finally {
+      delete delivering[key];
+      reportUnsent();
     }
   }
 
   function flushPending(except) {
     var all = loadPending();
-    Object.keys(all).forEach(function (key) { if (key !== except) { deliver(key, all[key]); } });
+    Object.keys(all).forEach(function (key) { if (key !== except && !all[key].refused) { deliver(key); } });
+  }
+
+  /* -- the tablet while the office PC is down ---------------------------------------------------------- */
+
+  function uuid4() {
+    var b = crypto.getRandomValues(new Uint8Array(16));  /* randomUUID needs HTTPS; this works on a plain LAN */
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.from(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join("-");
+  }
+
+  /* The kept survey page has no ticket: the tablet mints one per citizen (see kiosk/responses.py). */
+  function mintOfflineTicket(form) {
+    var ticket = form.elements.ticket;
+    if (ticket && !ticket.value) { ticket.value = "offline:" + uuid4() + ":" + Date.now(); }
+  }
+
+  function tabletId() {
+    var id = null;
+    try { id = localStorage.getItem(TABLET); } catch (e) { /* private mode */ }
+    if (!id) {
+      id = uuid4();
+      try { localStorage.setItem(TABLET, id); } catch (e) { /* private mode: a new id per page */ }
+    }
+    return id;
+  }
+
+  /* Tell the kiosk how many answers this tablet holds unsent (the staff page lists them); offline this
+     simply fails, and the next beat tries again. */
+  async function reportUnsent() {
+    if (!config.heartbeat) { return; }
+    try {
+      var token = await freshToken(config.csrfUrl);
+      await fetch(config.heartbeat, {
+        method: "POST", credentials: "same-origin", signal: attemptSignal(),
+        headers: { "Content-Type": "application/json", "X-CSRFToken": token },
+        body: JSON.stringify({ tablet: tabletId(), counter: config.counter || null,
+                               unsent: Object.keys(loadPending()).length }) });
+    } catch (e) { /* not reachable now */ }
+  }
+
+  function watchOutbox() {
+    var seconds = parseInt(config.heartbeatSeconds, 10);
+    reportUnsent();
+    if (seconds > 0) { setInterval(reportUnsent, seconds * 1000); }
+    window.addEventListener("online", function () { flushPending(null); });
+  }
+
+  /* Install the service worker and ask it to keep this counter's pages (named by the welcome page). */
+  function keepForOffline() {
+    if (!("serviceWorker" in navigator) || !config.serviceWorker) { return; }
+    var pages = (config.offlinePages || "").split(" ").filter(Boolean);
+    navigator.serviceWorker.register(config.serviceWorker)
+      .then(function () { return navigator.serviceWorker.ready; })
+      .then(function (registration) {
+        if (pages.length) { registration.active.postMessage({ type: "keep", pages: pages }); }
+      })
+      .catch(function () { /* no service worker (plain HTTP on a LAN): the outbox still keeps the answers */ });
   }
 
   /* A double tap's second tap lands on whatever the first one brought up: a new step ignores taps at first. */
@@ -263,16 +360,22 @@
       var button = form.querySelector("[type=submit]");
       button.disabled = true;
       status.textContent = form.dataset.saving;
-      var entry = { action: form.action, csrfUrl: form.dataset.csrfUrl,
+      var entry = { action: form.action, csrfUrl: form.dataset.csrfUrl, submittedMs: Date.now(),
                     fields: Array.from(new FormData(form).entries()) };
       var key = form.elements.ticket.value;
       remember(key, entry);
-      var verdict = await deliver(key, entry, function () { status.textContent = form.dataset.retrying; });
+      var verdict = await attempt(key, entry);
+      if (!verdict) {
+        /* The kiosk cannot be reached: the answers stay on this tablet and go in the background. */
+        window.location.replace(config.offlineThanks);
+        return;
+      }
       if (verdict.status === "saved") {
         window.location.replace(verdict.thanks_url);
         return;
       }
       /* The server refused the answers as they are: let it show them with the reasons, kept. */
+      forget(key);
       HTMLFormElement.prototype.submit.call(form);
     });
 
@@ -299,7 +402,9 @@
       button.addEventListener("click", function () { window.print(); });
     });
     var form = document.getElementById("survey");
-    if (form) { setupSurvey(form); } else { flushPending(null); }
+    if (form) { mintOfflineTicket(form); setupSurvey(form); } else { flushPending(null); }
+    keepForOffline();
+    watchOutbox();
     var done = document.querySelector("[data-return-after]");
     if (done) { setupReturn(done); }
   });
