@@ -10,9 +10,9 @@ import time
 import uuid
 from pathlib import Path
 
-from collector import create_app, store
+from collector import store
 from skm import wire
-from tests.helpers import seed_collector
+from tests.helpers import create_collector, seed_collector
 
 BUDGET = 100 * 1024
 ROUNDS = 20_000
@@ -34,7 +34,7 @@ def per_call(fn, rounds: int) -> float:
 def run():
     folder = Path(tempfile.mkdtemp())
     try:
-        app = create_app({"TESTING": True}, instance_path=seed_collector(folder / "c"))
+        app = create_collector({"TESTING": True}, instance_path=seed_collector(folder / "c"))
         engine = app.extensions["skm_engine"]
         _id, code = store.add_kiosk(engine, "dumai-disdukcapil")
         kiosk = store.enroll(engine, code)

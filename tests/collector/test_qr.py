@@ -8,18 +8,18 @@ from http.cookiejar import CookieJar
 
 import pytest
 
-from collector import create_app, store
+from collector import store
 from kiosk import create_app as create_kiosk
 from kiosk import receipts
 from kiosk import store as kstore
 from kiosk import sync
 from skm import wire
-from tests.helpers import CollectorServer, collector_engine, full_answers, hidden, init_kiosk, seed_collector
+from tests.helpers import CollectorServer, collector_engine, create_collector, full_answers, hidden, init_kiosk, seed_collector
 
 
 @pytest.fixture
 def collector(tmp_path):
-    return create_app({"TESTING": True}, instance_path=seed_collector(tmp_path / "collector"))
+    return create_collector({"TESTING": True}, instance_path=seed_collector(tmp_path / "collector"))
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_bad_answers_keep_what_was_given(collector, engine, kiosk):
 
 
 def test_csrf_expiry_on_the_phone_loses_nothing(tmp_path):
-    app = create_app({"TESTING": True, "WTF_CSRF_TIME_LIMIT": 1}, instance_path=seed_collector(tmp_path / "c"))
+    app = create_collector({"TESTING": True, "WTF_CSRF_TIME_LIMIT": 1}, instance_path=seed_collector(tmp_path / "c"))
     engine = app.extensions["skm_engine"]
     _id, code = store.add_kiosk(engine, "dumai-disdukcapil")
     kiosk = store.enroll(engine, code)
@@ -138,7 +138,7 @@ def test_csrf_expiry_on_the_phone_loses_nothing(tmp_path):
 
 
 def test_general_link_is_channel_link_and_limited_per_address(tmp_path):
-    app = create_app({"TESTING": True, "COLLECTOR_PUBLIC_LIMIT_PER_ADDRESS": 2},
+    app = create_collector({"TESTING": True, "COLLECTOR_PUBLIC_LIMIT_PER_ADDRESS": 2},
                      instance_path=seed_collector(tmp_path / "c"))
     engine = app.extensions["skm_engine"]
     client = app.test_client()
@@ -160,7 +160,7 @@ def test_a_page_sent_twice_from_the_general_link_counts_once(collector, engine):
 
 
 def test_per_token_flood_limit(tmp_path):
-    app = create_app({"TESTING": True, "COLLECTOR_PUBLIC_LIMIT_PER_TOKEN": 3}, instance_path=seed_collector(tmp_path))
+    app = create_collector({"TESTING": True, "COLLECTOR_PUBLIC_LIMIT_PER_TOKEN": 3}, instance_path=seed_collector(tmp_path))
     engine = app.extensions["skm_engine"]
     _id, code = store.add_kiosk(engine, "dumai-disdukcapil")
     kiosk = store.enroll(engine, code)
