@@ -121,6 +121,8 @@ def check(engine: Engine) -> None:
         raise SchemaNotCurrent(_ahead_message(current))
     else:
         message = f"the collector database is at schema revision {current}, this version needs {wanted}"
+        if legacy:
+            message += " recorded by Alembic"
     raise SchemaNotCurrent(f"{message}: run `{MIGRATE_COMMAND}` first (after a backup), then start again")
 
 
