@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from collector import create_app, demo, schema, store
+from collector import create_app, demo, migrate_database, schema, store
 from skm import CODES, PROFILE, QUESTIONNAIRE_VERSION
 from skm.periods import containing
 from tests.helpers import hidden
@@ -154,6 +154,7 @@ def write(conn: sqlite3.Connection, batch: list[tuple]) -> int:
 def build(folder: Path, total: int, today: date):
     """A collector instance with the demo organisation and accounts and ``total`` responses."""
     started = time.perf_counter()
+    migrate_database(None, folder)
     app = create_app({"TESTING": True}, instance_path=folder)
     engine = app.extensions["skm_engine"]
     demo.build_org(engine)

@@ -62,7 +62,7 @@ import psycopg  # noqa: E402
 
 import bench_dashboard  # noqa: E402
 import bench_sync  # noqa: E402
-from collector import create_app, demo, schema, store  # noqa: E402
+from collector import create_app, demo, migrate_database, migrations, schema, store  # noqa: E402
 from kiosk import sync  # noqa: E402
 from skm import CODES, PROFILE, QUESTIONNAIRE_VERSION, wire  # noqa: E402
 from skm.periods import containing  # noqa: E402
@@ -134,7 +134,7 @@ def free_bytes(admin_url: str) -> tuple[int, str]:
 
 def api_ingest(tmp: Path, url: str, responses: list[dict]) -> float:
     engine = store.make_engine(url)
-    store.migrate(engine)
+    migrations.upgrade(engine)
     demo.build_org(engine)
     _kiosk_id, code = store.add_kiosk(engine, UNIT)
     kiosk = store.enroll(engine, code)
@@ -334,6 +334,7 @@ def vacuum(url: str) -> None:
 def build(folder: Path, url: str, total: int, today: date):
     """A collector app on ``url`` with the demo organisation and accounts and ``total`` responses."""
     started = time.perf_counter()
+    migrate_database({"COLLECTOR_DATABASE_URL": url}, folder)
     app = create_app({"TESTING": True, "COLLECTOR_DATABASE_URL": url}, instance_path=folder)
     engine = app.extensions["skm_engine"]
     demo.build_org(engine)

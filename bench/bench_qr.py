@@ -15,9 +15,9 @@ from pathlib import Path
 
 import qrcode
 
-from collector import create_app, store
+from collector import store
 from skm import wire
-from tests.helpers import seed_collector
+from tests.helpers import create_collector, seed_collector
 
 BUDGET = 100 * 1024
 PUBLIC_BASE = "https://skm.dumaikota.go.id"  # a collector's public address of a typical length
@@ -48,7 +48,7 @@ def per_call(fn, rounds: int) -> float:
 def run():
     folder = Path(tempfile.mkdtemp())
     try:
-        app = create_app({"TESTING": True}, instance_path=seed_collector(folder / "c"))
+        app = create_collector({"TESTING": True}, instance_path=seed_collector(folder / "c"))
         engine = app.extensions["skm_engine"]
         _id, code = store.add_kiosk(engine, "dumai-disdukcapil")
         kiosk = store.enroll(engine, code)

@@ -77,7 +77,6 @@ def collector(tmp: Path, name: str) -> tuple[CollectorServer, sync.Credentials, 
     """A fresh collector process with one enrolled kiosk; its credentials and an engine on its database."""
     instance = seed_collector(tmp / name)
     engine = cstore.make_engine(f"sqlite:///{instance}/collector.db")
-    cstore.migrate(engine)
     _kiosk_id, code = cstore.add_kiosk(engine, UNIT)
     kiosk = cstore.enroll(engine, code)
     server = CollectorServer(instance).start()

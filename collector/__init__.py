@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from flask import Flask, jsonify, render_template, request
@@ -17,20 +18,46 @@ from skm import PROFILE, UNSUR
 from skm.index import round_half_up
 from skmweb import make_app, select_locale
 
-from . import charts, rollups, settings, store
+from . import charts, migrations, rollups, settings, store
 
 csrf = CSRFProtect()
 babel = Babel()
 
 
-def create_app(config: Mapping[str, Any] | None = None, instance_path: str | os.PathLike | None = None) -> Flask:
+def configured_app(config: Mapping[str, Any] | None = None,
+                   instance_path: str | os.PathLike | None = None) -> Flask:
+    """The app with its settings resolved (database URL included) and nothing else: for ``migrate``."""
     app = make_app(__name__, "COLLECTOR", settings.SETTINGS, "collector.cfg", config, instance_path)
     app.config["COLLECTOR_DATABASE_URL"] = database_url(app.config["COLLECTOR_DATABASE_URL"], app.instance_path)
+    return app
+
+
+def migrate_database(config: Mapping[str, Any] | None = None,
+                     instance_path: str | os.PathLike | None = None) -> tuple[str | None, str]:
+    """``skm collector migrate`` as a function: the configured database to the head revision; returns
+    (revision before, head). For tests, benches and the demo, which deploy as an operator would."""
+    engine = store.make_engine(configured_app(config, instance_path).config["COLLECTOR_DATABASE_URL"])
+    try:
+        return migrations.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def create_app(config: Mapping[str, Any] | None = None, instance_path: str | os.PathLike | None = None) -> Flask:
+    """The collector app. Raises ``migrations.SchemaNotCurrent`` (and logs it) when the database is not at
+    the schema revision this code needs: ``skm collector migrate`` is a deploy step, never done here."""
+    app = configured_app(config, instance_path)
     app.config["MAX_CONTENT_LENGTH"] = app.config["COLLECTOR_MAX_BODY_BYTES"]
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 6 * 3600)  # a citizen may fill the phone survey slowly
 
     engine = store.make_engine(app.config["COLLECTOR_DATABASE_URL"])
-    store.migrate(engine)
+    try:
+        migrations.check(engine)
+    except migrations.SchemaNotCurrent as exc:
+        app.logger.error("not starting: %s", exc)
+        engine.dispose()
+        raise
+    store.prepare_for_days(engine, [datetime.now(timezone.utc).date()])
     app.extensions["skm_engine"] = engine
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

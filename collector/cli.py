@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -9,15 +10,26 @@ import click
 
 from skmweb import describe_settings
 
-from . import auth, create_app, ingest, orgfile, settings, store
+from . import auth, configured_app, create_app, ingest, migrations, orgfile, settings, store
+
+
+def _options(ctx: click.Context) -> dict:
+    return ctx.find_root().obj if ctx.find_root().obj else ctx.obj
+
+
+def _config(obj: dict) -> dict | None:
+    return {"COLLECTOR_DATABASE_URL": obj["database"]} if obj.get("database") else None
 
 
 def engine_from(ctx: click.Context):
-    """The collector's engine, migrated; the app is built once per command (reads instance config)."""
-    obj = ctx.find_root().obj if ctx.find_root().obj else ctx.obj
+    """The collector's engine, once its schema is checked to be current; the app is built once per command
+    (reads instance config)."""
+    obj = _options(ctx)
     if "app" not in obj:
-        config = {"COLLECTOR_DATABASE_URL": obj["database"]} if obj.get("database") else None
-        obj["app"] = create_app(config, instance_path=obj["instance"])
+        try:
+            obj["app"] = create_app(_config(obj), instance_path=obj["instance"])
+        except migrations.SchemaNotCurrent as exc:
+            raise click.ClickException(str(exc)) from exc
     return obj["app"].extensions["skm_engine"]
 
 
@@ -60,11 +72,25 @@ def run_command(ctx: click.Context, host: str, port: int, threads: int) -> None:
 
 
 @collector.command("migrate")
+@click.option("--sql", "as_sql", is_flag=True, help="Print the SQL it would run instead of running it.")
 @click.pass_context
-def migrate_command(ctx: click.Context) -> None:
-    """Apply pending schema migrations (also done at every start)."""
-    engine = engine_from(ctx)
-    click.echo(f"schema up to date: {engine.url.render_as_string(hide_password=True)}")
+def migrate_command(ctx: click.Context, as_sql: bool) -> None:
+    """Bring the database's schema to this version's (the deploy step before starting the collector).
+    Safe to run twice, also at the same time; a database of an older release is upgraded with its data."""
+    obj = _options(ctx)
+    engine = store.make_engine(configured_app(_config(obj), obj["instance"]).config["COLLECTOR_DATABASE_URL"])
+    try:
+        if as_sql:
+            migrations.upgrade_sql(engine, sys.stdout)
+            return
+        before, head = migrations.upgrade(engine)
+    except RuntimeError as exc:  # SchemaNotCurrent, or a revision that cannot be written as SQL alone
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        engine.dispose()
+    where = engine.url.render_as_string(hide_password=True)
+    click.echo(f"schema up to date at {head}: {where}" if before == head else
+               f"schema upgraded from {before or 'an empty database'} to {head}: {where}")
 
 
 @collector.command("settings")
@@ -315,8 +341,11 @@ def copy_command(source_url, target_url):
     from skm.periods import Period
     source, target = store.make_engine(source_url), store.make_engine(target_url)
     try:
-        store.migrate(source)
-        store.migrate(target)
+        for engine in (source, target):
+            try:
+                migrations.check(engine)
+            except migrations.SchemaNotCurrent as exc:
+                raise click.ClickException(f"{engine.url.render_as_string(hide_password=True)}: {exc}") from exc
         try:
             copied = store.copy_database(source, target)
         except store.Refused as exc:

@@ -8,12 +8,6 @@ from skm import CODES, PROFILE, limits
 
 metadata = MetaData()
 
-migrations = Table(
-    "_migrations", metadata,
-    Column("name", String(100), primary_key=True),
-    Column("applied_at", String(40), nullable=False),
-)
-
 pemda = Table(
     "pemda", metadata,
     Column("code", String(40), primary_key=True),

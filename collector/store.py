@@ -1,5 +1,5 @@
-"""Every SQL statement of the collector: schema migrations, the organisation tree, kiosks, ingest and the
-daily aggregates. SQLAlchemy Core, so the same code runs on SQLite (default) and PostgreSQL."""
+"""Every SQL statement of the collector: the organisation tree, kiosks, ingest and the daily aggregates
+(the schema's revisions are in ``collector.migrations``). SQLAlchemy Core, so the same code runs on SQLite (default) and PostgreSQL."""
 from __future__ import annotations
 
 import hashlib
@@ -23,7 +23,7 @@ from skm.wire import WireResponse
 from . import schema as t
 
 
-# -- engine and migrations ---------------------------------------------------------------------------
+# -- engine --------------------------------------------------------------------------------------
 
 def make_engine(url: str) -> Engine:
     """An engine for a database URL. SQLite gets WAL, synchronous=FULL and write transactions that take
@@ -47,118 +47,10 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = []
-
-
-def migration(fn: Callable[[Connection], None]) -> Callable[[Connection], None]:
-    MIGRATIONS.append((fn.__name__, fn))
-    return fn
-
-
-@migration
-def m001_initial(conn: Connection) -> None:
-    tables = [table for name, table in t.metadata.tables.items() if name != "_migrations"]
-    if conn.dialect.name == "postgresql":
-        tables.remove(t.responses)
-        t.partitioned_responses().create(conn, checkfirst=True)
-        # Rows of a month with no partition yet land here rather than fail; partitions are made ahead.
-        conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS responses_default PARTITION OF responses DEFAULT")
-    t.metadata.create_all(conn, tables=tables, checkfirst=True)
-
-
-@migration
-def m002_dashboard(conn: Connection) -> None:
-    """Profile counts in the daily aggregates, hourly aggregates, populations, follow-ups, users, audit log."""
-    from sqlalchemy import inspect
-    existing = {c["name"] for c in inspect(conn).get_columns("daily_aggregates")}
-    for name in t.PROFILE_COLUMNS.values():
-        if name not in existing:
-            conn.exec_driver_sql(f"ALTER TABLE daily_aggregates ADD COLUMN {name} INTEGER NOT NULL DEFAULT 0")
-    if "monthly_volume" not in {c["name"] for c in inspect(conn).get_columns("units")}:
-        conn.exec_driver_sql("ALTER TABLE units ADD COLUMN monthly_volume INTEGER")
-    if "local_hour" not in {c["name"] for c in inspect(conn).get_columns("responses")}:
-        conn.exec_driver_sql("ALTER TABLE responses ADD COLUMN local_hour INTEGER")
-        zones = {u: ZoneInfo(z) for u, z in conn.execute(select(t.units.c.code, t.units.c.timezone))}
-        for response_id, unit, submitted in conn.execute(
-                select(t.responses.c.id, t.responses.c.unit, t.responses.c.submitted_at)).fetchall():
-            hour = datetime.fromisoformat(submitted).astimezone(zones.get(unit, timezone.utc)).hour
-            conn.execute(update(t.responses).where(t.responses.c.id == response_id).values(local_hour=hour))
-    t.metadata.create_all(conn, tables=[t.hourly_aggregates, t.populations, t.followups, t.users, t.user_units,
-                                        t.audit_log, t.officer_daily], checkfirst=True)
-    rebuild_aggregates_in(conn)  # fills the new counts for responses stored before
-
-
-@migration
-def m003_receipts(conn: Connection) -> None:
-    """QR receipts: tokens issued, tokens used, public flood limits."""
-    t.metadata.create_all(conn, tables=[t.receipts_issued, t.used_receipts, t.rate_limits], checkfirst=True)
-
-
-@migration
-def m004_aggregates_by_day(conn: Connection) -> None:
-    """An index on the daily aggregates by (unit, day), for the dashboard's period reads."""
-    for index in t.daily_aggregates.indexes:
-        index.create(conn, checkfirst=True)
-
-
-@migration
-def m005_response_keys(conn: Connection) -> None:
-    """One row per response id, unpartitioned: what makes a response exactly-once when the responses
-    table itself is partitioned by month (PostgreSQL cannot enforce a unique id across partitions)."""
-    t.response_keys.create(conn, checkfirst=True)
-    conn.execute(insert(t.response_keys).from_select(
-        ["id", "content_hash"], select(t.responses.c.id, t.responses.c.content_hash)))
-
-
-@migration
-def m006_officers(conn: Connection) -> None:
-    """Officers, their daily figures and context notes; users may be officers; units may rank officers."""
-    from sqlalchemy import inspect
-    t.metadata.create_all(conn, tables=[t.officers, t.officer_daily, t.officer_notes], checkfirst=True)
-    if "officer" not in {c["name"] for c in inspect(conn).get_columns("users")}:
-        conn.exec_driver_sql("ALTER TABLE users ADD COLUMN officer VARCHAR(30)")
-    if "officer_ranking" not in {c["name"] for c in inspect(conn).get_columns("units")}:
-        conn.exec_driver_sql("ALTER TABLE units ADD COLUMN officer_ranking BOOLEAN NOT NULL DEFAULT FALSE")
-    rebuild_aggregates_in(conn)
-
-
-@migration
-def m007_monthly_aggregates(conn: Connection) -> None:
-    """Monthly index rows per unit, so the 24-month trend reads 24 rows however many responses there are."""
-    t.monthly_aggregates.create(conn, checkfirst=True)
-    rebuild_aggregates_in(conn)
-
-
-@migration
-def m008_receipt_codes(conn: Connection) -> None:
-    """The short code of each receipt issued, found by unit and code when a citizen types it. Receipts
-    reported before have none: their slips never printed one."""
-    from sqlalchemy import inspect
-    if "code" not in {c["name"] for c in inspect(conn).get_columns("receipts_issued")}:
-        conn.exec_driver_sql("ALTER TABLE receipts_issued ADD COLUMN code VARCHAR(8)")
-    for index in t.receipts_issued.indexes:
-        index.create(conn, checkfirst=True)
-
-
-def migrate(engine: Engine) -> list[str]:
-    """Apply the migrations not yet recorded, each in its own transaction; never drops anything."""
-    with engine.begin() as conn:
-        t.migrations.create(conn, checkfirst=True)
-    done = []
-    for name, step in MIGRATIONS:
-        with engine.begin() as conn:
-            if conn.execute(select(t.migrations.c.name).where(t.migrations.c.name == name)).first():
-                continue
-            step(conn)
-            conn.execute(insert(t.migrations).values(name=name, applied_at=now_iso()))
-        done.append(name)
-    prepare_for_days(engine, [datetime.now(timezone.utc).date()])
-    return done
-
-
 # -- monthly partitions (PostgreSQL) ---------------------------------------------------------------------
 
 MONTHS_AHEAD = 3
+PARTITION_LOCK = 0x736B6D01  # pg_advisory_xact_lock key held while a partition is made
 _PARTITIONS_KNOWN: "weakref.WeakKeyDictionary[Engine, set[date]]" = weakref.WeakKeyDictionary()
 
 
@@ -169,8 +61,8 @@ def _month(day: date, offset: int = 0) -> date:
 
 def prepare_for_days(engine: Engine, days: Iterable[date]) -> None:
     """On PostgreSQL, make sure the monthly partitions of these days, and of the months ahead of them,
-    exist, each created in its own short transaction (several collectors may race: the loser finds it
-    made). Nothing to do on SQLite."""
+    exist, each created in its own short transaction under an advisory lock (several collectors starting at
+    once queue on it; the later ones find it made). Nothing to do on SQLite."""
     if engine.dialect.name != "postgresql":
         return
     known = _PARTITIONS_KNOWN.setdefault(engine, set())  # per engine: a recreated database starts afresh
@@ -186,11 +78,13 @@ def prepare_for_days(engine: Engine, days: Iterable[date]) -> None:
         if name not in existing:
             try:
                 with engine.begin() as conn:
+                    # Processes starting together queue here; each then finds the partition made or makes it.
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PARTITION_LOCK})")
                     conn.exec_driver_sql(
                         f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF responses "
                         f"FOR VALUES FROM ('{month.isoformat()}') TO ('{_month(month, 1).isoformat()}')")
-            except Exception as exc:  # noqa: BLE001 - another process made it first, or the default holds rows
-                if "already exists" not in str(exc) and "would be violated" not in str(exc):
+            except Exception as exc:  # noqa: BLE001 - the default partition already holds rows of that month
+                if "would be violated" not in str(exc):
                     raise
         known.add(month)
 
@@ -1025,7 +919,7 @@ def copy_database(source: Engine, target: Engine, chunk: int = 5000,
     """Copy every table's rows from ``source`` to an empty, migrated ``target``; returns rows per table.
 
     Tables go in foreign-key order, each in chunks inside one transaction per table. The target's own
-    migration records stay. Raises ``Refused`` when the target already holds responses or a tree.
+    schema revision stays. Raises ``Refused`` when the target already holds responses or a tree.
     """
     with target.connect() as conn:
         if conn.execute(select(func.count()).select_from(t.responses)).scalar() or \
@@ -1034,8 +928,6 @@ def copy_database(source: Engine, target: Engine, chunk: int = 5000,
     prepare_for_days(target, days_in(source))
     copied: dict[str, int] = {}
     for table in t.metadata.sorted_tables:
-        if table.name == "_migrations":
-            continue
         count = 0
         with source.connect() as read, target.begin() as write:
             result = read.execute(select(table).execution_options(yield_per=chunk))
@@ -1073,7 +965,7 @@ def _reset_sequences(engine: Engine) -> None:
 def table_counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {table.name: conn.execute(select(func.count()).select_from(table)).scalar()
-                for table in t.metadata.sorted_tables if table.name != "_migrations"}
+                for table in t.metadata.sorted_tables}
 
 
 

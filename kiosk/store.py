@@ -17,6 +17,18 @@ import sqlite_utils
 
 from skm import CODES, PROFILE
 
+# Schema steps, applied in order at start-up (one kiosk process, one file), each in its own BEGIN IMMEDIATE
+# transaction that also reads and records it in _migrations, so two processes starting at once cannot both
+# apply a step. A shipped step is frozen: literal DDL (what sqlite-utils made for it when it shipped), never
+# built from live code such as CODES or PROFILE, and never edited. To change the schema, append a step:
+#
+#     @migration
+#     def m004_what_it_adds(db):
+#         run_sql(db, """ALTER TABLE responses ADD COLUMN ...;
+#                        CREATE INDEX ...""")
+#
+# with any backfill as SQL in the same step. A step must keep every unsynced response (tests/kiosk/test_upgrade.py
+# upgrades a kiosk database of each earlier release).
 SCHEMA_MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = []
 
 
@@ -25,47 +37,62 @@ def migration(fn: Callable[[sqlite_utils.Database], None]) -> Callable[[sqlite_u
     return fn
 
 
+def run_sql(db: sqlite_utils.Database, script: str) -> None:
+    """Run ';'-separated statements inside the caller's transaction (executescript would commit it)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.conn.execute(statement)
+
+
 @migration
 def m001_initial(db: sqlite_utils.Database) -> None:
-    db["settings"].create({"key": str, "value": str}, pk="key")
-    db["counters"].create({"code": str, "name": str, "position": int}, pk="code")
-    db["services"].create({"code": str, "name": str}, pk="code")
-    db["counter_services"].create({"counter": str, "service": str, "position": int}, pk=("counter", "service"),
-                                  foreign_keys=[("counter", "counters", "code"), ("service", "services", "code")])
-    columns: dict[str, Any] = {
-        "id": str, "seq": int, "kiosk_id": str, "unit": str, "service": str, "counter": str, "officer": str,
-        "channel": str, "questionnaire_version": str,
-    }
-    columns.update({code: int for code in CODES})
-    columns.update({field.name: str for field in PROFILE})
-    columns.update({
-        "comment": str, "started_at": str, "submitted_at": str, "duration_ms": int, "suspect": int,
-        "suspect_reason": str, "sync_state": str, "synced_at": str, "sync_note": str,
-    })
-    db["responses"].create(columns, pk="id", not_null={"seq", "counter", "service", "submitted_at", *CODES},
-                           defaults={"suspect": 0, "sync_state": "pending", "channel": "kiosk"})
-    db["responses"].create_index(["seq"], unique=True)
-    db["responses"].create_index(["sync_state", "seq"])
-    db["responses"].create_index(["counter", "submitted_at"])
-    db["abandonments"].create({"id": str, "counter": str, "service": str, "reached": str, "step": int,
-                               "started_at": str, "abandoned_at": str}, pk="id")
+    run_sql(db, """
+        CREATE TABLE "settings" ("key" TEXT PRIMARY KEY, "value" TEXT);
+        CREATE TABLE "counters" ("code" TEXT PRIMARY KEY, "name" TEXT, "position" INTEGER);
+        CREATE TABLE "services" ("code" TEXT PRIMARY KEY, "name" TEXT);
+        CREATE TABLE "counter_services" (
+           "counter" TEXT REFERENCES "counters"("code"),
+           "service" TEXT REFERENCES "services"("code"),
+           "position" INTEGER,
+           PRIMARY KEY ("counter", "service"));
+        CREATE TABLE "responses" (
+           "id" TEXT PRIMARY KEY, "seq" INTEGER NOT NULL, "kiosk_id" TEXT, "unit" TEXT,
+           "service" TEXT NOT NULL, "counter" TEXT NOT NULL, "officer" TEXT, "channel" TEXT DEFAULT 'kiosk',
+           "questionnaire_version" TEXT,
+           "persyaratan" INTEGER NOT NULL, "prosedur" INTEGER NOT NULL, "waktu" INTEGER NOT NULL,
+           "biaya" INTEGER NOT NULL, "produk" INTEGER NOT NULL, "kompetensi" INTEGER NOT NULL,
+           "perilaku" INTEGER NOT NULL, "pengaduan" INTEGER NOT NULL, "sarana" INTEGER NOT NULL,
+           "jenis_kelamin" TEXT, "usia" TEXT, "pendidikan" TEXT, "pekerjaan" TEXT,
+           "comment" TEXT, "started_at" TEXT, "submitted_at" TEXT NOT NULL, "duration_ms" INTEGER,
+           "suspect" INTEGER DEFAULT 0, "suspect_reason" TEXT,
+           "sync_state" TEXT DEFAULT 'pending', "synced_at" TEXT, "sync_note" TEXT);
+        CREATE UNIQUE INDEX "idx_responses_seq" ON "responses" ("seq");
+        CREATE INDEX "idx_responses_sync_state_seq" ON "responses" ("sync_state", "seq");
+        CREATE INDEX "idx_responses_counter_submitted_at" ON "responses" ("counter", "submitted_at");
+        CREATE TABLE "abandonments" (
+           "id" TEXT PRIMARY KEY, "counter" TEXT, "service" TEXT, "reached" TEXT, "step" INTEGER,
+           "started_at" TEXT, "abandoned_at" TEXT)""")
 
 
 @migration
 def m002_receipts(db: sqlite_utils.Database) -> None:
     """Receipt tokens issued for the QR survey, kept so the collector can count answers per token issued."""
-    db["receipts"].create({"nonce": str, "counter": str, "service": str, "issued_at": int, "sync_state": str},
-                          pk="nonce", defaults={"sync_state": "pending"}, not_null={"counter", "service", "issued_at"})
-    db["receipts"].create_index(["sync_state"])
+    run_sql(db, """
+        CREATE TABLE "receipts" (
+           "nonce" TEXT PRIMARY KEY, "counter" TEXT NOT NULL, "service" TEXT NOT NULL,
+           "issued_at" INTEGER NOT NULL, "sync_state" TEXT DEFAULT 'pending');
+        CREATE INDEX "idx_receipts_sync_state" ON "receipts" ("sync_state")""")
 
 
 @migration
 def m003_officers(db: sqlite_utils.Database) -> None:
     """Officers of the unit (from the collector) and their shifts at the counters."""
-    db["officers"].create({"nip": str, "name": str, "pin_hash": str}, pk="nip")
-    db["shifts"].create({"id": int, "nip": str, "counter": str, "started_at": str, "ended_at": str}, pk="id",
-                        not_null={"nip", "counter", "started_at"})
-    db["shifts"].create_index(["counter", "ended_at"])
+    run_sql(db, """
+        CREATE TABLE "officers" ("nip" TEXT PRIMARY KEY, "name" TEXT, "pin_hash" TEXT);
+        CREATE TABLE "shifts" (
+           "id" INTEGER PRIMARY KEY, "nip" TEXT NOT NULL, "counter" TEXT NOT NULL,
+           "started_at" TEXT NOT NULL, "ended_at" TEXT);
+        CREATE INDEX "idx_shifts_counter_ended_at" ON "shifts" ("counter", "ended_at")""")
 
 
 @migration
@@ -106,14 +133,14 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
 
 
 def migrate(db: sqlite_utils.Database) -> list[str]:
-    """Apply the migrations not yet recorded, each in its own transaction; return their names."""
+    """Apply the migrations not yet recorded, each in its own transaction that first reads whether it is
+    recorded (so a concurrent start waits on the lock, then skips it); return the names applied."""
     db.conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-    applied = {row[0] for row in db.conn.execute("SELECT name FROM _migrations")}
     done = []
     for name, step in SCHEMA_MIGRATIONS:
-        if name in applied:
-            continue
         with transaction(db):
+            if db.conn.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone():
+                continue
             step(db)
             db.conn.execute("INSERT INTO _migrations VALUES (?, ?)", (name, now_iso()))
         done.append(name)

@@ -44,6 +44,7 @@ def wait_for(url: str, seconds: float = 30) -> None:
 
 
 def build_collector(folder: Path, months: int, scale: float) -> None:
+    skm("collector", "--instance", str(folder), "migrate")  # the deploy step, also for a folder built before
     if (folder / "built").exists():
         print(f"collector: reusing {folder}")
         return

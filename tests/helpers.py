@@ -54,6 +54,9 @@ class AppServer:
 
     def start(self, timeout: float = 20) -> "AppServer":
         with open(self.log, "ab") as log:  # the child keeps its own handle
+            if self.kind == "collector":  # the deploy step before any collector process
+                subprocess.run([sys.executable, "-m", "skm.cli", "collector", "--instance", str(self.instance),
+                                "migrate"], env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, check=True)
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "skm.cli", self.kind, "--instance", str(self.instance), "run",
                  "--host", "127.0.0.1", "--port", str(self.port), "--threads", "4"],
@@ -119,10 +122,28 @@ def full_answers(score: int = 3) -> dict[str, str]:
     return {f"answers.{code}": str(score) for code in CODES}
 
 
-def seed_collector(instance: Path, org_csv: Path = ROOT / "samples" / "org-dumai.csv") -> Path:
-    """A collector instance with the Dumai organisation tree, through the real CLI."""
+def migrate_collector(instance: Path) -> Path:
+    """``skm collector migrate`` on a collector instance, through the real CLI (the deploy step before any
+    collector app or command)."""
     from click.testing import CliRunner
     from skm.cli import main
+    result = CliRunner().invoke(main, ["collector", "--instance", str(instance), "migrate"])
+    assert result.exit_code == 0, result.output
+    return instance
+
+
+def create_collector(config: dict | None = None, instance_path: Path | None = None):
+    """A collector app on a migrated database, as a deployment starts one: migrate, then ``create_app``."""
+    from collector import create_app, migrate_database
+    migrate_database(config, instance_path)
+    return create_app(config, instance_path=instance_path)
+
+
+def seed_collector(instance: Path, org_csv: Path = ROOT / "samples" / "org-dumai.csv") -> Path:
+    """A migrated collector instance with the Dumai organisation tree, through the real CLI."""
+    from click.testing import CliRunner
+    from skm.cli import main
+    migrate_collector(instance)
     result = CliRunner().invoke(main, ["collector", "--instance", str(instance), "org", "import", str(org_csv)])
     assert result.exit_code == 0, result.output
     return instance

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from collector import create_app, demo
-from tests.helpers import CollectorServer
+from collector import demo
+from tests.helpers import CollectorServer, create_collector
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +31,7 @@ A4_POINTS = (595.92, 841.92)  # Chromium's A4 media box, in PDF points
 def collector(tmp_path_factory):
     """A collector process on the demo data (three months), built before the server starts."""
     instance = tmp_path_factory.mktemp("dashboard") / "collector"
-    app = create_app(instance_path=instance)
+    app = create_collector(instance_path=instance)
     engine = app.extensions["skm_engine"]
     built = demo.build(engine, months=3, scale=0.1)
     engine.dispose()

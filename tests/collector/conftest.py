@@ -4,9 +4,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from collector import create_app, store
+from collector import store
 from skm import wire
-from tests.helpers import seed_collector
+from tests.helpers import create_collector, seed_collector
 
 
 @pytest.fixture
@@ -16,7 +16,7 @@ def instance(tmp_path):
 
 @pytest.fixture
 def app(instance):
-    return create_app({"TESTING": True}, instance_path=instance)
+    return create_collector({"TESTING": True}, instance_path=instance)
 
 
 @pytest.fixture

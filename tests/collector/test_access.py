@@ -14,9 +14,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 from sqlalchemy import select
 
-from collector import create_app, demo, schema
+from collector import demo, schema
 from skm import wire
-from tests.helpers import full_answers, hidden, copy_collector
+from tests.helpers import copy_collector, create_collector, full_answers, hidden
 
 PASSWORD = demo.DEMO_PASSWORD
 OWN, OTHER = "dumai-disdukcapil", "dumai-mpp"
@@ -70,7 +70,7 @@ FORMS = {
 def demo_instance(tmp_path_factory):
     """The Kota Dumai demo (small), built once; each test works on its own copy."""
     path = tmp_path_factory.mktemp("demo") / "collector"
-    app = create_app({"TESTING": True}, instance_path=path)
+    app = create_collector({"TESTING": True}, instance_path=path)
     engine = app.extensions["skm_engine"]
     demo.build(engine, months=2, scale=0.05)
     engine.dispose()  # the last connection closes: the WAL is checkpointed into collector.db
@@ -81,7 +81,7 @@ def demo_instance(tmp_path_factory):
 def app(demo_instance, tmp_path):
     instance = tmp_path / "collector"
     copy_collector(demo_instance, instance)
-    app = create_app({"TESTING": True}, instance_path=instance)
+    app = create_collector({"TESTING": True}, instance_path=instance)
     # TESTING does not turn Flask-WTF's CSRF check off; only WTF_CSRF_ENABLED = False would.
     assert app.config["TESTING"] and app.config["WTF_CSRF_ENABLED"] and app.config["WTF_CSRF_CHECK_DEFAULT"]
     yield app

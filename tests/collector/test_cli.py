@@ -1,16 +1,21 @@
 import pytest
 from click.testing import CliRunner
 
-from collector import create_app, store
+from collector import store
 from skm.cli import main
-from tests.helpers import ROOT
+from tests.helpers import BACKEND, ROOT, create_collector, migrate_collector
 
 
 def run(instance, *args):
     return CliRunner().invoke(main, ["collector", "--instance", str(instance), *args])
 
 
-def test_org_import_and_list(tmp_path):
+@pytest.fixture
+def migrated(tmp_path):
+    return migrate_collector(tmp_path)
+
+
+def test_org_import_and_list(tmp_path, migrated):
     result = run(tmp_path, "org", "import", str(ROOT / "samples" / "org-dumai.csv"))
     assert result.exit_code == 0 and "1 pemda, 2 OPD, 2 units, 8 counters" in result.output
     listing = run(tmp_path, "org", "list").output
@@ -20,7 +25,7 @@ def test_org_import_and_list(tmp_path):
     assert again.exit_code == 0  # importing twice updates in place
 
 
-def test_org_built_command_by_command(tmp_path):
+def test_org_built_command_by_command(tmp_path, migrated):
     assert run(tmp_path, "org", "add-pemda", "bengkalis", "Kabupaten Bengkalis").exit_code == 0
     assert run(tmp_path, "org", "add-opd", "rsud", "RSUD Bengkalis", "--pemda", "bengkalis").exit_code == 0
     assert run(tmp_path, "org", "add-unit", "rsud-igd", "IGD", "--opd", "rsud").exit_code == 0
@@ -38,7 +43,7 @@ def test_org_built_command_by_command(tmp_path):
     (["kiosk", "add", "nowhere"], "unit 'nowhere' does not exist"),
     (["kiosk", "revoke", "no-such-kiosk"], "kiosk 'no-such-kiosk' does not exist"),
 ])
-def test_refusals_name_what_is_missing(tmp_path, args, expected):
+def test_refusals_name_what_is_missing(tmp_path, migrated, args, expected):
     result = run(tmp_path, *args)
     assert result.exit_code != 0 and expected in result.output
 
@@ -58,13 +63,14 @@ def test_bad_org_csv_changes_nothing(tmp_path, case, content, expected):
     from collector.orgfile import COLUMNS
     path = tmp_path / "org.csv"
     path.write_text(content.format(h=",".join(COLUMNS)))
+    migrate_collector(tmp_path / "i")
     result = run(tmp_path / "i", "org", "import", str(path))
     assert result.exit_code == 1 and expected in result.output
-    engine = create_app({"TESTING": True}, instance_path=tmp_path / "i").extensions["skm_engine"]
+    engine = create_collector({"TESTING": True}, instance_path=tmp_path / "i").extensions["skm_engine"]
     assert store.org_tree(engine) == []
 
 
-def test_kiosk_add_list_revoke(tmp_path):
+def test_kiosk_add_list_revoke(tmp_path, migrated):
     run(tmp_path, "org", "import", str(ROOT / "samples" / "org-dumai.csv"))
     added = run(tmp_path, "kiosk", "add", "dumai-mpp", "--name", "Tablet MPP")
     assert added.exit_code == 0 and "enrollment code (works once):" in added.output
@@ -75,7 +81,27 @@ def test_kiosk_add_list_revoke(tmp_path):
 
 
 def test_migrate_and_settings(tmp_path):
-    assert "schema up to date" in run(tmp_path, "migrate").output
+    assert "schema upgraded from an empty database to " in run(tmp_path, "migrate").output
+    assert "schema up to date at " in run(tmp_path, "migrate").output
+    assert "COLLECTOR_BATCH_MAX (default 500)" in run(tmp_path, "settings").output
+
+
+def test_commands_refuse_an_unmigrated_database_naming_migrate(tmp_path):
+    for args in (["org", "list"], ["kiosk", "list"], ["run"]):
+        result = run(tmp_path, *args)
+        assert result.exit_code == 1, args
+        assert "has no schema yet: run `skm collector migrate` first" in result.output, args
+    assert run(tmp_path, "settings").exit_code == 0  # needs no database
+
+
+def test_migrate_sql_prints_the_upgrade_without_running_it(tmp_path):
+    result = run(tmp_path, "migrate", "--sql")
+    if BACKEND == "postgresql":
+        assert result.exit_code == 0, result.output
+        assert "PARTITION BY RANGE (local_day)" in result.output and "INSERT INTO alembic_version" in result.output
+    else:  # m002's local hours need Python's time zones, which SQLite has not
+        assert result.exit_code == 1 and "m002 on SQLite computes local hours" in result.output
+    assert "has no schema yet" in run(tmp_path, "org", "list").output  # nothing was run
     assert "COLLECTOR_BATCH_MAX (default 500)" in run(tmp_path, "settings").output
 
 

@@ -4,9 +4,9 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from collector import create_app, demo, store
+from collector import demo, migrations, store
 from skm.cli import main
-from tests.helpers import BACKEND, hidden, postgres_url_for
+from tests.helpers import BACKEND, create_collector, hidden, postgres_url_for
 
 
 def sqlite_url(folder):
@@ -17,7 +17,7 @@ def sqlite_url(folder):
 def seeded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("city")
     engine = store.make_engine(sqlite_url(folder))
-    store.migrate(engine)
+    migrations.upgrade(engine)
     demo.build(engine, months=3, scale=0.05)
     store.set_population(engine, "dumai-mpp", "2026-T4", 4000, "test")
     engine.dispose()
@@ -41,12 +41,13 @@ def unit_page(app, unit):
 
 def test_copy_gives_identical_dashboards(seeded, tmp_path):
     url = target_url(tmp_path)
+    assert CliRunner().invoke(main, ["collector", "--database", url, "migrate"]).exit_code == 0
     result = CliRunner().invoke(main, ["collector", "copy", sqlite_url(seeded), url])
     assert result.exit_code == 0, result.output
     assert "every unit's index identical" in result.output
-    source = create_app({"TESTING": True, "SECRET_KEY": "k", "COLLECTOR_DATABASE_URL": sqlite_url(seeded)},
+    source = create_collector({"TESTING": True, "SECRET_KEY": "k", "COLLECTOR_DATABASE_URL": sqlite_url(seeded)},
                         instance_path=tmp_path / "a")
-    target = create_app({"TESTING": True, "SECRET_KEY": "k", "COLLECTOR_DATABASE_URL": url},
+    target = create_collector({"TESTING": True, "SECRET_KEY": "k", "COLLECTOR_DATABASE_URL": url},
                         instance_path=tmp_path / "b")
     assert store.table_counts(source.extensions["skm_engine"]) == store.table_counts(target.extensions["skm_engine"])
     for unit in ("dumai-disdukcapil", "dumai-mpp"):

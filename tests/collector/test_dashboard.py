@@ -10,10 +10,10 @@ import pytest
 
 from sqlalchemy import update
 
-from collector import auth, create_app, demo, reports, rollups, schema, store
+from collector import auth, demo, reports, rollups, schema, store
 from skm import CODES, from_responses
 from skm.periods import containing, parse
-from tests.helpers import hidden
+from tests.helpers import create_collector, hidden
 
 PASSWORD = demo.DEMO_PASSWORD
 
@@ -21,7 +21,7 @@ PASSWORD = demo.DEMO_PASSWORD
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory):
     instance = tmp_path_factory.mktemp("demo")
-    app = create_app({"TESTING": True}, instance_path=instance)
+    app = create_collector({"TESTING": True}, instance_path=instance)
     demo.build(app.extensions["skm_engine"], months=4, scale=0.15, end=date(2026, 11, 20))
     return app
 
@@ -162,7 +162,7 @@ def test_login_rotates_the_session_and_audits(demo_app, engine):
 
 
 def test_failed_logins_slow_then_lock(tmp_path):
-    app = create_app({"TESTING": True}, instance_path=tmp_path)
+    app = create_collector({"TESTING": True}, instance_path=tmp_path)
     engine = app.extensions["skm_engine"]
     store.save_pemda(engine, "p", "P")
     store.save_opd(engine, "o", "p", "O")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from collector import create_app, store
+from collector import store
 from skm import CODES
-from tests.helpers import copy_collector, seed_collector, wire_response
+from tests.helpers import copy_collector, create_collector, seed_collector, wire_response
 
 TEMPLATE = {}
 
@@ -18,7 +18,7 @@ def fresh_collector():
     if "path" not in TEMPLATE:
         TEMPLATE["path"] = seed_collector(Path(tempfile.mkdtemp()) / "template")
     target = copy_collector(TEMPLATE["path"], Path(tempfile.mkdtemp()) / "c")
-    return create_app({"TESTING": True}, instance_path=target), target
+    return create_collector({"TESTING": True}, instance_path=target), target
 
 
 responses = st.lists(st.builds(lambda seq, score, counter: wire_response(

@@ -9,19 +9,20 @@ from http.cookiejar import CookieJar
 
 import pytest
 
-from collector import create_app, store
+from collector import store
 from kiosk import create_app as create_kiosk
 from kiosk import receipts
 from kiosk import store as kstore
 from kiosk import sync
 from skm import wire
 from skmweb.qr import qr_png
-from tests.helpers import CollectorServer, collector_engine, full_answers, hidden, init_kiosk, seed_collector
+from tests.helpers import (CollectorServer, collector_engine, create_collector, full_answers, hidden, init_kiosk,
+                           seed_collector)
 
 
 @pytest.fixture
 def collector(tmp_path):
-    return create_app({"TESTING": True}, instance_path=seed_collector(tmp_path / "collector"))
+    return create_collector({"TESTING": True}, instance_path=seed_collector(tmp_path / "collector"))
 
 
 @pytest.fixture
@@ -121,7 +122,7 @@ def test_bad_answers_keep_what_was_given(collector, engine, kiosk):
 
 
 def test_csrf_expiry_on_the_phone_loses_nothing(tmp_path):
-    app = create_app({"TESTING": True, "WTF_CSRF_TIME_LIMIT": 1}, instance_path=seed_collector(tmp_path / "c"))
+    app = create_collector({"TESTING": True, "WTF_CSRF_TIME_LIMIT": 1}, instance_path=seed_collector(tmp_path / "c"))
     engine = app.extensions["skm_engine"]
     _id, code = store.add_kiosk(engine, "dumai-disdukcapil")
     kiosk = store.enroll(engine, code)
@@ -140,7 +141,7 @@ def test_csrf_expiry_on_the_phone_loses_nothing(tmp_path):
 
 
 def test_general_link_is_channel_link_and_limited_per_address(tmp_path):
-    app = create_app({"TESTING": True, "COLLECTOR_PUBLIC_LIMIT_PER_ADDRESS": 2},
+    app = create_collector({"TESTING": True, "COLLECTOR_PUBLIC_LIMIT_PER_ADDRESS": 2},
                      instance_path=seed_collector(tmp_path / "c"))
     engine = app.extensions["skm_engine"]
     client = app.test_client()
@@ -178,7 +179,7 @@ def test_a_repeated_kirim_of_a_receipts_survey_is_thanked_and_stored_once(collec
 
 
 def test_per_token_flood_limit(tmp_path):
-    app = create_app({"TESTING": True, "COLLECTOR_PUBLIC_LIMIT_PER_TOKEN": 3}, instance_path=seed_collector(tmp_path))
+    app = create_collector({"TESTING": True, "COLLECTOR_PUBLIC_LIMIT_PER_TOKEN": 3}, instance_path=seed_collector(tmp_path))
     engine = app.extensions["skm_engine"]
     _id, code = store.add_kiosk(engine, "dumai-disdukcapil")
     kiosk = store.enroll(engine, code)
@@ -404,7 +405,7 @@ def type_code(client, unit, code):
 def test_a_short_code_typed_on_the_units_page_opens_that_receipts_survey_once(enrolled_kiosk):
     server, engine, instance, db = enrolled_kiosk
     issued = receipts.issue(db, "2", "pindah", None, 7)
-    app = create_app({"TESTING": True}, instance_path=server.instance)
+    app = create_collector({"TESTING": True}, instance_path=server.instance)
     client = app.test_client()
     not_yet = type_code(client, "dumai-disdukcapil", issued.code)  # the kiosk has not reported it yet
     assert not_yet.status_code == 400 and "tidak kami kenal" in not_yet.get_data(as_text=True)
@@ -438,7 +439,7 @@ def test_a_wrong_code_is_told_beside_the_field_in_the_users_language(collector, 
 
 
 def test_typed_codes_are_limited_per_browser(tmp_path):
-    app = create_app({"TESTING": True, "COLLECTOR_PUBLIC_CODE_TRIES_PER_DEVICE": 3},
+    app = create_collector({"TESTING": True, "COLLECTOR_PUBLIC_CODE_TRIES_PER_DEVICE": 3},
                      instance_path=seed_collector(tmp_path / "c"))
     client = app.test_client()
     assert [type_code(client, "dumai-mpp", "ZZZZ-ZZZZ").status_code for _ in range(4)] == [400, 400, 400, 429]

@@ -7,13 +7,12 @@ import sys
 
 import pytest
 
-from collector import create_app as create_collector
 from collector import demo, store
 from kiosk import create_app as create_kiosk
 from kiosk import store as kstore
 from skm import CODES, from_responses
 from skm.periods import containing
-from tests.helpers import ROOT, free_port, full_answers, hidden
+from tests.helpers import ROOT, create_collector, free_port, full_answers, hidden
 
 pytestmark = pytest.mark.slow
 

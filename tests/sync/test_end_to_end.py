@@ -35,11 +35,11 @@ from pathlib import Path
 
 import pytest
 
-from collector import store as cstore
+from collector import migrations, store as cstore
 from kiosk import store as kstore
 from kiosk import sync
 from skm import CODES, PROFILE, QUESTIONNAIRE_VERSION, wire
-from tests.helpers import CollectorServer, KioskServer, hidden, init_kiosk, seed_collector
+from tests.helpers import CollectorServer, KioskServer, create_collector, hidden, init_kiosk, seed_collector
 
 UNIT = "dumai-disdukcapil"
 SERVICES = {"1": ["ktp-el"], "2": ["kk", "pindah"], "3": ["akta-lahir", "kia"], "4": ["akta-mati", "akta-kawin"],
@@ -369,7 +369,7 @@ def collector_engine(instance: Path):
     """The collector's database, SQLite in the instance folder (or PostgreSQL under SKM_TEST_BACKEND)."""
     import collector
     engine = cstore.make_engine(collector.database_url(None, str(instance)))
-    cstore.migrate(engine)
+    migrations.upgrade(engine)
     return engine
 
 
@@ -596,9 +596,8 @@ def collector_app(tmp_path):
     """The collector app served in this process (werkzeug, a thread): fast, and real HTTP."""
     from werkzeug.serving import make_server
 
-    from collector import create_app
     instance = seed_collector(tmp_path / "collector")
-    app = create_app({"TESTING": True}, instance_path=instance)
+    app = create_collector({"TESTING": True}, instance_path=instance)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -7,12 +7,12 @@ import openpyxl
 import pytest
 from werkzeug.security import generate_password_hash
 
-from collector import create_app as create_collector
 from collector import auth, store as cstore
 from kiosk import create_app as create_kiosk
 from kiosk import store as kstore
 from kiosk import sync
-from tests.helpers import CollectorServer, collector_engine, full_answers, hidden, init_kiosk, seed_collector
+from tests.helpers import (CollectorServer, collector_engine, create_collector, full_answers, hidden, init_kiosk,
+                           seed_collector)
 
 ANI, BUDI = "198501012010011001", "198702022011012002"
 

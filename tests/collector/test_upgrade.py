@@ -1,0 +1,131 @@
+"""Databases of every earlier release, built by that release's own code (scripts/make_upgrade_fixtures.py
+wrote them to tests/data/upgrade/), upgrade to the head with every row kept and every figure equal to a
+fresh build of the same responses; the head's schema equals collector/schema.py (SecureDrop's
+test_alembic_head_matches_db_models); each revision reproduces the schema its release shipped."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from alembic import command
+from click.testing import CliRunner
+from sqlalchemy import insert, inspect, select, text
+
+from collector import create_app, migrations, rollups, schema as t, store
+from skm.cli import main
+from skm.periods import Period
+from tests.helpers import BACKEND, ROOT, collector_engine, postgres_url_for
+
+FIXTURES = ROOT / "tests" / "data" / "upgrade"
+SUFFIX = ".postgresql.sql" if BACKEND == "postgresql" else ".sqlite.sql"
+RELEASES = {"0bea51c": "m001_initial", "0e00b86": "m002_dashboard", "af7f7b5": "m003_receipts",
+            "7595fe2": "m004_aggregates_by_day", "2dc86cb": "m005_response_keys", "15c317e": "m006_officers",
+            "9509f60": "m007_monthly_aggregates"}
+COMMITS = [c for c in RELEASES if (FIXTURES / f"collector-{c}{SUFFIX}").exists()]
+EVERYTHING = Period("range", date(1970, 1, 1), date(2100, 1, 1))
+KEPT_TABLES = ("pemda", "opd", "units", "services", "counters", "counter_services", "kiosks", "responses",
+               "conflicts", "batches", "users", "user_units", "audit_log", "populations", "followups",
+               "receipts_issued", "used_receipts", "rate_limits", "officers", "officer_notes")
+
+
+def test_every_release_has_a_fixture():
+    expected = ("2dc86cb", "15c317e", "9509f60") if BACKEND == "postgresql" else tuple(RELEASES)
+    assert tuple(COMMITS) == expected
+
+
+def load(commit: str, instance: Path):
+    """The release's database as the instance's database (a SQLite file, or a fresh PostgreSQL database)."""
+    script = (FIXTURES / f"collector-{commit}{SUFFIX}").read_text()
+    instance.mkdir(parents=True, exist_ok=True)
+    if BACKEND == "postgresql":
+        import psycopg
+        with psycopg.connect(postgres_url_for(instance).replace("+psycopg", ""), autocommit=True) as conn:
+            conn.execute(script)
+    else:
+        import sqlite3
+        conn = sqlite3.connect(instance / "collector.db")
+        conn.executescript(script)
+        conn.close()
+    return collector_engine(instance)
+
+
+def row_counts(engine) -> dict[str, int]:
+    names = set(inspect(engine).get_table_names())
+    with engine.connect() as conn:
+        return {name: conn.execute(text(f"SELECT COUNT(*) FROM {name}")).scalar()
+                for name in KEPT_TABLES if name in names}
+
+
+@pytest.mark.parametrize("commit", COMMITS)
+def test_a_release_database_upgrades_with_every_row_and_figure(commit, tmp_path):
+    engine = load(commit, tmp_path / "old")
+    counts = row_counts(engine)
+    assert counts["responses"] > 200 and counts["conflicts"] == 2
+    with pytest.raises(migrations.SchemaNotCurrent, match=f"at schema revision {RELEASES[commit]}, this version "
+                                                          f"needs .*: run `skm collector migrate` first"):
+        create_app({"TESTING": True}, instance_path=tmp_path / "old")
+
+    result = CliRunner().invoke(main, ["collector", "--instance", str(tmp_path / "old"), "migrate"])
+    assert result.exit_code == 0, result.output
+    if RELEASES[commit] == migrations.head():  # only stamped: the old _migrations table had the head's steps
+        assert f"schema up to date at {migrations.head()}" in result.output
+    else:
+        assert f"schema upgraded from {RELEASES[commit]} to {migrations.head()}" in result.output
+    assert migrations.differences(engine) == []
+    assert {n: c for n, c in row_counts(engine).items() if n in counts} == counts
+
+    fresh = fresh_build_of(engine, tmp_path / "fresh")
+    assert store.all_aggregates(engine) == store.all_aggregates(fresh)
+    for unit in store.all_units(engine):
+        upgraded, rebuilt = (rollups.rollup(e, [unit["code"]], EVERYTHING) for e in (engine, fresh))
+        assert upgraded.respondents > 80
+        assert (upgraded.respondents, upgraded.result) == (rebuilt.respondents, rebuilt.result), unit["code"]
+    app = create_app({"TESTING": True}, instance_path=tmp_path / "old")  # starts now
+    assert app.test_client().get("/status").json["responses"] == counts["responses"]
+    engine.dispose()
+    fresh.dispose()
+
+
+def fresh_build_of(engine, instance: Path):
+    """A new database at the head holding the same raw responses, its aggregates built from them."""
+    instance.mkdir()
+    fresh = collector_engine(instance)
+    migrations.upgrade(fresh)
+    with engine.connect() as conn:
+        responses = [dict(r._mapping) for r in conn.execute(select(t.responses))]
+    store.prepare_for_days(fresh, store.days_in(engine))
+    with fresh.begin() as conn:
+        conn.execute(insert(t.responses), responses)
+    store.rebuild_aggregates(fresh)
+    return fresh
+
+
+@pytest.mark.parametrize("commit", COMMITS)
+def test_each_revision_builds_the_schema_its_release_shipped(commit, tmp_path):
+    shipped = schema_of(load(commit, tmp_path / "old"))
+    (tmp_path / "new").mkdir()
+    engine = collector_engine(tmp_path / "new")
+    with engine.begin() as conn:
+        command.upgrade(migrations.alembic_config(conn), RELEASES[commit])
+    assert schema_of(engine) == shipped
+    engine.dispose()
+
+
+def schema_of(engine) -> dict:
+    """Every table's columns (name, type, nullable), primary key, indexes and foreign keys."""
+    inspector = inspect(engine)
+    tables = [n for n in inspector.get_table_names() if migrations.include_name(n, "table", {})
+              and n != "alembic_version"]
+    return {name: ({c["name"]: (str(c["type"]), c["nullable"]) for c in inspector.get_columns(name)},
+                   sorted(inspector.get_pk_constraint(name)["constrained_columns"]),
+                   sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in inspector.get_indexes(name)),
+                   sorted((tuple(f["constrained_columns"]), f["referred_table"]) for f in inspector.get_foreign_keys(name)))
+            for name in tables}
+
+
+def test_the_head_matches_the_models(tmp_path):
+    engine = collector_engine(tmp_path)
+    migrations.upgrade(engine)
+    assert migrations.differences(engine) == []
+    engine.dispose()
