@@ -446,24 +446,20 @@ def test_typed_codes_are_limited_per_browser(tmp_path):
     assert type_code(app.test_client(), "dumai-mpp", "ZZZZ-ZZZZ").status_code == 400  # another phone
 
 
-def test_receipt_codes_migration_keeps_reported_receipts(tmp_path):
-    """A collector at the schema before short codes, with a reported receipt, upgrades and keeps it."""
+def test_receipt_codes_revision_keeps_reported_receipts(tmp_path):
+    """A collector at the schema before short codes (m007), with a reported receipt, upgrades and keeps it,
+    with no code: its slip never printed one."""
+    from alembic import command
     from sqlalchemy import insert, inspect, select
-    from collector import schema
+    from collector import migrations, schema
     engine = store.make_engine(f"sqlite:///{tmp_path}/old.db")
-    done = [name for name, _step in store.MIGRATIONS]
-    assert done[-1] == "m008_receipt_codes"
     with engine.begin() as conn:
-        schema.migrations.create(conn)
-        for name, step in store.MIGRATIONS[:-1]:
-            step(conn)
-            conn.execute(insert(schema.migrations).values(name=name, applied_at=store.now_iso()))
-        conn.exec_driver_sql("DROP INDEX ix_receipts_issued_unit_code")
-        conn.exec_driver_sql("ALTER TABLE receipts_issued DROP COLUMN code")
+        command.upgrade(migrations.alembic_config(conn), "m007_monthly_aggregates")
+    assert "code" not in {c["name"] for c in inspect(engine).get_columns("receipts_issued")}
+    with engine.begin() as conn:
         conn.execute(insert(schema.receipts_issued).values(kiosk_id="k", nonce="old-nonce", unit="u", counter="1",
                                                            service="s", issued_at="2026-01-01", day=date_(2026, 1, 1)))
-    assert store.migrate(engine) == ["m008_receipt_codes"]
-    assert "code" in {c["name"] for c in inspect(engine).get_columns("receipts_issued")}
+    assert migrations.upgrade(engine) == ("m007_monthly_aggregates", migrations.head())
     with engine.connect() as conn:
         assert conn.execute(select(schema.receipts_issued.c.nonce, schema.receipts_issued.c.code)).all() == [
             ("old-nonce", None)]
