@@ -47,6 +47,17 @@ def face(page, code: str, score: int):
     return current(page).locator(f"label[for={code}-{score}]")
 
 
+def tap_to_the_end(page, scores: dict[str, int], lanjut: str = "Lanjut", kirim: str = "Kirim") -> None:
+    """Tap the face of each score, skip the profile and send, as a brisk citizen does."""
+    for code, score in scores.items():
+        expect_step(page, code)
+        tap(page, face(page, code, score))
+    expect_step(page, "profile")
+    tap(page, current(page).get_by_role("button", name=lanjut))
+    expect_step(page, "comment")
+    tap(page, current(page).get_by_role("button", name=kirim))
+
+
 # -- 1. the input guard ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE], ids=["800x1280", "1280x800"])
@@ -123,13 +134,7 @@ def test_the_next_citizen_gets_bahasa_indonesia_after_the_thank_you(kiosk_factor
     page.goto(f"{kiosk.url}/k/1")
     switch_language(page, "en")
     tap(page, page.get_by_role("link", name="Start the survey"))
-    for code, score in CYCLING.items():
-        expect_step(page, code)
-        tap(page, face(page, code, score))
-    expect_step(page, "profile")
-    tap(page, current(page).get_by_role("button", name="Next"))
-    expect_step(page, "comment")
-    tap(page, current(page).get_by_role("button", name="Send"))
+    tap_to_the_end(page, CYCLING, "Next", "Send")
     page.wait_for_url(f"{kiosk.url}/k/1/thanks")
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you!")
     page.wait_for_url(f"{kiosk.url}/k/1")
@@ -166,13 +171,7 @@ def test_a_language_switch_mid_survey_keeps_the_answers_and_the_step(kiosk, new_
 
     switch_language(page, "id")
     expect_step(page, "biaya")
-    for code, score in list(CYCLING.items())[3:]:
-        expect_step(page, code)
-        tap(page, face(page, code, score))
-    expect_step(page, "profile")
-    tap(page, current(page).get_by_role("button", name="Lanjut"))
-    expect_step(page, "comment")
-    tap(page, current(page).get_by_role("button", name="Kirim"))
+    tap_to_the_end(page, dict(list(CYCLING.items())[3:]))
     page.wait_for_url(f"{kiosk.url}/k/2/thanks")
     row = one_response(kiosk)
     assert answers_of(row) == CYCLING and row["service"] == "kk"
@@ -270,3 +269,130 @@ def test_batal_asks_once_then_abandons_as_idle_does(kiosk, new_page):
     [row] = kiosk.wait_rows("abandonments", 1)
     assert (row["reached"], row["step"]) == ("prosedur", 1)
     assert kiosk.rows("responses") == []
+
+
+# -- 4. layout ---------------------------------------------------------------------------------------------
+
+LAYOUTS = [(600, 960), (960, 600), (800, 1280), (1280, 800), (1024, 768)]
+
+
+def layout_problems(page, size: tuple[int, int]) -> list[str]:
+    """What is wrong with the current question step at ``size``: controls cut off, scrolling, faces out of
+    one row or out of scale order, tiles of unequal height, Kembali and Lanjut not aligned."""
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    m = page.evaluate("""() => {
+        const step = document.querySelector('fieldset.step.current');
+        const box = el => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+        const shown = [...step.querySelectorAll('label.option, button')].filter(el => el.offsetParent !== null);
+        return {step: step.dataset.step, controls: shown.map(el => [el.textContent.trim(), box(el)]),
+                faces: [1, 2, 3, 4].map(s => box(step.querySelector(`label.s${s}`))),
+                back: step.querySelector('[data-back]') && box(step.querySelector('[data-back]')),
+                next: box(step.querySelector('[data-next]')),
+                scroll: [document.documentElement.scrollWidth, document.documentElement.scrollHeight]};
+    }""")
+    where = f"{size[0]}x{size[1]} {m['step']}"
+    problems = [f"{where}: {name!r} cut off at {b}" for name, b in m["controls"]
+                if b[0] < 0 or b[1] < 0 or b[2] > size[0] + 0.5 or b[3] > size[1] + 0.5]
+    if m["scroll"][0] > size[0] or m["scroll"][1] > size[1]:
+        problems.append(f"{where}: the page scrolls ({m['scroll']})")
+    tops = [round(b[1]) for b in m["faces"]]
+    lefts = [b[0] for b in m["faces"]]
+    heights = [round(b[3] - b[1]) for b in m["faces"]]
+    if len(set(tops)) != 1 or lefts != sorted(lefts):
+        problems.append(f"{where}: faces not in one row in scale order: tops {tops}, lefts {lefts}")
+    if len(set(heights)) != 1:
+        problems.append(f"{where}: face tiles of unequal height {heights}")
+    if m["back"] and round(m["back"][1]) != round(m["next"][1]):
+        problems.append(f"{where}: Kembali at {m['back'][1]}, Lanjut at {m['next'][1]}")
+    return problems
+
+
+def test_every_question_fits_every_tablet_screen(kiosk, new_page):
+    page = new_page(viewport={"width": 1024, "height": 768}, has_touch=True)
+    page.goto(f"{kiosk.url}/k/2/survey")
+    tap(page, current(page).get_by_text("Kartu Keluarga", exact=True))
+    problems = []
+    for code, score in CYCLING.items():
+        expect_step(page, code)
+        for size in LAYOUTS:
+            problems += layout_problems(page, size)
+        page.set_viewport_size({"width": 1024, "height": 768})
+        tap(page, face(page, code, score))
+    # The profile step may scroll, but never sideways.
+    expect_step(page, "profile")
+    for width, height in LAYOUTS:
+        page.set_viewport_size({"width": width, "height": height})
+        if page.evaluate("document.documentElement.scrollWidth") > width:
+            problems.append(f"{width}x{height} profile: scrolls sideways")
+    assert not problems, "\n".join(problems)
+
+
+# -- 5. Dengarkan ------------------------------------------------------------------------------------------
+
+FAKE_SPEECH = """
+(() => {
+  const voices = %s;
+  window.spoken = [];
+  const synth = {
+    getVoices: () => voices.map(lang => ({lang, name: 'fake ' + lang})),
+    speak: u => window.spoken.push({text: u.text, lang: u.lang, voice: u.voice && u.voice.lang}),
+    cancel: () => {}, addEventListener: () => {},
+  };
+  Object.defineProperty(window, 'speechSynthesis', {value: synth, configurable: true});
+  window.SpeechSynthesisUtterance = function (text) { this.text = text; this.lang = ''; this.voice = null; };
+})();
+"""
+
+
+def speaking_page(new_page, voices: list[str]):
+    """A page whose speech synthesis (a stand-in for the browser's) has ``voices`` and records what it is given."""
+    import json
+    page = new_page(**LANDSCAPE)
+    page.add_init_script(FAKE_SPEECH % json.dumps(voices))
+    return page
+
+
+def test_dengarkan_reads_the_question_and_answers_in_the_screens_language(kiosk, new_page):
+    page = speaking_page(new_page, ["en-US", "id-ID"])
+    page.goto(f"{kiosk.url}/k/1/survey")
+    listen = current(page).get_by_role("button", name="Dengarkan")
+    tap(page, listen)
+    [said] = page.evaluate("window.spoken")
+    assert said["lang"] == "id-ID" and said["voice"] == "id-ID"
+    from skm.questionnaire import UNSUR_BY_CODE
+    assert said["text"] == ". ".join([UNSUR_BY_CODE["persyaratan"].question["id"]] + [
+        f"{s} dari 4: {answer('persyaratan', s)}" for s in (1, 2, 3, 4)])
+    for s in (1, 2, 3, 4):  # the same words are each face's accessible name
+        expect(current(page).get_by_role("radio", name=f"{s} dari 4: {answer('persyaratan', s)}")).to_have_count(1)
+
+    switch_language(page, "en")
+    tap(page, current(page).get_by_role("button", name="Listen"))
+    said = page.evaluate("window.spoken")[-1]
+    assert said["lang"] == "en-US" and said["text"].endswith(f"4 of 4: {answer('persyaratan', 4, 'en')}")
+
+
+def test_dengarkan_is_hidden_without_a_voice_for_the_language(kiosk, new_page):
+    page = speaking_page(new_page, ["en-US"])
+    page.goto(f"{kiosk.url}/k/1/survey")
+    expect_step(page, "persyaratan")
+    expect(current(page).locator("[data-listen]")).to_be_hidden()
+    switch_language(page, "en")
+    expect(current(page).get_by_role("button", name="Listen")).to_be_visible()
+
+
+# -- 6. accessibility of the new screens --------------------------------------------------------------------
+
+def test_the_overlay_and_the_batal_confirm_have_no_serious_accessibility_violation(kiosk_factory, new_page):
+    from tests.browser.test_kiosk_survey import axe_problems
+    kiosk = kiosk_factory(IDLE_SECONDS=2, IDLE_WARNING_SECONDS=30)
+    page = speaking_page(new_page, ["id-ID"])
+    page.goto(f"{kiosk.url}/k/1/survey")
+    expect(current(page).get_by_role("button", name="Dengarkan")).to_be_visible()
+    problems = axe_problems(page, "question with Dengarkan and Batal")
+    tap(page, current(page).get_by_role("button", name="Batal"))
+    expect(page.get_by_role("dialog", name="Batalkan survei?")).to_be_visible()
+    problems += axe_problems(page, "Batal confirm")
+    tap(page, page.get_by_role("button", name="Tidak, lanjutkan"))
+    expect(page.get_by_role("dialog", name="Masih mengisi?")).to_be_visible()
+    problems += axe_problems(page, "idle overlay")
+    assert not problems, "accessibility violations:\n" + "\n".join(problems)
