@@ -177,7 +177,8 @@ def code_tries_left() -> bool:
 def receipt_token_for_code(unit: dict, code: str) -> str | None:
     """The compact token of the unit's unexpired receipt with this short code, made again with its kiosk's
     key; None when no receipt reported by a kiosk has it."""
-    since = datetime.now(ZoneInfo(unit["timezone"])).date() - timedelta(days=current_app.config["COLLECTOR_RECEIPT_DAYS"])
+    days = current_app.config["COLLECTOR_RECEIPT_DAYS"]
+    since = datetime.now(ZoneInfo(unit["timezone"])).date() - timedelta(days=days)
     for issued in store.receipts_with_code(engine(), unit["code"], code, since):
         kiosk = store.get_kiosk(engine(), issued["kiosk_id"])
         if not kiosk or not kiosk["secret"] or wire.receipt_code(kiosk["secret"], issued["nonce"]) != code:

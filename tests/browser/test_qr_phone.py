@@ -124,18 +124,33 @@ def test_a_missing_answer_is_told_beside_its_question_with_the_focus_there(new_p
 def test_a_double_tap_on_kirim_shows_the_thanks_and_stores_one_row(new_page, phone_receipts):
     phone = new_page(**PHONE)
     phone.goto(phone_receipts.issue().url)
-    posts = []
-    phone.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    sent, stored_first = [], []
+
+    def slow_network(route):
+        """The first Kirim reaches the real server (which stores the answer) but its answer is held back,
+        as on a slow connection: the citizen sees nothing happen and taps again."""
+        sent.append(route.request.post_data)
+        if len(sent) == 1:
+            stored_first.append(route.fetch().status)
+            return
+        route.continue_()
+
+    phone.route("**/q/*", lambda route: slow_network(route) if route.request.method == "POST" else route.continue_())
     for question in range(9):
         phone.locator("fieldset.question").nth(question).locator("label.face-option").nth(1).tap()
-    phone.locator("#submit").scroll_into_view_if_needed()
-    box = phone.locator("#submit").bounding_box()
+    kirim = phone.locator("#submit")
+    kirim.scroll_into_view_if_needed()
+    box = kirim.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     phone.touchscreen.tap(x, y)
-    phone.touchscreen.tap(x, y)  # the second tap cancels the first page load and sends the form again
+    while not stored_first:
+        phone.wait_for_timeout(20)
+    assert stored_first == [200]
+    assert len(list(cstore.raw_responses(phone_receipts.engine, ["dumai-disdukcapil"], *bounds()))) == 1
+    phone.touchscreen.tap(x, y)  # the page is still the form: the first answer has not come back
     phone.locator("h1", has_text="Terima kasih!").or_(phone.locator("h1", has_text="Sudah dinilai")).wait_for()
-    assert len(posts) == 2  # both taps were sent
     assert phone.inner_text("h1") == "Terima kasih!"
+    assert len(sent) == 2 and sent[0] == sent[1]  # the same page sent twice, same ticket, same answers
     rows = list(cstore.raw_responses(phone_receipts.engine, ["dumai-disdukcapil"], *bounds()))
     assert [r["kompetensi"] for r in rows] == [2]
 

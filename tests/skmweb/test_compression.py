@@ -60,7 +60,8 @@ def test_etags_and_conditional_requests_stay_right(collector):
     assert (again, body, headers["etag"]) == (304, b"", zipped["etag"])
     again, _h, body = fetch(collector.url, "/static/kiosk.css", **{"If-None-Match": plain["etag"]})
     assert (again, body) == (304, b"")
-    ranged, headers, body = fetch(collector.url, "/static/kiosk.css", **{"Accept-Encoding": "gzip", "Range": "bytes=0-9"})
+    ranged, headers, body = fetch(collector.url, "/static/kiosk.css",
+                                  **{"Accept-Encoding": "gzip", "Range": "bytes=0-9"})
     assert (ranged, len(body), "content-encoding" in headers) == (206, 10, False)
 
 
