@@ -2,6 +2,7 @@
 on a late delivery, the misuse rules on them, tablet heartbeats, the service worker's route."""
 import shutil
 import sqlite3
+import time
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -150,7 +151,7 @@ def beat(client, body):
 
 def staff_tablets(client):
     with client.session_transaction() as session:
-        session["staff_seen"] = __import__("time").time()
+        session["staff_seen"] = time.time()
     return client.get("/staff/").get_data(as_text=True).split('id="tablets"')[1].split("</table>")[0]
 
 
