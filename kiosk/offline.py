@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
@@ -31,11 +32,11 @@ MAX_UNSENT = 100_000
 def service_worker():
     """The service worker with its cache version (a digest of itself and the assets it keeps, so any
     change of them installs a new worker that replaces the old cache) and the assets' URLs."""
-    static = current_app.static_folder
-    source = open(f"{static}/sw.js", encoding="utf-8").read()
+    static = Path(current_app.static_folder)
+    source = (static / "sw.js").read_text(encoding="utf-8")
     digest = hashlib.sha256(source.encode())
     for name in CACHED_ASSETS:
-        digest.update(open(f"{static}/{name}", "rb").read())
+        digest.update((static / name).read_bytes())
     source = (source.replace('"__SKM_VERSION__"', json.dumps(digest.hexdigest()[:16]))
               .replace('["__SKM_ASSETS__"]', json.dumps([url_for("static", filename=n) for n in CACHED_ASSETS])))
     response = Response(source, mimetype="text/javascript")

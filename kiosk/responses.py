@@ -110,14 +110,14 @@ def read_ticket(raw: str, counter: str, clock: TabletClock | None = None) -> Tic
 
 
 def read_offline_ticket(raw: str, counter: str, clock: TabletClock | None) -> Ticket:
-    _prefix, survey_id, started_ms = (raw.split(":") + ["", ""])[:3]
     try:
-        survey_id = str(uuid.UUID(survey_id, version=4))
+        _prefix, survey_id, started_ms = raw.split(":")
+        parsed = uuid.UUID(survey_id)
     except ValueError as exc:
         raise BadTicket(raw) from exc
-    if clock is None or not started_ms.isdigit() or int(started_ms) > clock.submitted_ms:
+    if parsed.version != 4 or clock is None or not started_ms.isdigit() or int(started_ms) > clock.submitted_ms:
         raise BadTicket(raw)
-    return Ticket(survey_id, counter, clock.at(int(started_ms)), offline=True)
+    return Ticket(str(parsed), counter, clock.at(int(started_ms)), offline=True)
 
 
 def submitted_time(ticket: Ticket, clock: TabletClock | None, received: datetime) -> datetime:

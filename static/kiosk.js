@@ -6,16 +6,21 @@
   "use strict";
   var PENDING = "skm-pending-v1";
   var TABLET = "skm-tablet-id";
+  var REPORTED = "skm-reported-unsent";
   var ATTEMPT_MS = 6000;  /* a hung office PC counts as down after this */
   var config = (document.currentScript && document.currentScript.dataset) || {};
   document.documentElement.classList.add("js");
 
+  function readStored(name) {
+    try { return localStorage.getItem(name); } catch (e) { return null; }
+  }
+  function writeStored(name, value) {
+    try { localStorage.setItem(name, value); } catch (e) { /* private mode: memory only */ }
+  }
   function loadPending() {
-    try { return JSON.parse(localStorage.getItem(PENDING) || "{}"); } catch (e) { return {}; }
+    try { return JSON.parse(readStored(PENDING) || "{}"); } catch (e) { return {}; }
   }
-  function storePending(all) {
-    try { localStorage.setItem(PENDING, JSON.stringify(all)); } catch (e) { /* private mode: memory only */ }
-  }
+  function storePending(all) { writeStored(PENDING, JSON.stringify(all)); }
   function remember(key, entry) { var all = loadPending(); all[key] = entry; storePending(all); }
   function forget(key) { var all = loadPending(); delete all[key]; storePending(all); }
 
@@ -112,26 +117,25 @@
   }
 
   function tabletId() {
-    var id = null;
-    try { id = localStorage.getItem(TABLET); } catch (e) { /* private mode */ }
-    if (!id) {
-      id = uuid4();
-      try { localStorage.setItem(TABLET, id); } catch (e) { /* private mode: a new id per page */ }
-    }
+    var id = readStored(TABLET);
+    if (!id) { id = uuid4(); writeStored(TABLET, id); }
     return id;
   }
 
-  /* Tell the kiosk how many answers this tablet holds unsent (the staff page lists them); offline this
-     simply fails, and the next beat tries again. */
+  /* Tell the kiosk how many answers this tablet holds unsent (the staff page lists them): while it holds
+     any, and once more when it holds none, so it drops off the list. Offline this simply fails, and the
+     next beat tries again. */
   async function reportUnsent() {
-    if (!config.heartbeat) { return; }
+    var unsent = Object.keys(loadPending()).length;
+    var reported = parseInt(readStored(REPORTED), 10) || 0;
+    if (!config.heartbeat || (unsent === 0 && reported === 0)) { return; }
     try {
       var token = await freshToken(config.csrfUrl);
-      await fetch(config.heartbeat, {
+      var r = await fetch(config.heartbeat, {
         method: "POST", credentials: "same-origin", signal: attemptSignal(),
         headers: { "Content-Type": "application/json", "X-CSRFToken": token },
-        body: JSON.stringify({ tablet: tabletId(), counter: config.counter || null,
-                               unsent: Object.keys(loadPending()).length }) });
+        body: JSON.stringify({ tablet: tabletId(), counter: config.counter || null, unsent: unsent }) });
+      if (r.ok) { writeStored(REPORTED, String(unsent)); }
     } catch (e) { /* not reachable now */ }
   }
 

@@ -1,9 +1,13 @@
 /* The counter tablet's copy of the kiosk, for when the office PC is down (served from /sw.js, scope: the kiosk).
 
-   - Assets: cache first. Pages under /k/: network first (a few seconds), the kept copy when it fails.
+   - Assets: cache first. Pages under /k/ (and language switches): network first (a few seconds), the kept
+     copy when it fails.
    - A survey page from the network carries a ticket for one citizen and is never kept; when the network
      fails, the kept survey page without a ticket is shown and kiosk.js mints an offline ticket.
-   - The pages kept per counter are named by the welcome page (kiosk.js posts them: "keep").
+   - The pages kept per counter are named by the welcome page (kiosk.js posts them: "keep") and fetched
+     without the session: in Bahasa Indonesia, the language each citizen starts in, and with no session
+     cookie set by the answer (which could undo a language chosen a moment before). A language switch
+     while offline shows the kept copy of the page it returns to.
    - Only GET is ever kept: answers are POSTs and live in kiosk.js's outbox, never here.
    - The cache's name carries a version (a digest of this file and the assets, filled in by the kiosk),
      so an upgrade installs a new worker that fetches everything again and deletes the old caches. */
@@ -30,7 +34,7 @@ async function pagesKeptBefore() {
 async function keep(urls) {
   var cache = await caches.open(CACHE);
   await Promise.all(urls.map(async function (url) {
-    var response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+    var response = await fetch(url, { credentials: "omit", cache: "no-store" });
     if (response.ok) { await cache.put(url, response); }
   }));
 }
@@ -74,21 +78,21 @@ function withTimeout(promise, ms) {
   });
 }
 
-/* The kept page standing in for a URL: a survey page's stand-in is its copy without a ticket. */
+/* The kept page standing in for a URL: a survey page's stand-in is its copy without a ticket; a language
+   switch's is the page it returns to. */
 function keptCopyOf(url) {
+  if (/\/lang\/[^/]+$/.test(url.pathname) && url.searchParams.get("next")) {
+    url = new URL(url.searchParams.get("next"), url);
+  }
   var survey = url.pathname.match(/^(.*\/k\/[^/]+\/survey)$/);
   return survey ? url.origin + survey[1] + "/offline" : url.origin + url.pathname;
 }
 
 async function networkFirst(request, url) {
-  var cache = await caches.open(CACHE);
   try {
-    var response = await withTimeout(fetch(request), NETWORK_TIMEOUT_MS);
-    var kept = await cache.match(url.href);
-    if (response.ok && kept) { await cache.put(url.href, response.clone()); }  /* refresh what is kept, nothing more */
-    return response;
+    return await withTimeout(fetch(request), NETWORK_TIMEOUT_MS);
   } catch (e) {
-    var copy = await cache.match(keptCopyOf(url));
+    var copy = await caches.match(keptCopyOf(url), { cacheName: CACHE });
     if (copy) { return copy; }
     throw e;
   }
@@ -99,5 +103,5 @@ self.addEventListener("fetch", function (event) {
   var url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) { return; }
   if (ASSETS.indexOf(url.pathname) >= 0) { event.respondWith(cacheFirst(request)); return; }
-  if (request.mode === "navigate" && /\/k\/[^/]+/.test(url.pathname)) { event.respondWith(networkFirst(request, url)); }
+  if (request.mode === "navigate" && /\/(k|lang)\/[^/]+/.test(url.pathname)) { event.respondWith(networkFirst(request, url)); }
 });
