@@ -50,11 +50,13 @@ class AppServer:
         if self.kind == "collector" and BACKEND == "postgresql":
             self.env["SKM_COLLECTOR_DATABASE_URL"] = postgres_url_for(self.instance)
         self.process: subprocess.Popen | None = None
+        self.migrated = False
         self.log = self.instance / "server.log"
 
     def start(self, timeout: float = 20) -> "AppServer":
         with open(self.log, "ab") as log:  # the child keeps its own handle
-            if self.kind == "collector":  # the deploy step before any collector process
+            if self.kind == "collector" and not self.migrated:  # the deploy step, once: a restart is no deploy
+                self.migrated = True
                 subprocess.run([sys.executable, "-m", "skm.cli", "collector", "--instance", str(self.instance),
                                 "migrate"], env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, check=True)
             self.process = subprocess.Popen(
