@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from skmweb import describe_settings
+from skmweb import SettingError, describe_settings
 
 from . import auth, create_app, ingest, orgfile, settings, store
 
@@ -17,7 +17,10 @@ def engine_from(ctx: click.Context):
     obj = ctx.find_root().obj if ctx.find_root().obj else ctx.obj
     if "app" not in obj:
         config = {"COLLECTOR_DATABASE_URL": obj["database"]} if obj.get("database") else None
-        obj["app"] = create_app(config, instance_path=obj["instance"])
+        try:
+            obj["app"] = create_app(config, instance_path=obj["instance"])
+        except SettingError as exc:
+            raise click.ClickException(str(exc)) from exc
     return obj["app"].extensions["skm_engine"]
 
 

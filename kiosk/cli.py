@@ -7,14 +7,17 @@ from pathlib import Path
 
 import click
 
-from skmweb import describe_settings
+from skmweb import SettingError, describe_settings
 
 from . import create_app, settings, store, sync
 from .office import OfficeError, parse_office
 
 
 def app_from(ctx: click.Context):
-    return create_app(instance_path=ctx.obj.get("instance"))
+    try:
+        return create_app(instance_path=ctx.obj.get("instance"))
+    except SettingError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @click.group("kiosk")

@@ -76,7 +76,7 @@ def test_kiosk_add_list_revoke(tmp_path):
 
 def test_migrate_and_settings(tmp_path):
     assert "schema up to date" in run(tmp_path, "migrate").output
-    assert "COLLECTOR_BATCH_MAX (default 500)" in run(tmp_path, "settings").output
+    assert "COLLECTOR_BATCH_MAX (int: a whole number from 1 to 10000; default 500)" in run(tmp_path, "settings").output
 
 
 def test_every_command_has_help():
