@@ -7,10 +7,12 @@ from pathlib import Path
 
 import click
 
-from skmweb import SettingError, describe_settings
+from skmweb import SettingError, backups, describe_settings
 
 from . import create_app, settings, store, sync
 from .office import OfficeError, parse_office
+
+KIOSK_BACKUP = "skm kiosk backup"  # the mark a backup carries, so --keep knows its own
 
 
 def app_from(ctx: click.Context):
@@ -171,28 +173,24 @@ def export_command(ctx: click.Context, out: str) -> None:
 
 @kiosk.command("backup")
 @click.option("--out", required=True, help="The backup file; strftime codes allowed, e.g. kiosk-%Y%m%d-%H%M.db")
-@click.option("--keep", type=click.IntRange(min=1), help="Keep only this many newest backups in that folder.")
+@click.option("--keep", type=click.IntRange(min=1), help="Keep only this many newest backups made by this "
+              "command under the --out name pattern; no other file is ever removed.")
 @click.pass_context
 def backup_command(ctx: click.Context, out: str, keep: int | None) -> None:
     """Copy the live database safely (SQLite online backup), also while `skm kiosk run` is serving."""
-    import glob
     from datetime import datetime
     target = Path(datetime.now().strftime(out))
     target.parent.mkdir(parents=True, exist_ok=True)
-    _app, db = open_store(ctx)
+    app, db = open_store(ctx)
     try:
-        store.backup(db, str(target))
+        backups.make_backup(db.conn, target, KIOSK_BACKUP)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
     finally:
         db.conn.close()
-    check = store.integrity(str(target))
-    if check != "ok":
-        raise click.ClickException(f"{target}: the copy fails its integrity check: {check}")
     click.echo(f"backup written to {target}")
     if keep:
-        pattern = str(target.parent / "*") + target.suffix
-        older = sorted(glob.glob(pattern), key=lambda p: Path(p).stat().st_mtime, reverse=True)[keep:]
-        for path in older:
-            Path(path).unlink()
+        for path in backups.remove_old_backups(out, KIOSK_BACKUP, keep, Path(app.config["KIOSK_DATABASE"])):
             click.echo(f"removed old backup {path}")
 
 
@@ -224,6 +222,7 @@ def restore_command(ctx: click.Context, backup_file: str, yes: bool) -> None:
         store.backup(source, str(current))
     finally:
         source.conn.close()
+    backups.clear_marker(current)
     click.echo(f"restored {current} from {backup_file} (the previous one is {current}.before-restore)")
 
 

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator
 import sqlite_utils
 
 from skm import CODES, PROFILE
+from skmweb import backups
 
 SCHEMA_MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = []
 
@@ -318,20 +319,11 @@ def mark_receipts_synced(db: sqlite_utils.Database, nonces: list[str]) -> None:
 
 def backup(db: sqlite_utils.Database, target: str) -> None:
     """A consistent copy of the live database (SQLite's online backup), safe while the kiosk runs."""
-    destination = sqlite3.connect(target)
-    try:
-        db.conn.backup(destination)
-        destination.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
-    finally:
-        destination.close()
+    backups.copy_database(db.conn, target)
 
 
 def integrity(path: str) -> str:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return conn.execute("PRAGMA integrity_check").fetchone()[0]
-    finally:
-        conn.close()
+    return backups.integrity(path)
 
 
 # -- officers and shifts ---------------------------------------------------------------------------------------
