@@ -88,14 +88,14 @@ def agent_options(config) -> dict:
             "retention_days": config["KIOSK_RETENTION_DAYS"], "timeout": config["KIOSK_SYNC_TIMEOUT_SECONDS"]}
 
 
-def start_agent(app) -> threading.Event:
-    """The sync agent in a background thread of `skm kiosk run`; set the event to stop it."""
-    stop = threading.Event()
+def start_agent(app, connect=None) -> "sync.Agent":
+    """The sync agent in a background thread of `skm kiosk run`, watched and restarted if it ends; the
+    staff page reads its status. ``connect`` opens the agent's store (default: the kiosk database)."""
     database = app.config["KIOSK_DATABASE"]
-    thread = threading.Thread(target=sync.watch, name="skm-sync", daemon=True,
-                              args=(lambda: store.connect(database), stop), kwargs=agent_options(app.config))
-    thread.start()
-    return stop
+    agent = sync.Agent(connect or (lambda: store.connect(database)), agent_options(app.config),
+                       app.config["KIOSK_SYNC_WATCHDOG_SECONDS"])
+    app.extensions["skm_sync_agent"] = agent
+    return agent.start()
 
 
 def open_store(ctx: click.Context):
@@ -246,12 +246,12 @@ def run_command(ctx: click.Context, host: str, port: int, threads: int) -> None:
     for c in counters:
         click.echo(f"  http://{shown}:{port}/k/{c.code}  {c.name}")
     click.echo(f"  http://{shown}:{port}/staff/  staff page")
-    stop = start_agent(app) if app.config["KIOSK_SYNC_ENABLED"] else None
+    agent = start_agent(app) if app.config["KIOSK_SYNC_ENABLED"] else None
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="skm-kiosk")
     finally:
-        if stop:
-            stop.set()
+        if agent:
+            agent.stop.set()
 
 
 @kiosk.command("settings")

@@ -29,7 +29,7 @@ SETTINGS: tuple[Setting, ...] = (
             minimum=1, maximum=100),
     Setting("SYNC_ENABLED", True, "Run the sync agent inside `skm kiosk run` (once enrolled)."),
     Setting("SYNC_INTERVAL_SECONDS", 30, "Seconds between syncs when the outbox is empty.", kind=float,
-            minimum=0.1, maximum=DAY),
+            minimum=0.01, maximum=DAY),
     Setting("SYNC_BACKOFF_BASE_SECONDS", 2, "First retry delay after a failed sync; doubles each failure.",
             kind=float, minimum=0.01, maximum=3600),
     Setting("SYNC_BACKOFF_CAP_SECONDS", 300, "Longest retry delay (full jitter below it).", kind=float,
@@ -39,7 +39,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SYNC_TIMEOUT_SECONDS", 30, "Seconds to wait for the collector's answer.", kind=float,
             minimum=1, maximum=600),
     Setting("SYNC_WATCHDOG_SECONDS", 10, "How often `skm kiosk run` checks that the sync agent is alive, and "
-                                         "restarts it if it is not.", kind=float, minimum=0.1, maximum=3600),
+                                         "restarts it if it is not.", kind=float, minimum=0.01, maximum=3600),
     Setting("RETENTION_DAYS", 90, "Synced responses older than this are pruned; unsynced ones never are.",
             minimum=1, maximum=3650),
     Setting("RECEIPT_API_KEY", None, "Key a queue or receipt system sends (Authorization: Bearer KEY) to "

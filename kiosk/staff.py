@@ -89,7 +89,7 @@ def home():
     db = get_db()
     today = now(db).replace(hour=0, minute=0, second=0, microsecond=0)
     start, end = store.day_bounds(today)
-    error = json.loads(store.get_setting(db, "last_sync_error") or "null")
+    error = running_agent_error() or json.loads(store.get_setting(db, "last_sync_error") or "null")
     return render_template(
         "kiosk/staff.html", unit=store.unit(db), today=today.date(), counters=store.today_per_counter(db, start, end),
         backlog=store.outbox_backlog(db), last_sync=store.last_sync(db),
@@ -146,6 +146,12 @@ def qr_slip():
                            svg=qr_svg(issued.url), width=width)
 
 
+def running_agent_error() -> dict | None:
+    """The sync agent's last failure as it saw it, which a full or locked store may not have recorded."""
+    agent = current_app.extensions.get("skm_sync_agent")
+    return agent.status.error if agent else None
+
+
 def sync_error_text(code: str) -> str:
     """What a sync failure means, in plain words for the staff."""
     texts = {
@@ -160,5 +166,11 @@ def sync_error_text(code: str) -> str:
         "server_error": _("Collector sedang bermasalah. Dicoba lagi otomatis."),
         "not_enrolled": _("Kios belum terdaftar di collector. Jalankan: skm kiosk enroll ALAMAT KODE"),
         "batch_too_large": _("Kiriman terlalu besar untuk collector: kecilkan KIOSK_SYNC_BATCH_SIZE."),
+        "disk_full": _("Disk komputer kios penuh. Jawaban yang sudah tersimpan aman; kosongkan ruang disk, lalu "
+                       "pengiriman dilanjutkan otomatis."),
+        "database_locked": _("Basis data kios sedang dikunci program lain (misalnya cadangan). Dicoba lagi "
+                             "otomatis."),
+        "internal": _("Terjadi kesalahan tak terduga pada pengiriman. Dicoba lagi otomatis; rinciannya ada di "
+                      "log kios."),
     }
     return texts.get(code) or _("Sinkronisasi gagal: %(code)s", code=code)

@@ -94,7 +94,8 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     try:
         yield db
     except BaseException:
-        db.conn.execute("ROLLBACK")
+        if db.conn.in_transaction:  # SQLite has already rolled back after a full disk or an I/O error
+            db.conn.execute("ROLLBACK")
         raise
     db.conn.execute("COMMIT")
 
