@@ -370,3 +370,13 @@ def open_shifts(db: sqlite_utils.Database, day_start: str) -> list[dict]:
         "SELECT s.id, s.nip, o.name, s.counter, s.started_at FROM shifts s LEFT JOIN officers o ON o.nip = s.nip "
         "WHERE s.ended_at IS NULL AND s.started_at >= ? ORDER BY s.counter", (day_start,))
     return [dict(zip(("id", "nip", "name", "counter", "started_at"), row)) for row in cursor]
+
+
+# -- readiness ------------------------------------------------------------------------------------------------
+
+def schema_is_current(db: sqlite_utils.Database) -> bool:
+    """Whether every migration of this version is recorded in the file (a cheap read, for /readyz)."""
+    if not db.conn.execute("SELECT 1 FROM sqlite_master WHERE name = '_migrations'").fetchone():
+        return False
+    applied = {row[0] for row in db.conn.execute("SELECT name FROM _migrations")}
+    return all(name in applied for name, _step in SCHEMA_MIGRATIONS)

@@ -7,8 +7,9 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Callable
 
-from flask import Config, Flask, request, session
+from flask import Config, Flask, jsonify, request, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -110,3 +111,24 @@ def local_path(target: str) -> bool:
     """Whether ``target`` is a path on this site, safe to redirect to. Browsers drop tabs and newlines from a
     URL and read a backslash as a slash, so a slash then a tab or a backslash leads off-site as ``//host`` does."""
     return target.startswith("/") and not target.startswith(("//", "/\\")) and target.isprintable()
+
+
+def add_health_routes(app: Flask, readiness_problem: Callable[[], str | None]) -> None:
+    """``/healthz``: the process answers. ``/readyz``: ``readiness_problem()`` found nothing wrong (a cheap
+    check: the database answers and its schema is at head), else 503 with the problem. For a monitor or a
+    load balancer; no personal data, no scan of responses."""
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz():
+        try:
+            problem = readiness_problem()
+        except Exception as exc:  # noqa: BLE001 - an unreachable database is the answer, not a crash
+            app.logger.warning("readiness check failed", exc_info=True)
+            problem = f"database unreachable: {type(exc).__name__}"
+        if problem:
+            return jsonify(status="not_ready", problem=problem), 503
+        return jsonify(status="ready")
