@@ -3,6 +3,7 @@ outbox. The access rule is declared once, for every route of the blueprint."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
@@ -20,6 +21,7 @@ from .db import get_db
 from .responses import now
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+log = logging.getLogger(__name__)
 PIN_KEY = "staff_pin_hash"
 LOCK_SECONDS = 60
 
@@ -61,10 +63,12 @@ def login():
     elif form.validate_on_submit():
         if time.time() < locked_until:
             error = _("Terlalu banyak PIN salah. Coba lagi dalam %(s)d detik.", s=int(locked_until - time.time()) + 1)
+            log.warning("staff PIN refused: paused after too many wrong PINs")
         elif check_password_hash(pin_hash, form.pin.data):
             store.set_settings(db, staff_failures="0")
             session.clear()  # a fresh session at sign-in
             session["staff_seen"] = time.time()
+            log.info("staff signed in")
             target = request.args.get("next", "")
             return redirect(target if local_path(target) and target.startswith("/staff/") else url_for("staff.home"))
         else:
@@ -73,6 +77,7 @@ def login():
             if failures >= current_app.config["KIOSK_STAFF_PIN_ATTEMPTS"]:
                 values = {"staff_failures": "0", "staff_locked_until": str(time.time() + LOCK_SECONDS)}
             store.set_settings(db, **values)
+            log.warning("staff PIN refused: wrong PIN (%d in a row)", failures)
             error = _("PIN salah.")
     status = 200 if error is None else (503 if pin_hash is None else 400)
     return render_template("kiosk/staff_login.html", form=form, error=error), status

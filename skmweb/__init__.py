@@ -13,6 +13,8 @@ from flask import Config, Flask, jsonify, request, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .logs import configure_logging
+
 from .settings import (Setting, SettingError, checked_values, describe_settings,  # noqa: F401 - re-exported
                        environment_values)
 
@@ -74,6 +76,7 @@ def make_app(import_name: str, prefix: str, settings: tuple[Setting, ...], confi
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.after_request(add_security_headers)
+    configure_logging(app, prefix)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_lang=select_locale)
     return app
 
