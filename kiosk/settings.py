@@ -13,7 +13,7 @@ DAY = 86400
 SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE", None, "Path of the kiosk's SQLite file; default kiosk.db in the instance folder.", kind=str),
     Setting("IDLE_SECONDS", 60, "Seconds without a tap mid-survey before the screen returns to the start "
-                                "and the answers are discarded (counted as abandoned).", minimum=10, maximum=3600),
+                                "and the answers are discarded (counted as abandoned).", minimum=1, maximum=3600),
     Setting("THANKS_SECONDS", 6, "Seconds the thank-you screen stays before returning to the start.",
             minimum=1, maximum=120),
     Setting("MIN_SURVEY_SECONDS", 10.0, "A survey finished faster than this is stored but flagged suspect.",

@@ -53,7 +53,7 @@ def test_pin_rules(tmp_path):
 
 def test_settings_are_listed_with_help():
     result = run("kiosk", "settings")
-    assert "KIOSK_IDLE_SECONDS (int: a whole number from 10 to 3600; default 60)" in result.output
+    assert "KIOSK_IDLE_SECONDS (int: a whole number from 1 to 3600; default 60)" in result.output
     assert "KIOSK_MIN_SURVEY_SECONDS" in result.output
 
 
