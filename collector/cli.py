@@ -260,7 +260,8 @@ def backup_command(ctx, out, keep):
     PostgreSQL: use pg_dump (docs/operations.md)."""
     import sqlite3
     from datetime import datetime
-    require_sqlite(ctx.obj.get("database") or "sqlite://")  # before connecting to a PostgreSQL server
+    if ctx.obj.get("database"):
+        require_sqlite(ctx.obj["database"])  # refused before connecting to a PostgreSQL server
     live = Path(require_sqlite(engine_from(ctx).url.render_as_string()))
     target = Path(datetime.now().strftime(out))
     target.parent.mkdir(parents=True, exist_ok=True)

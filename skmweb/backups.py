@@ -36,7 +36,7 @@ def make_backup(source: sqlite3.Connection, target: Path, made_by: str) -> None:
     """Copy ``source`` to ``target``, mark the copy as a backup and check its integrity. The copy is made
     beside the target and renamed into place, so ``target`` is never a half-written file; an existing
     ``target`` is replaced only when it is a backup ``made_by`` made under that name."""
-    if target.exists() and (backup_marker(target) or ("", ""))[:2] != (made_by, target.name):
+    if target.exists() and not is_own_backup(target, made_by):
         raise BackupError(f"{target} exists and is not a backup made by {made_by}: it is left alone")
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
@@ -82,6 +82,12 @@ def backup_marker(path: Path) -> tuple[str, str, str] | None:
         conn.close()
 
 
+def is_own_backup(path: Path, made_by: str) -> bool:
+    """Marked as a backup that ``made_by`` wrote under this very name (a renamed copy is not)."""
+    marker = backup_marker(path)
+    return marker is not None and marker[:2] == (made_by, path.name)
+
+
 def name_pattern(out_template: str) -> re.Pattern:
     """The file names ``--out`` can produce: its strftime codes each stand for some characters."""
     parts = re.split(r"(%.)", Path(out_template).name)
@@ -97,9 +103,8 @@ def remove_old_backups(out_template: str, made_by: str, keep: int, live: Path) -
     for path in folder.iterdir():
         if not path.is_file() or not pattern.match(path.name) or same_file(path, live):
             continue
-        marker = backup_marker(path)
-        if marker and marker[0] == made_by and marker[1] == path.name:
-            ours.append((marker[2], path))
+        if is_own_backup(path, made_by):
+            ours.append((backup_marker(path)[2], path))
     removed = [path for _made_at, path in sorted(ours, reverse=True)[keep:]]
     for path in removed:
         path.unlink()

@@ -26,11 +26,14 @@ def test_kiosk_health_and_readiness(tmp_path):
     assert answer.json == {"status": "not_ready", "problem": "schema not at head: restart the kiosk to migrate"}
 
 
-def test_kiosk_not_ready_when_its_database_cannot_be_opened(tmp_path):
+def test_kiosk_not_ready_when_its_database_cannot_be_opened(tmp_path, caplog):
     app = kiosk.create_app({"TESTING": True}, instance_path=init_kiosk(tmp_path / "k"))
     app.config["KIOSK_DATABASE"] = str(tmp_path / "gone" / "kiosk.db")  # the disk was unmounted
     answer = app.test_client().get("/readyz")
     assert answer.status_code == 503 and answer.json["problem"] == "database unreachable: OperationalError"
+    [logged] = [r for r in caplog.records if r.getMessage() == "readiness check failed"]
+    assert logged.exc_info and "unable to open database file" in str(logged.exc_info[1])  # with its traceback
+    assert logged.request_id == answer.headers["X-Request-Id"]
     assert app.test_client().get("/healthz").status_code == 200
 
 
