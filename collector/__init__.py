@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from skm import PROFILE, UNSUR
 from skm.index import round_half_up
-from skmweb import make_app, select_locale
+from skmweb import add_health_routes, make_app, select_locale
 
 from . import charts, migrations, rollups, settings, store
 
@@ -78,6 +78,9 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | os.
         grid_peak=lambda grid: max((c.responses for c in grid.values()), default=0))
     app.register_error_handler(HTTPException, html_error)
     app.register_error_handler(CSRFError, html_error)
+
+    add_health_routes(app, lambda: None if store.schema_is_current(engine) else "schema not at head: run "
+                                                                                 "skm collector migrate")
 
     @app.get("/status")
     def status():

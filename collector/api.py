@@ -3,6 +3,7 @@ answer to a signed request is itself signed, so a kiosk can tell a genuine ack f
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ from skm import wire
 from . import ingest, store
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+log = logging.getLogger(__name__)
 
 MESSAGES = {
     "unknown_kiosk": "this kiosk is not enrolled at this collector",
@@ -43,6 +45,8 @@ def answer(data: dict, status: int = 200, sign_for: dict | None = None) -> Respo
 
 
 def refuse(code: str, status: int, message: str | None = None, **extra) -> Response:
+    log.warning("api refused %s %s: %s (HTTP %d) kiosk=%s", request.method, request.url_rule, code, status,
+                request.headers.get("X-SKM-Kiosk", "-")[:40])
     return answer({"error": code, "message": message or MESSAGES[code], **extra}, status)
 
 
@@ -90,6 +94,7 @@ def enroll_kiosk():
         kiosk = store.enroll(engine(), code)
     except store.Refused as exc:
         return refuse(exc.code, 403 if exc.code == "revoked" else 400, str(exc))
+    log.info("kiosk enrolled kiosk=%s unit=%s", kiosk["id"], kiosk["unit"])
     return answer({"kiosk_id": kiosk["id"], "secret": kiosk["secret"], "unit": kiosk["unit"],
                    "protocol": wire.PROTOCOL})
 

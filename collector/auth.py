@@ -7,6 +7,7 @@ and then lock it for a while. Every sign-in, failure and export goes to the audi
 """
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from datetime import datetime, timedelta, timezone
@@ -29,6 +30,7 @@ LOCK_MINUTES = 15
 DUMMY_HASH = generate_password_hash("not a real password")
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
 
 
 class UserError(Exception):
@@ -142,6 +144,7 @@ def attempt(username: str, password: str) -> str | None:
     if user and user["next_attempt_at"] and datetime.fromisoformat(user["next_attempt_at"]) > now:
         wait = int((datetime.fromisoformat(user["next_attempt_at"]) - now).total_seconds()) + 1
         store.audit(engine(), "login_refused_wait", username, detail=f"{wait}s", ip=client_ip())
+        log.warning("sign-in refused user=%r: must wait %ds after failures", username, wait)
         return _("Terlalu banyak percobaan gagal. Coba lagi dalam %(s)d detik.", s=wait)
     valid = check_password_hash(user["password_hash"] if user else DUMMY_HASH, password)
     if not user or user["disabled"] or not valid:
@@ -155,6 +158,7 @@ def attempt(username: str, password: str) -> str | None:
                 wait = None
             store.record_login_failure(engine(), username, (now + wait).isoformat() if wait else None)
         store.audit(engine(), "login_failed", username, ip=client_ip())
+        log.warning("sign-in refused user=%r: unknown name, disabled or wrong password", username)
         return _("Nama pengguna atau kata sandi salah.")
     store.record_login_success(engine(), username)
     session.clear()  # a new session at sign-in: nothing from before carries over
@@ -162,6 +166,7 @@ def attempt(username: str, password: str) -> str | None:
     session["sid"] = secrets.token_hex(16)
     session["seen"] = time.time()
     store.audit(engine(), "login", username, ip=client_ip())
+    log.info("sign-in user=%r role=%s", username, user["role"])
     return None
 
 

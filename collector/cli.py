@@ -8,9 +8,13 @@ from pathlib import Path
 
 import click
 
-from skmweb import describe_settings
+from skmweb import SettingError, backups, describe_settings
 
-from . import auth, configured_app, create_app, ingest, migrations, orgfile, settings, store
+from . import auth, configured_app, create_app, database_url, ingest, migrations, orgfile, settings, store
+
+COLLECTOR_BACKUP = "skm collector backup"  # the mark a backup carries, so --keep knows its own
+USE_PG_DUMP = ("this collector runs on PostgreSQL: back it up with pg_dump, e.g. pg_dump --format=custom "
+               "--file=collector-$(date +%Y%m%d).dump DBNAME, and restore with pg_restore (docs/operations.md)")
 
 
 def _options(ctx: click.Context) -> dict:
@@ -28,7 +32,7 @@ def engine_from(ctx: click.Context):
     if "app" not in obj:
         try:
             obj["app"] = create_app(_config(obj), instance_path=obj["instance"])
-        except migrations.SchemaNotCurrent as exc:
+        except (migrations.SchemaNotCurrent, SettingError) as exc:
             raise click.ClickException(str(exc)) from exc
     return obj["app"].extensions["skm_engine"]
 
@@ -260,6 +264,55 @@ def import_bundle(ctx, file):
     for o in result.outcomes:
         if o.status in ("invalid", "conflict"):
             click.echo(f"  {o.id}: {o.status}: {o.reason}")
+
+
+def require_sqlite(url: str) -> str:
+    """The file path of a SQLite URL; any other database is refused with the pg_dump advice."""
+    if not url.startswith("sqlite:"):
+        raise click.ClickException(USE_PG_DUMP)
+    return url.removeprefix("sqlite:///")
+
+
+@collector.command("backup")
+@click.option("--out", required=True, help="The backup file; strftime codes allowed, e.g. collector-%Y%m%d-%H%M.db")
+@click.option("--keep", type=click.IntRange(min=1), help="Keep only this many newest backups made by this "
+              "command under the --out name pattern; no other file is ever removed.")
+@click.pass_context
+def backup_command(ctx, out, keep):
+    """Copy the SQLite database safely (online backup: a consistent snapshot, also during ingest).
+    PostgreSQL: use pg_dump (docs/operations.md)."""
+    import sqlite3
+    from datetime import datetime
+    if ctx.obj.get("database"):
+        require_sqlite(ctx.obj["database"])  # refused before connecting to a PostgreSQL server
+    live = Path(require_sqlite(engine_from(ctx).url.render_as_string()))
+    target = Path(datetime.now().strftime(out))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(str(live), timeout=30)
+    try:
+        backups.make_backup(source, target, COLLECTOR_BACKUP)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        source.close()
+    click.echo(f"backup written to {target}")
+    if keep:
+        for path in backups.remove_old_backups(out, COLLECTOR_BACKUP, keep, live):
+            click.echo(f"removed old backup {path}")
+
+
+@collector.command("restore")
+@click.argument("backup_file", type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+def restore_command(ctx, backup_file):
+    """Make BACKUP_FILE the SQLite database of a new instance (--instance, or --database sqlite:///PATH).
+    Refused when that database exists already. PostgreSQL: use pg_restore (docs/operations.md)."""
+    path = require_sqlite(database_url(ctx.obj.get("database"), ctx.obj["instance"]))
+    try:
+        backups.restore_new(Path(backup_file), Path(path))
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"restored {backup_file}: {store.response_count(engine_from(ctx))} responses")
 
 
 @collector.command("rebuild-aggregates")

@@ -5,6 +5,8 @@ Validation comes first and covers the whole batch; then one transaction stores i
 from __future__ import annotations
 
 import json
+import logging
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -15,6 +17,8 @@ from sqlalchemy import Engine
 from skm import InvalidResponse, Problem, wire
 
 from . import store
+
+log = logging.getLogger(__name__)
 
 
 class BatchError(Exception):
@@ -86,8 +90,13 @@ def ingest_batch(engine: Engine, kiosk: Mapping[str, Any], batch: Mapping[str, A
             continue  # the same response twice in one batch is stored once; its outcome is reported once
         seen.add(response.id)
         valid.append((response, wire.content_hash(dict(response.data))))
+    started = time.perf_counter()
     outcomes = store.ingest(engine, kiosk["id"], batch["batch_id"], source, valid, invalid, zone)
-    return BatchResult(batch["batch_id"], outcomes)
+    result = BatchResult(batch["batch_id"], outcomes)
+    log.info("ingest kiosk=%s batch=%s source=%s %s ms=%.0f", kiosk["id"], batch["batch_id"], source,
+             " ".join(f"{status}={n}" for status, n in result.counts().items()),
+             (time.perf_counter() - started) * 1000)
+    return result
 
 
 def read_bundle(engine: Engine, content: bytes) -> tuple[dict, dict]:

@@ -1,33 +1,46 @@
-"""Every collector setting, declared once: name, default and what it does.
+"""Every collector setting, declared once: name, default, help, then its type and allowed range.
 
 Set them in ``instance/collector.cfg``, as ``SKM_COLLECTOR_<NAME>`` environment variables, or in the
-mapping given to ``create_app``. ``skm collector settings`` lists them.
+mapping given to ``create_app``. Each is checked at start: a bad value stops the app with its name and
+what is allowed. ``skm collector settings`` lists them.
 """
 from __future__ import annotations
 
-from skmweb import Setting
-
+from skmweb import COMMON_SETTINGS, Setting
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_URL", None, "SQLAlchemy URL of the database; default a SQLite file collector.db in the "
-                                  "instance folder. PostgreSQL: postgresql+psycopg://user:pass@host/db"),
-    Setting("BATCH_MAX", 500, "Most responses accepted in one batch; a larger batch is refused whole (413)."),
-    Setting("MAX_BODY_BYTES", 8 * 1024 * 1024, "Largest request body accepted."),
+                                  "instance folder. PostgreSQL: postgresql+psycopg://user:pass@host/db", kind=str),
+    Setting("BATCH_MAX", 500, "Most responses accepted in one batch; a larger batch is refused whole (413).",
+            minimum=1, maximum=10000),
+    Setting("MAX_BODY_BYTES", 8 * 1024 * 1024, "Largest request body accepted.", minimum=1024,
+            maximum=1024 ** 3),
     Setting("CLOCK_SKEW_SECONDS", 300, "A signed request whose timestamp is further than this from the "
-                                       "server's clock is refused, with the server's time so the kiosk can correct."),
-    Setting("ENROLL_DAYS", 7, "Days an enrollment code stays valid."),
-    Setting("RECEIPT_DAYS", 7, "Days a receipt's QR code can be answered after it was issued."),
-    Setting("MIN_SURVEY_SECONDS", 10.0, "A public survey finished faster than this is stored but flagged suspect."),
-    Setting("PUBLIC_LIMIT_PER_TOKEN", 20, "Posts one receipt token may make in an hour (a flood, not a citizen)."),
+                                       "server's clock is refused, with the server's time so the kiosk can correct.",
+            minimum=1, maximum=86400),
+    Setting("ENROLL_DAYS", 7, "Days an enrollment code stays valid.", minimum=1, maximum=365),
+    Setting("RECEIPT_DAYS", 7, "Days a receipt's QR code can be answered after it was issued.", minimum=1,
+            maximum=365),
+    Setting("MIN_SURVEY_SECONDS", 10.0, "A public survey finished faster than this is stored but flagged suspect.",
+            kind=float, minimum=0, maximum=600),
+    Setting("PUBLIC_LIMIT_PER_TOKEN", 20, "Posts one receipt token may make in an hour (a flood, not a citizen).",
+            minimum=1, maximum=10000),
     Setting("PUBLIC_LIMIT_PER_ADDRESS", 600, "Posts of the general survey link from one address in an hour; "
-                                             "high, because one carrier's NAT is many citizens."),
+                                             "high, because one carrier's NAT is many citizens.",
+            minimum=1, maximum=1_000_000),
     Setting("PUBLIC_CODE_TRIES_PER_DEVICE", 10, "Receipt short codes one browser may type in an hour on a "
-                                                "unit's survey page; more are refused until the hour ends."),
+                                                "unit's survey page; more are refused until the hour ends.",
+            minimum=1, maximum=1000),
     Setting("PUBLIC_CODE_TRIES_PER_ADDRESS", 100, "Receipt short codes typed from one address in an hour: "
-                                                  "what bounds guessing, high enough for a carrier's NAT."),
+                                                  "what bounds guessing, high enough for a carrier's NAT.",
+            minimum=1, maximum=1_000_000),
     Setting("OFFICER_MIN_RESPONSES", 30, "An officer's figures are shown only for periods with at least this "
-                                         "many responses; below it, 'data belum cukup' and the count."),
-    Setting("IDLE_MINUTES", 30, "Idle minutes after which a dashboard user must sign in again."),
-    Setting("TRUSTED_PROXIES", 0, "Number of reverse proxies in front (nginx: 1) whose X-Forwarded-For and "
-                                  "X-Forwarded-Proto are trusted, so HTTPS is recognised behind them."),
+                                         "many responses; below it, 'data belum cukup' and the count.",
+            minimum=1, maximum=10000),
+    Setting("IDLE_MINUTES", 30, "Idle minutes after which a dashboard user must sign in again.", minimum=1,
+            maximum=1440),
+    Setting("TRUSTED_PROXIES", 0, "Number of reverse proxies in front (nginx: 1) whose X-Forwarded-For, "
+                                  "X-Forwarded-Proto and X-Request-Id are trusted, so HTTPS is recognised "
+                                  "behind them.", minimum=0, maximum=10),
+    *COMMON_SETTINGS,
 )

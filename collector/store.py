@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, case, create_engine, event, exc, func, insert, select, update
+from sqlalchemy import Connection, Engine, case, create_engine, event, exc, func, insert, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from skm import CODES, PROFILE, wire
@@ -1033,3 +1033,17 @@ def set_officer_ranking(engine: Engine, unit: str, enabled: bool) -> None:
 def link_user_to_officer(engine: Engine, username: str, nip: str) -> None:
     with engine.begin() as conn:
         conn.execute(update(t.users).where(t.users.c.username == username).values(officer=nip))
+
+
+# -- readiness ------------------------------------------------------------------------------------------------
+
+def schema_is_current(engine: Engine) -> bool:
+    """Whether the database answers and its schema is at head: every entry of ``MIGRATIONS`` is recorded.
+    The one place that knows what "at head" means (for /readyz); cheap, it reads no response."""
+    with engine.connect() as conn:
+        conn.execute(select(1))
+        if not inspect(conn).has_table(t.migrations.name):
+            return False
+        applied = set(conn.execute(select(t.migrations.c.name)).scalars())
+    return all(name in applied for name, _step in MIGRATIONS)
+

@@ -11,9 +11,9 @@ from flask import Flask
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
-from skmweb import make_app, select_locale
+from skmweb import add_health_routes, make_app, select_locale
 
-from . import db, settings
+from . import db, settings, store
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -23,7 +23,6 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | os.
     app = make_app(__name__, "KIOSK", settings.SETTINGS, "kiosk.cfg", config, instance_path)
     app.config["KIOSK_DATABASE"] = app.config["KIOSK_DATABASE"] or os.path.join(app.instance_path, "kiosk.db")
     app.config["WTF_CSRF_TIME_LIMIT"] = app.config["KIOSK_CSRF_SECONDS"]
-    settings.check(app.config)
     app.config["BABEL_DEFAULT_LOCALE"] = app.config["KIOSK_DEFAULT_LANGUAGE"]
 
     csrf.init_app(app)
@@ -36,4 +35,11 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | os.
     app.register_blueprint(staff.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # a machine client with an API key, not a browser session
+    add_health_routes(app, readiness_problem)
     return app
+
+
+def readiness_problem() -> str | None:
+    """What keeps this kiosk from serving: its database or schema (a cheap check for /readyz)."""
+    from .db import get_db
+    return None if store.schema_is_current(get_db()) else "schema not at head: restart the kiosk to migrate"

@@ -7,14 +7,19 @@ from pathlib import Path
 
 import click
 
-from skmweb import describe_settings
+from skmweb import SettingError, backups, describe_settings
 
 from . import create_app, settings, store, sync
 from .office import OfficeError, parse_office
 
+KIOSK_BACKUP = "skm kiosk backup"  # the mark a backup carries, so --keep knows its own
+
 
 def app_from(ctx: click.Context):
-    return create_app(instance_path=ctx.obj.get("instance"))
+    try:
+        return create_app(instance_path=ctx.obj.get("instance"))
+    except SettingError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @click.group("kiosk")
@@ -83,14 +88,14 @@ def agent_options(config) -> dict:
             "retention_days": config["KIOSK_RETENTION_DAYS"], "timeout": config["KIOSK_SYNC_TIMEOUT_SECONDS"]}
 
 
-def start_agent(app) -> threading.Event:
-    """The sync agent in a background thread of `skm kiosk run`; set the event to stop it."""
-    stop = threading.Event()
+def start_agent(app, connect=None) -> "sync.Agent":
+    """The sync agent in a background thread of `skm kiosk run`, watched and restarted if it ends; the
+    staff page reads its status. ``connect`` opens the agent's store (default: the kiosk database)."""
     database = app.config["KIOSK_DATABASE"]
-    thread = threading.Thread(target=sync.watch, name="skm-sync", daemon=True,
-                              args=(lambda: store.connect(database), stop), kwargs=agent_options(app.config))
-    thread.start()
-    return stop
+    agent = sync.Agent(connect or (lambda: store.connect(database)), agent_options(app.config),
+                       app.config["KIOSK_SYNC_WATCHDOG_SECONDS"])
+    app.extensions["skm_sync_agent"] = agent
+    return agent.start()
 
 
 def open_store(ctx: click.Context):
@@ -168,28 +173,24 @@ def export_command(ctx: click.Context, out: str) -> None:
 
 @kiosk.command("backup")
 @click.option("--out", required=True, help="The backup file; strftime codes allowed, e.g. kiosk-%Y%m%d-%H%M.db")
-@click.option("--keep", type=click.IntRange(min=1), help="Keep only this many newest backups in that folder.")
+@click.option("--keep", type=click.IntRange(min=1), help="Keep only this many newest backups made by this "
+              "command under the --out name pattern; no other file is ever removed.")
 @click.pass_context
 def backup_command(ctx: click.Context, out: str, keep: int | None) -> None:
     """Copy the live database safely (SQLite online backup), also while `skm kiosk run` is serving."""
-    import glob
     from datetime import datetime
     target = Path(datetime.now().strftime(out))
     target.parent.mkdir(parents=True, exist_ok=True)
-    _app, db = open_store(ctx)
+    app, db = open_store(ctx)
     try:
-        store.backup(db, str(target))
+        backups.make_backup(db.conn, target, KIOSK_BACKUP)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
     finally:
         db.conn.close()
-    check = store.integrity(str(target))
-    if check != "ok":
-        raise click.ClickException(f"{target}: the copy fails its integrity check: {check}")
     click.echo(f"backup written to {target}")
     if keep:
-        pattern = str(target.parent / "*") + target.suffix
-        older = sorted(glob.glob(pattern), key=lambda p: Path(p).stat().st_mtime, reverse=True)[keep:]
-        for path in older:
-            Path(path).unlink()
+        for path in backups.remove_old_backups(out, KIOSK_BACKUP, keep, Path(app.config["KIOSK_DATABASE"])):
             click.echo(f"removed old backup {path}")
 
 
@@ -221,6 +222,7 @@ def restore_command(ctx: click.Context, backup_file: str, yes: bool) -> None:
         store.backup(source, str(current))
     finally:
         source.conn.close()
+    backups.clear_marker(current)
     click.echo(f"restored {current} from {backup_file} (the previous one is {current}.before-restore)")
 
 
@@ -244,12 +246,12 @@ def run_command(ctx: click.Context, host: str, port: int, threads: int) -> None:
     for c in counters:
         click.echo(f"  http://{shown}:{port}/k/{c.code}  {c.name}")
     click.echo(f"  http://{shown}:{port}/staff/  staff page")
-    stop = start_agent(app) if app.config["KIOSK_SYNC_ENABLED"] else None
+    agent = start_agent(app) if app.config["KIOSK_SYNC_ENABLED"] else None
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="skm-kiosk")
     finally:
-        if stop:
-            stop.set()
+        if agent:
+            agent.stop.set()
 
 
 @kiosk.command("settings")

@@ -3,6 +3,7 @@ outbox. The access rule is declared once, for every route of the blueprint."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
@@ -20,6 +21,7 @@ from .db import get_db
 from .responses import now
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+log = logging.getLogger(__name__)
 PIN_KEY = "staff_pin_hash"
 LOCK_SECONDS = 60
 
@@ -61,10 +63,12 @@ def login():
     elif form.validate_on_submit():
         if time.time() < locked_until:
             error = _("Terlalu banyak PIN salah. Coba lagi dalam %(s)d detik.", s=int(locked_until - time.time()) + 1)
+            log.warning("staff PIN refused: paused after too many wrong PINs")
         elif check_password_hash(pin_hash, form.pin.data):
             store.set_settings(db, staff_failures="0")
             session.clear()  # a fresh session at sign-in
             session["staff_seen"] = time.time()
+            log.info("staff signed in")
             target = request.args.get("next", "")
             return redirect(target if local_path(target) and target.startswith("/staff/") else url_for("staff.home"))
         else:
@@ -73,6 +77,7 @@ def login():
             if failures >= current_app.config["KIOSK_STAFF_PIN_ATTEMPTS"]:
                 values = {"staff_failures": "0", "staff_locked_until": str(time.time() + LOCK_SECONDS)}
             store.set_settings(db, **values)
+            log.warning("staff PIN refused: wrong PIN (%d in a row)", failures)
             error = _("PIN salah.")
     status = 200 if error is None else (503 if pin_hash is None else 400)
     return render_template("kiosk/staff_login.html", form=form, error=error), status
@@ -89,7 +94,7 @@ def home():
     db = get_db()
     today = now(db).replace(hour=0, minute=0, second=0, microsecond=0)
     start, end = store.day_bounds(today)
-    error = json.loads(store.get_setting(db, "last_sync_error") or "null")
+    error = running_agent_error() or json.loads(store.get_setting(db, "last_sync_error") or "null")
     return render_template(
         "kiosk/staff.html", unit=store.unit(db), today=today.date(), counters=store.today_per_counter(db, start, end),
         backlog=store.outbox_backlog(db), last_sync=store.last_sync(db),
@@ -147,6 +152,12 @@ def qr_slip():
                            svg=qr_svg(issued.url), width=width)
 
 
+def running_agent_error() -> dict | None:
+    """The sync agent's last failure as it saw it, which a full or locked store may not have recorded."""
+    agent = current_app.extensions.get("skm_sync_agent")
+    return agent.status.error if agent else None
+
+
 def sync_error_text(code: str) -> str:
     """What a sync failure means, in plain words for the staff."""
     texts = {
@@ -161,5 +172,11 @@ def sync_error_text(code: str) -> str:
         "server_error": _("Collector sedang bermasalah. Dicoba lagi otomatis."),
         "not_enrolled": _("Kios belum terdaftar di collector. Jalankan: skm kiosk enroll ALAMAT KODE"),
         "batch_too_large": _("Kiriman terlalu besar untuk collector: kecilkan KIOSK_SYNC_BATCH_SIZE."),
+        "disk_full": _("Disk komputer kios penuh. Jawaban yang sudah tersimpan aman; kosongkan ruang disk, lalu "
+                       "pengiriman dilanjutkan otomatis."),
+        "database_locked": _("Basis data kios sedang dikunci program lain (misalnya cadangan). Dicoba lagi "
+                             "otomatis."),
+        "internal": _("Terjadi kesalahan tak terduga pada pengiriman. Dicoba lagi otomatis; rinciannya ada di "
+                      "log kios."),
     }
     return texts.get(code) or _("Sinkronisasi gagal: %(code)s", code=code)

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator
 import sqlite_utils
 
 from skm import CODES, PROFILE
+from skmweb import backups
 
 # Schema steps, applied in order at start-up (one kiosk process, one file), each in its own BEGIN IMMEDIATE
 # transaction that also reads and records it in _migrations, so two processes starting at once cannot both
@@ -127,7 +128,8 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     try:
         yield db
     except BaseException:
-        db.conn.execute("ROLLBACK")
+        if db.conn.in_transaction:  # SQLite has already rolled back after a full disk or an I/O error
+            db.conn.execute("ROLLBACK")
         raise
     db.conn.execute("COMMIT")
 
@@ -353,20 +355,11 @@ def mark_receipts_synced(db: sqlite_utils.Database, nonces: list[str]) -> None:
 
 def backup(db: sqlite_utils.Database, target: str) -> None:
     """A consistent copy of the live database (SQLite's online backup), safe while the kiosk runs."""
-    destination = sqlite3.connect(target)
-    try:
-        db.conn.backup(destination)
-        destination.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
-    finally:
-        destination.close()
+    backups.copy_database(db.conn, target)
 
 
 def integrity(path: str) -> str:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return conn.execute("PRAGMA integrity_check").fetchone()[0]
-    finally:
-        conn.close()
+    return backups.integrity(path)
 
 
 # -- officers and shifts ---------------------------------------------------------------------------------------
@@ -439,3 +432,13 @@ def tablets_holding_answers(db: sqlite_utils.Database) -> list[dict]:
     cursor = db.conn.execute("SELECT id, counter, unsent, last_seen FROM tablets WHERE unsent > 0 "
                              "ORDER BY last_seen DESC")
     return [dict(zip(("id", "counter", "unsent", "last_seen"), row)) for row in cursor]
+
+
+# -- readiness ------------------------------------------------------------------------------------------------
+
+def schema_is_current(db: sqlite_utils.Database) -> bool:
+    """Whether every migration of this version is recorded in the file (a cheap read, for /readyz)."""
+    if not db.conn.execute("SELECT 1 FROM sqlite_master WHERE name = '_migrations'").fetchone():
+        return False
+    applied = {row[0] for row in db.conn.execute("SELECT name FROM _migrations")}
+    return all(name in applied for name, _step in SCHEMA_MIGRATIONS)

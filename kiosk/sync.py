@@ -8,7 +8,9 @@ The agent opens its own store connection; it is not a request.
 from __future__ import annotations
 
 import json
+import logging
 import random
+import sqlite3
 import threading
 import urllib.error
 import urllib.request
@@ -23,6 +25,8 @@ import sqlite_utils
 from skm import CODES, PROFILE, wire
 
 from . import store
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = "skm-kiosk-sync/1"
 PROFILE_FIELDS = tuple(f.name for f in PROFILE)
@@ -258,7 +262,16 @@ def sync_once(db: sqlite_utils.Database, batch_size: int = 500, retention_days: 
         report.error = exc
     report.backlog = store.outbox_backlog(db)
     record(db, started, report)
+    log_report(report)
     return report
+
+
+def log_report(report: SyncReport) -> None:
+    counts = " ".join(f"{name}={value}" for name, value in report.summary().items())
+    if report.ok:
+        log.info("sync done: %s pruned=%d", counts, report.pruned)
+    else:
+        log.warning("sync failed: %s (%s); %s", report.error.code, report.error.detail, counts)
 
 
 def clock_offset(db: sqlite_utils.Database) -> timedelta:
@@ -292,17 +305,16 @@ def backoff_delay(failures: int, base: float, cap: float, rng: random.Random) ->
 
 def watch(connect: Callable[[], sqlite_utils.Database], stop: threading.Event, *, interval: float, base: float,
           cap: float, batch_size: int, retention_days: int, timeout: float,
-          on_report: Callable[[SyncReport], None] | None = None, rng: random.Random | None = None) -> None:
+          on_report: Callable[[SyncReport], None] | None = None, rng: random.Random | None = None,
+          status: "AgentStatus | None" = None) -> None:
     """Sync until ``stop`` is set: right away while a backlog remains, every ``interval`` when idle, with
-    backoff after failures."""
+    backoff after failures. No exception ends it: each is logged, reported and retried."""
     rng = rng or random.Random()
     failures = 0
     while not stop.is_set():
-        db = connect()
-        try:
-            report = sync_once(db, batch_size, retention_days, timeout)
-        finally:
-            db.conn.close()
+        report = guarded_pass(connect, batch_size, retention_days, timeout)
+        if status is not None:
+            status.update(report)
         if on_report:
             on_report(report)
         if report.ok:
@@ -312,6 +324,90 @@ def watch(connect: Callable[[], sqlite_utils.Database], stop: threading.Event, *
             delay = backoff_delay(failures, base, cap, rng)
             failures += 1
         stop.wait(delay)
+
+
+def guarded_pass(connect: Callable[[], sqlite_utils.Database], batch_size: int, retention_days: int,
+                 timeout: float) -> SyncReport:
+    """One ``sync_once`` that never raises: an unexpected error (a full disk, a locked database, a bug)
+    is logged with its traceback and becomes the report's error, recorded for the staff page if it can be."""
+    started = store.now_iso()
+    db = None
+    try:
+        db = connect()
+        return sync_once(db, batch_size, retention_days, timeout)
+    except Exception as exc:  # noqa: BLE001 - the agent must outlive every failure; it is logged, not hidden
+        log.exception("sync pass failed unexpectedly")
+        report = SyncReport(error=SyncError(failure_code(exc), f"{type(exc).__name__}: {exc}"))
+        if db is not None:
+            try:
+                record(db, started, report)
+            except Exception:  # noqa: BLE001 - the same fault may refuse this write too
+                log.warning("could not record the sync failure in the store", exc_info=True)
+        return report
+    finally:
+        if db is not None:
+            db.conn.close()
+
+
+def failure_code(exc: Exception) -> str:
+    """A word for an unexpected failure, explained on the staff page like the collector's refusals."""
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        if "full" in text:
+            return "disk_full"
+        if "locked" in text or "busy" in text:
+            return "database_locked"
+    return "internal"
+
+
+@dataclass
+class AgentStatus:
+    """What the running agent last met, shared with the staff page (it may be unable to write the store)."""
+    error: dict | None = None
+    restarts: int = 0
+
+    def update(self, report: SyncReport) -> None:
+        self.error = None if report.ok else {"code": report.error.code, "detail": report.error.detail,
+                                             "at": store.now_iso()}
+
+
+class Agent:
+    """The sync agent thread of `skm kiosk run` and a watchdog that restarts it whenever it has ended."""
+
+    def __init__(self, connect: Callable[[], sqlite_utils.Database], options: dict[str, Any],
+                 watchdog_seconds: float):
+        self.connect, self.options, self.watchdog_seconds = connect, options, watchdog_seconds
+        self.status, self.stop = AgentStatus(), threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> "Agent":
+        self.thread = self.spawn()
+        threading.Thread(target=self.supervise, name="skm-sync-watchdog", daemon=True).start()
+        return self
+
+    def spawn(self) -> threading.Thread:
+        thread = threading.Thread(target=watch, name="skm-sync", daemon=True, args=(self.connect, self.stop),
+                                  kwargs={**self.options, "status": self.status})
+        thread.start()
+        return thread
+
+    def supervise(self) -> None:
+        while not self.stop.wait(self.watchdog_seconds):
+            self.restart_if_ended()
+
+    def restart_if_ended(self) -> bool:
+        if self.stop.is_set() or self.thread.is_alive():
+            return False
+        self.status.restarts += 1
+        log.error("the sync agent thread ended; restarting it (restart %d)", self.status.restarts)
+        self.thread = self.spawn()
+        return True
+
+    def join(self, timeout: float) -> None:
+        """Stop the agent and wait for its thread (tests; `skm kiosk run` just exits)."""
+        self.stop.set()
+        if self.thread:
+            self.thread.join(timeout)
 
 
 # -- the offline bundle -----------------------------------------------------------------------------------------

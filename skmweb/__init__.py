@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Callable
 
 import flask_babel
-from flask import Flask, current_app, request, session
+from flask import Config, Flask, current_app, jsonify, request, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .compression import compress_response
+from .logs import configure_logging
+from .settings import (Setting, SettingError, checked_values, describe_settings,  # noqa: F401 - re-exported
+                       environment_values)
+
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("id", "en")
@@ -38,26 +41,33 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
 
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    default: Any
-    help: str
+COMMON_SETTINGS: tuple[Setting, ...] = (
+    Setting("LOG_LEVEL", "INFO", "Least severe log messages written to standard error.",
+            choices=("DEBUG", "INFO", "WARNING", "ERROR")),
+    Setting("LOG_FORMAT", "text", "Log lines as plain text, or as one JSON object a line for a log collector.",
+            choices=("text", "json")),
+)
 
 
 def make_app(import_name: str, prefix: str, settings: tuple[Setting, ...], config_file: str,
              config: dict | None, instance_path: str | os.PathLike | None) -> Flask:
     """A Flask app with templates and static files from the repository, configured from (in order) the
-    declared defaults, ``instance/<config_file>``, ``SKM_<PREFIX>_*`` environment variables and ``config``."""
+    declared defaults, ``instance/<config_file>``, ``SKM_<PREFIX>_*`` environment variables and ``config``.
+    Every declared setting is converted to its type and checked; a bad one raises ``SettingError``."""
     instance_path = instance_path or os.environ.get(f"SKM_{prefix}_INSTANCE")
     app = Flask(import_name, instance_path=str(Path(instance_path).resolve()) if instance_path else None,
                 instance_relative_config=True, template_folder=str(ROOT / "templates"),
                 static_folder=str(ROOT / "static"))
     app.config.update({f"{prefix}_{s.name}": s.default for s in settings})
-    app.config.from_pyfile(config_file, silent=True)
+    from_file = Config(app.instance_path)
+    if from_file.from_pyfile(config_file, silent=True):
+        app.config.update(from_file)
+        app.config.update(checked_values(prefix, settings, from_file, f" in {Path(app.instance_path) / config_file}"))
     app.config.from_prefixed_env("SKM")  # SKM_KIOSK_IDLE_SECONDS=90 sets KIOSK_IDLE_SECONDS
+    app.config.update(environment_values(prefix, settings))
     if config:
         app.config.update(config)
+        app.config.update(checked_values(prefix, settings, config, " (given to create_app)"))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or instance_secret(app.instance_path)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", BABEL_DEFAULT_LOCALE="id",
@@ -68,6 +78,7 @@ def make_app(import_name: str, prefix: str, settings: tuple[Setting, ...], confi
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.after_request(add_security_headers)
     app.after_request(compress_response)  # registered last, so it runs first: headers go on either way
+    configure_logging(app, prefix)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_lang=select_locale)
     return app
 
@@ -119,5 +130,22 @@ def local_path(target: str) -> bool:
     return target.startswith("/") and not target.startswith(("//", "/\\")) and target.isprintable()
 
 
-def describe_settings(prefix: str, settings: tuple[Setting, ...]) -> str:
-    return "\n".join(f"{prefix}_{s.name} (default {s.default!r})\n    {s.help}" for s in settings)
+def add_health_routes(app: Flask, readiness_problem: Callable[[], str | None]) -> None:
+    """``/healthz``: the process answers. ``/readyz``: ``readiness_problem()`` found nothing wrong (a cheap
+    check: the database answers and its schema is at head), else 503 with the problem. For a monitor or a
+    load balancer; no personal data, no scan of responses."""
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz():
+        try:
+            problem = readiness_problem()
+        except Exception as exc:  # noqa: BLE001 - an unreachable database is the answer, not a crash
+            app.logger.warning("readiness check failed", exc_info=True)
+            problem = f"database unreachable: {type(exc).__name__}"
+        if problem:
+            return jsonify(status="not_ready", problem=problem), 503
+        return jsonify(status="ready")

@@ -29,6 +29,8 @@ OTHER_NAME = next(u.name for u in demo.UNITS if u.code == OTHER)
 PUBLIC = {
     "static": {200},  # the stylesheet
     "status": {200},  # health check for the operator's monitoring
+    "healthz": {200},  # liveness for a monitor: says nothing but "ok"
+    "readyz": {200},  # readiness for a monitor or load balancer: database and schema, no data
     "auth.login": {200},  # GET: the form (the POST is tried below with a valid account and signs in: 302)
     "auth.logout": {302},  # nothing to end: back to the sign-in page
     "public.results": {200},  # the regulation's transparency principle

@@ -83,7 +83,7 @@ def test_kiosk_add_list_revoke(tmp_path, migrated):
 def test_migrate_and_settings(tmp_path):
     assert "schema upgraded from an empty database to " in run(tmp_path, "migrate").output
     assert "schema up to date at " in run(tmp_path, "migrate").output
-    assert "COLLECTOR_BATCH_MAX (default 500)" in run(tmp_path, "settings").output
+    assert "COLLECTOR_BATCH_MAX (int: a whole number from 1 to 10000; default 500)" in run(tmp_path, "settings").output
 
 
 def test_commands_refuse_an_unmigrated_database_naming_migrate(tmp_path):
@@ -102,7 +102,7 @@ def test_migrate_sql_prints_the_upgrade_without_running_it(tmp_path):
     else:  # m002's local hours need Python's time zones, which SQLite has not
         assert result.exit_code == 1 and "m002 on SQLite computes local hours" in result.output
     assert "has no schema yet" in run(tmp_path, "org", "list").output  # nothing was run
-    assert "COLLECTOR_BATCH_MAX (default 500)" in run(tmp_path, "settings").output
+    assert "COLLECTOR_BATCH_MAX (int: a whole number from 1 to 10000; default 500)" in run(tmp_path, "settings").output
 
 
 def test_every_command_has_help():

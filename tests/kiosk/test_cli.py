@@ -53,7 +53,7 @@ def test_pin_rules(tmp_path):
 
 def test_settings_are_listed_with_help():
     result = run("kiosk", "settings")
-    assert "KIOSK_IDLE_SECONDS (default 60)" in result.output
+    assert "KIOSK_IDLE_SECONDS (int: a whole number from 1 to 3600; default 60)" in result.output
     assert "KIOSK_MIN_SURVEY_SECONDS" in result.output
 
 
@@ -86,3 +86,49 @@ def test_backup_while_running_and_restore(tmp_path):
     before = store.connect(str(instance / "kiosk.db.before-restore"))
     assert before["responses"].count == 2  # nothing is thrown away by a restore
     before.conn.close()
+
+
+def backup(instance, out, keep=1):
+    return run("kiosk", "--instance", str(instance), "backup", "--out", str(out), "--keep", str(keep))
+
+
+@pytest.mark.parametrize("name", ["backup-%Y%m%d.db", "%Y%m%d-%H%M%S-%f.db", "kiosk-%H%M%S%f.db"])
+def test_keep_removes_only_its_own_backups_never_the_live_database(tmp_path, name):
+    """The backups in the instance folder itself, beside the live kiosk.db, a hand-made copy and a note."""
+    instance = init_kiosk(tmp_path / "k")
+    db = store.connect(str(instance / "kiosk.db"))
+    store.record_response(db, {"id": "r1", "counter": "1", "service": "ktp-el", "submitted_at": "x",
+                               **{k.split(".")[1]: 3 for k in full_answers()}}, lambda tx, r: None)
+    (instance / "notes.db").write_text("not a database")
+    store.backup(db, str(instance / "kiosk-copy-by-hand.db"))  # a plain copy, not made by `backup`
+    for _ in range(3):
+        result = backup(instance, instance / name)
+        assert result.exit_code == 0, result.output
+    left = sorted(p.name for p in instance.iterdir())
+    made = [n for n in left if n not in ("kiosk.db", "kiosk.db-wal", "kiosk.db-shm", "notes.db",
+                                         "kiosk-copy-by-hand.db", "secret_key")]
+    assert len(made) == 1, left
+    assert {"kiosk.db", "notes.db", "kiosk-copy-by-hand.db"} <= set(left)
+    assert db["responses"].count == 1 and store.integrity(str(instance / "kiosk.db")) == "ok"
+    db.conn.close()
+
+
+def test_a_restored_database_is_never_taken_for_a_backup(tmp_path):
+    instance = init_kiosk(tmp_path / "k")
+    first = backup(instance, instance / "%Y%m%d-%H%M%S-%f.db")
+    made = first.output.split("backup written to ")[1].split()[0]
+    assert run("kiosk", "--instance", str(instance), "restore", "--yes", made).exit_code == 0
+    for _ in range(2):
+        assert backup(instance, instance / "%Y%m%d-%H%M%S-%f.db").exit_code == 0
+    db = store.connect(str(instance / "kiosk.db"))
+    assert store.is_configured(db)
+    db.conn.close()
+
+
+def test_backup_never_overwrites_a_file_it_did_not_make(tmp_path):
+    instance = init_kiosk(tmp_path / "k")
+    result = backup(instance, instance / "kiosk.db")
+    assert result.exit_code == 1 and "is not a backup made by skm kiosk backup: it is left alone" in result.output
+    db = store.connect(str(instance / "kiosk.db"))
+    assert store.is_configured(db)
+    db.conn.close()
