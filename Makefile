@@ -21,7 +21,7 @@ install: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	SKM_TEST_BACKEND=postgresql SKM_TEST_POSTGRES_URL=$${SKM_TEST_POSTGRES_URL:-$$(scripts/pg_test_cluster.sh 2>/dev/null)} \
-	  $(BIN)/python -m pytest tests/collector tests/sync -m "not slow or postgres" $(PYTEST_ARGS)
+	  $(BIN)/python -m pytest tests/collector tests/sync -m "(not slow or postgres) and not sqlite" $(PYTEST_ARGS)
 
 DEMO_PORT ?= 8080
 DEMO_COLLECTOR_PORT ?= 8000

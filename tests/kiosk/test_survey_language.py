@@ -10,10 +10,10 @@ from tests.helpers import full_answers, hidden
 
 
 @pytest.mark.parametrize("setting, value, message", [
-    ("KIOSK_IDLE_WARNING_SECONDS", -1, "KIOSK_IDLE_WARNING_SECONDS=-1 is not valid: a whole number from 0 to 300"),
-    ("KIOSK_IDLE_WARNING_SECONDS", "lima", "KIOSK_IDLE_WARNING_SECONDS='lima' is not valid: a whole number from 0 to 300"),
-    ("KIOSK_IDLE_WARNING_SECONDS", 301, "KIOSK_IDLE_WARNING_SECONDS=301 is not valid: a whole number from 0 to 300"),
-    ("KIOSK_DEFAULT_LANGUAGE", "fr", "KIOSK_DEFAULT_LANGUAGE='fr' is not valid: one of id, en"),
+    ("KIOSK_IDLE_WARNING_SECONDS", -1, "KIOSK_IDLE_WARNING_SECONDS=-1 (given to create_app) is not valid: a whole number from 0 to 300"),
+    ("KIOSK_IDLE_WARNING_SECONDS", "lima", "KIOSK_IDLE_WARNING_SECONDS='lima' (given to create_app) is not valid: a whole number from 0 to 300"),
+    ("KIOSK_IDLE_WARNING_SECONDS", 301, "KIOSK_IDLE_WARNING_SECONDS=301 (given to create_app) is not valid: a whole number from 0 to 300"),
+    ("KIOSK_DEFAULT_LANGUAGE", "fr", "KIOSK_DEFAULT_LANGUAGE='fr' (given to create_app) is not valid: one of id, en"),
 ])
 def test_a_bad_survey_setting_stops_the_app_at_start_with_its_name(instance, setting, value, message):
     with pytest.raises(SettingError, match=re.escape(message)):

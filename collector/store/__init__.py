@@ -1,0 +1,115 @@
+"""Every SQL statement of the collector, one module per resource (as GOV.UK Notify keeps its ``dao``):
+
+- ``engine``: the engine, PostgreSQL's monthly partitions, shared helpers and errors;
+- ``org``: the organisation tree; ``kiosks``: registration, enrollment, revocation;
+- ``ingest``: a batch stored exactly once; ``aggregates``: the rollups, added at ingest and rebuilt;
+- ``reads``: what the dashboard sums for a period; ``plans``: populations and follow-up plans;
+- ``accounts``: dashboard users and the audit log; ``public``: QR receipts and the public survey;
+- ``copy``: one database into another; ``officers``: officers, their figures and notes.
+
+SQLAlchemy Core, so the same code runs on SQLite (default) and PostgreSQL; the schema's revisions are in
+``collector.migrations``. Callers use ``store.<name>``: every public name is re-exported here.
+"""
+# ruff: noqa: F401 - the re-exports are this module's purpose
+from .accounts import (
+    audit,
+    audit_entries,
+    get_user,
+    list_users,
+    record_login_failure,
+    record_login_success,
+    save_user,
+)
+from .aggregates import (
+    AGGREGATE_SOURCE,
+    add_to_aggregates,
+    aggregate_rows,
+    aggregates,
+    all_aggregates,
+    conflict_count,
+    hourly,
+    monthly,
+    officer_aggregates,
+    rebuild_aggregates,
+    rebuild_aggregates_in,
+    response_count,
+    response_ids,
+)
+from .copy import copy_database, days_in, table_counts
+from .engine import (
+    MONTHS_AHEAD,
+    PARTITION_LOCK,
+    NotFound,
+    Refused,
+    make_engine,
+    now_iso,
+    prepare_for_days,
+    rows,
+    schema_is_current,
+    upsert,
+)
+from .ingest import REFUSED_VALUES, Outcome, ingest, response_row
+from .kiosks import (
+    ENROLL_ALPHABET,
+    add_kiosk,
+    enroll,
+    get_kiosk,
+    kiosk_config,
+    kiosks_by_reference,
+    list_kiosks,
+    revoke_kiosk,
+    touch_kiosk,
+)
+from .officers import (
+    add_officer_note,
+    get_officer,
+    link_user_to_officer,
+    officer_comments,
+    officer_notes,
+    officer_totals,
+    save_officer,
+    set_officer_ranking,
+    unit_officers,
+)
+from .org import (
+    all_units,
+    counter_names,
+    get_unit,
+    known_codes,
+    org_tree,
+    save_counter,
+    save_opd,
+    save_pemda,
+    save_unit,
+    service_names,
+    unit_counters,
+    units_under,
+)
+from .plans import (
+    add_followup,
+    followups,
+    population,
+    populations,
+    set_followup_status,
+    set_monthly_volume,
+    set_population,
+)
+from .public import (
+    allow_hit,
+    is_stored_as,
+    receipt_used,
+    receipts_answered_count,
+    receipts_issued_count,
+    receipts_with_code,
+    record_public_response,
+    store_receipts_issued,
+)
+from .reads import (
+    INDEX_COLUMNS,
+    SUM_COLUMNS,
+    aggregate_totals,
+    comments,
+    hourly_totals,
+    monthly_totals,
+    raw_responses,
+)

@@ -1,0 +1,94 @@
+"""Kiosks: registration, one-time enrollment codes, revocation, last contact."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any, Mapping
+
+from sqlalchemy import Engine, insert, select, update
+
+from .. import schema as t
+from .engine import NotFound, Refused, now_iso, rows
+from .officers import unit_officers
+from .org import _require, get_unit, unit_counters
+
+ENROLL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+
+def _hash_code(code: str) -> str:
+    return hashlib.sha256(code.replace("-", "").upper().encode()).hexdigest()
+
+
+def add_kiosk(engine: Engine, unit: str, name: str | None = None, valid_days: int = 7) -> tuple[str, str]:
+    """Register a kiosk for a unit; returns its id and a one-time enrollment code."""
+    raw = "".join(secrets.choice(ENROLL_ALPHABET) for _ in range(12))
+    code = "-".join(raw[i:i + 4] for i in range(0, 12, 4))
+    kiosk_id = str(uuid.uuid4())
+    with engine.begin() as conn:
+        _require(conn, t.units, unit, "unit")
+        conn.execute(insert(t.kiosks).values(
+            id=kiosk_id, unit=unit, name=name or f"kiosk {kiosk_id[:8]}", enroll_code_hash=_hash_code(code),
+            enroll_expires_at=(datetime.now(timezone.utc) + timedelta(days=valid_days)).isoformat(),
+            created_at=now_iso()))
+    return kiosk_id, code
+
+
+def enroll(engine: Engine, code: str) -> dict:
+    """Exchange a one-time code for the kiosk's id and secret. The code works once."""
+    with engine.begin() as conn:
+        row = conn.execute(select(t.kiosks).where(t.kiosks.c.enroll_code_hash == _hash_code(code))).first()
+        if row is None:
+            raise Refused("enroll_code_unknown", "this enrollment code is unknown or was already used")
+        kiosk = dict(row._mapping)
+        if kiosk["revoked_at"]:
+            raise Refused("revoked", "this kiosk was revoked")
+        if datetime.fromisoformat(kiosk["enroll_expires_at"]) < datetime.now(timezone.utc):
+            raise Refused("enroll_code_expired", "this enrollment code has expired; ask for a new one")
+        secret = secrets.token_hex(32)
+        conn.execute(update(t.kiosks).where(t.kiosks.c.id == kiosk["id"]).values(
+            secret=secret, enroll_code_hash=None, enrolled_at=now_iso()))
+    return {**kiosk, "secret": secret}
+
+
+def kiosks_by_reference(engine: Engine, reference: str) -> list[dict]:
+    """The kiosk with this id, or for a compact receipt token every kiosk whose id starts with these
+    8 hex digits (one, nearly always; the token's signature tells which)."""
+    column = t.kiosks.c.id
+    match = column == reference if len(reference) == 36 else column.startswith(reference, autoescape=True)
+    with engine.connect() as conn:
+        return rows(conn.execute(select(t.kiosks).where(match)))
+
+
+def get_kiosk(engine: Engine, kiosk_id: str) -> dict | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(t.kiosks).where(t.kiosks.c.id == kiosk_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def list_kiosks(engine: Engine) -> list[dict]:
+    with engine.connect() as conn:
+        return rows(conn.execute(select(t.kiosks).order_by(t.kiosks.c.unit, t.kiosks.c.created_at)))
+
+
+def revoke_kiosk(engine: Engine, kiosk_id: str) -> None:
+    with engine.begin() as conn:
+        done = conn.execute(update(t.kiosks).where(t.kiosks.c.id == kiosk_id).values(
+            revoked_at=now_iso(), enroll_code_hash=None))
+    if done.rowcount == 0:
+        raise NotFound(f"kiosk {kiosk_id!r} does not exist")
+
+
+def touch_kiosk(engine: Engine, kiosk_id: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(t.kiosks).where(t.kiosks.c.id == kiosk_id).values(last_seen_at=now_iso()))
+
+
+def kiosk_config(engine: Engine, kiosk: Mapping[str, Any]) -> dict:
+    """What a kiosk pulls when it syncs: its unit, counters and services."""
+    unit = get_unit(engine, kiosk["unit"])
+    return {"unit": {"code": unit["code"], "name": unit["name"], "timezone": unit["timezone"]},
+            "counters": unit_counters(engine, unit["code"]),
+            "officers": [{"nip": o["nip"], "name": o["name"], "pin_hash": o["pin_hash"]}
+                         for o in unit_officers(engine, unit["code"])]}

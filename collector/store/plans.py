@@ -1,0 +1,57 @@
+"""Populations (service recipients per period) and the follow-up plan (rencana tindak lanjut)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Iterable
+
+from sqlalchemy import Engine, insert, select, update
+
+from .. import schema as t
+from .engine import now_iso, rows, upsert
+
+
+def population(engine: Engine, unit: str, period: str) -> int | None:
+    with engine.connect() as conn:
+        return conn.execute(select(t.populations.c.recipients).where(
+            (t.populations.c.unit == unit) & (t.populations.c.period == period))).scalar()
+
+
+def populations(engine: Engine, units: Iterable[str], period: str) -> dict[str, int]:
+    p = t.populations
+    with engine.connect() as conn:
+        return dict(conn.execute(select(p.c.unit, p.c.recipients).where(p.c.unit.in_(list(units)),
+                                                                          p.c.period == period)).all())
+
+
+def set_population(engine: Engine, unit: str, period: str, recipients: int, by: str) -> None:
+    with engine.begin() as conn:
+        upsert(conn, t.populations, {"unit": unit, "period": period, "recipients": recipients, "updated_by": by,
+                                     "updated_at": now_iso()})
+
+
+def set_monthly_volume(engine: Engine, unit: str, volume: int | None) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(t.units).where(t.units.c.code == unit).values(monthly_volume=volume))
+
+
+def followups(engine: Engine, unit: str, period: str) -> list[dict]:
+    f = t.followups
+    with engine.connect() as conn:
+        return rows(conn.execute(select(f).where((f.c.unit == unit) & (f.c.period == period)).order_by(f.c.id)))
+
+
+def add_followup(engine: Engine, unit: str, period: str, unsur: str, action: str, person: str,
+                 deadline: date | None, status: str, by: str) -> int:
+    with engine.begin() as conn:
+        result = conn.execute(insert(t.followups).values(
+            unit=unit, period=period, unsur=unsur, action=action, person=person, deadline=deadline, status=status,
+            updated_by=by, updated_at=now_iso()))
+        return result.inserted_primary_key[0]
+
+
+def set_followup_status(engine: Engine, unit: str, followup_id: int, status: str, by: str) -> bool:
+    f = t.followups
+    with engine.begin() as conn:
+        done = conn.execute(update(f).where((f.c.id == followup_id) & (f.c.unit == unit)).values(
+            status=status, updated_by=by, updated_at=now_iso()))
+    return done.rowcount == 1
