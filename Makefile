@@ -37,11 +37,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 # After changing an interface text: refresh the catalog, translate the new entries in
-# translations/en/LC_MESSAGES/messages.po, then run this again to compile.
+# skmweb/translations/en/LC_MESSAGES/messages.po, then run this again to compile.
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext --no-location --sort-output -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
-	$(BIN)/pybabel compile -d translations
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext --no-location --sort-output -o skmweb/translations/messages.pot .
+	$(BIN)/pybabel update -i skmweb/translations/messages.pot -d skmweb/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d skmweb/translations
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

@@ -20,7 +20,7 @@ from .settings import (Setting, SettingError, checked_values, describe_settings,
                        environment_values)
 
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent  # templates, static files and translations ship inside this package
 LANGUAGES = ("id", "en")
 
 SECURITY_HEADERS = {
@@ -56,8 +56,8 @@ def make_app(import_name: str, prefix: str, settings: tuple[Setting, ...], confi
     Every declared setting is converted to its type and checked; a bad one raises ``SettingError``."""
     instance_path = instance_path or os.environ.get(f"SKM_{prefix}_INSTANCE")
     app = Flask(import_name, instance_path=str(Path(instance_path).resolve()) if instance_path else None,
-                instance_relative_config=True, template_folder=str(ROOT / "templates"),
-                static_folder=str(ROOT / "static"))
+                instance_relative_config=True, template_folder=str(HERE / "templates"),
+                static_folder=str(HERE / "static"))
     app.config.update({f"{prefix}_{s.name}": s.default for s in settings})
     from_file = Config(app.instance_path)
     if from_file.from_pyfile(config_file, silent=True):
@@ -71,7 +71,7 @@ def make_app(import_name: str, prefix: str, settings: tuple[Setting, ...], confi
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or instance_secret(app.instance_path)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", BABEL_DEFAULT_LOCALE="id",
-                      BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"))
+                      BABEL_TRANSLATION_DIRECTORIES=str(HERE / "translations"))
     app.session_interface = SessionInterface()
     proxies = int(app.config.get(f"{prefix}_TRUSTED_PROXIES") or 0)
     if proxies:

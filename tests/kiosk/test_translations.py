@@ -7,7 +7,7 @@ from babel.messages.pofile import read_po
 
 from tests.helpers import ROOT
 
-PO = ROOT / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+PO = ROOT / "skmweb" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
 
 
