@@ -99,8 +99,9 @@ def m003_officers(db: sqlite_utils.Database) -> None:
 @migration
 def m004_tablets(db: sqlite_utils.Database) -> None:
     """The counter tablets as their heartbeats report them: answers held unsent, the counter, last seen."""
-    db["tablets"].create({"id": str, "counter": str, "unsent": int, "last_seen": str}, pk="id",
-                         not_null={"unsent", "last_seen"})
+    run_sql(db, """
+        CREATE TABLE "tablets" (
+           "id" TEXT PRIMARY KEY, "counter" TEXT, "unsent" INTEGER NOT NULL, "last_seen" TEXT NOT NULL)""")
 
 
 class StoreError(Exception):
@@ -442,3 +443,45 @@ def schema_is_current(db: sqlite_utils.Database) -> bool:
         return False
     applied = {row[0] for row in db.conn.execute("SELECT name FROM _migrations")}
     return all(name in applied for name, _step in SCHEMA_MIGRATIONS)
+
+
+# -- the outbox, as the sync agent reads and marks it ----------------------------------------------------------
+
+def claim_pending_for(db: sqlite_utils.Database, unit: str, kiosk_id: str) -> None:
+    """At enrollment: the kiosk serves one unit, so rows recorded before it belong to the collector's unit."""
+    with transaction(db):
+        db.conn.execute("UPDATE responses SET unit = ?, kiosk_id = ? WHERE sync_state = 'pending'", (unit, kiosk_id))
+
+
+def pending_responses(db: sqlite_utils.Database, limit: int) -> list[dict]:
+    """The oldest unsynced responses, in seq order, as stored rows."""
+    cursor = db.conn.execute("SELECT * FROM responses WHERE sync_state = 'pending' ORDER BY seq LIMIT ?", (limit,))
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, row)) for row in cursor]
+
+
+def pending_count(db: sqlite_utils.Database) -> int:
+    return db.conn.execute("SELECT COUNT(*) FROM responses WHERE sync_state = 'pending'").fetchone()[0]
+
+
+def mark_sent(db: sqlite_utils.Database, marks: list[tuple[str, str, str | None]]) -> None:
+    """Mark (id, state, note) from a genuine ack in one transaction; a row no longer pending stays as it is."""
+    synced_at = now_iso()
+    with transaction(db):
+        db.conn.executemany("UPDATE responses SET sync_state = ?, synced_at = ?, sync_note = ? WHERE id = ? "
+                            "AND sync_state = 'pending'",
+                            [(state, synced_at, note, response_id) for response_id, state, note in marks])
+
+
+def delete_synced_before(db: sqlite_utils.Database, cutoff: str) -> int:
+    """Prune synced rows older than ``cutoff``; unsynced, conflict and invalid rows are never deleted."""
+    with transaction(db):
+        return db.conn.execute("DELETE FROM responses WHERE sync_state = 'synced' AND synced_at < ?",
+                               (cutoff,)).rowcount
+
+
+def requeue_invalid(db: sqlite_utils.Database) -> int:
+    """Put rows the collector called invalid back in the outbox (after its tree was fixed)."""
+    with transaction(db):
+        return db.conn.execute("UPDATE responses SET sync_state = 'pending', sync_note = NULL "
+                               "WHERE sync_state = 'invalid'").rowcount

@@ -154,10 +154,7 @@ def enroll(db: sqlite_utils.Database, url: str, code: str, timeout: float = 30) 
     if status != 200 or not data or "secret" not in data:
         raise refusal(status, data) if status != 200 else SyncError("not_an_ack", "no enrollment in the answer")
     store.set_settings(db, collector_url=url, kiosk_id=data["kiosk_id"], kiosk_secret=data["secret"])
-    with store.transaction(db):
-        # The kiosk serves one unit: rows recorded before enrollment belong to the collector's unit.
-        db.conn.execute("UPDATE responses SET unit = ?, kiosk_id = ? WHERE sync_state = 'pending'",
-                        (data["unit"], data["kiosk_id"]))
+    store.claim_pending_for(db, data["unit"], data["kiosk_id"])
     pull_configuration(db, Client(credentials(db), timeout=timeout))
     return data
 
@@ -175,9 +172,7 @@ def pull_configuration(db: sqlite_utils.Database, client: Client) -> None:
 # -- pushing ------------------------------------------------------------------------------------------------------
 
 def pending_batch(db: sqlite_utils.Database, limit: int) -> list[dict]:
-    cursor = db.conn.execute("SELECT * FROM responses WHERE sync_state = 'pending' ORDER BY seq LIMIT ?", (limit,))
-    names = [c[0] for c in cursor.description]
-    return [wire.response_to_wire(dict(zip(names, row)), CODES, PROFILE_FIELDS) for row in cursor]
+    return [wire.response_to_wire(row, CODES, PROFILE_FIELDS) for row in store.pending_responses(db, limit)]
 
 
 def push_once(db: sqlite_utils.Database, client: Client, batch_size: int) -> dict[str, int] | None:
@@ -193,16 +188,14 @@ def push_once(db: sqlite_utils.Database, client: Client, batch_size: int) -> dic
     if ack.get("batch_id") != batch_id or not isinstance(results, list) or {r.get("id") for r in results} != sent:
         raise SyncError("not_an_ack", "the ack does not name this batch and each of its responses")
     counts = {"accepted": 0, "duplicate": 0, "conflict": 0, "invalid": 0}
-    synced_at = store.now_iso()
-    with store.transaction(db):
-        for r in results:
-            status = r.get("status")
-            if status not in counts:
-                raise SyncError("not_an_ack", f"unknown status {status!r}")
-            counts[status] += 1
-            state = "synced" if status in ("accepted", "duplicate") else status
-            db.conn.execute("UPDATE responses SET sync_state = ?, synced_at = ?, sync_note = ? WHERE id = ? "
-                            "AND sync_state = 'pending'", (state, synced_at, r.get("reason"), r["id"]))
+    marks = []
+    for r in results:
+        status = r.get("status")
+        if status not in counts:
+            raise SyncError("not_an_ack", f"unknown status {status!r}")
+        counts[status] += 1
+        marks.append((r["id"], "synced" if status in ("accepted", "duplicate") else status, r.get("reason")))
+    store.mark_sent(db, marks)
     return counts
 
 
@@ -225,9 +218,7 @@ def prune(db: sqlite_utils.Database, retention_days: int) -> int:
     """Delete synced rows older than the retention; unsynced, conflict and invalid rows are never pruned."""
     # synced_at is written by store.now_iso() in this machine's offset; compare in the same offset.
     cutoff = (datetime.now().astimezone() - timedelta(days=retention_days)).isoformat(timespec="milliseconds")
-    with store.transaction(db):
-        cursor = db.conn.execute("DELETE FROM responses WHERE sync_state = 'synced' AND synced_at < ?", (cutoff,))
-    return cursor.rowcount
+    return store.delete_synced_before(db, cutoff)
 
 
 def sync_once(db: sqlite_utils.Database, batch_size: int = 500, retention_days: int = 90,
@@ -291,9 +282,7 @@ def record(db: sqlite_utils.Database, started: str, report: SyncReport) -> None:
 
 def retry_invalid(db: sqlite_utils.Database) -> int:
     """Put rows the collector called invalid back in the outbox (after its tree was fixed)."""
-    with store.transaction(db):
-        return db.conn.execute("UPDATE responses SET sync_state = 'pending', sync_note = NULL "
-                               "WHERE sync_state = 'invalid'").rowcount
+    return store.requeue_invalid(db)
 
 
 # -- the loop ---------------------------------------------------------------------------------------------------
@@ -418,8 +407,7 @@ def export_bundle(db: sqlite_utils.Database) -> tuple[bytes, int]:
     creds = credentials(db)
     if creds is None:
         raise SyncError("not_enrolled", "a bundle is signed with the kiosk's key: enroll first")
-    cursor = db.conn.execute("SELECT COUNT(*) FROM responses WHERE sync_state = 'pending'")
-    count = cursor.fetchone()[0]
+    count = store.pending_count(db)
     batch = {"protocol": wire.PROTOCOL, "batch_id": str(uuid.uuid4()), "responses": pending_batch(db, count)}
     signed_at = store.now_iso()
     signature = wire.sign(creds.secret, "bundle", creds.kiosk_id, signed_at, wire.canonical(batch))

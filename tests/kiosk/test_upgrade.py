@@ -84,4 +84,5 @@ def test_two_kiosk_processes_starting_on_an_old_schema_both_succeed(tmp_path):
     for thread in threads:
         thread.join()
     assert errors == []
-    assert sorted(sum(applied, [])) == ["m002_receipts", "m003_officers"]  # each step applied once
+    after_m001 = [name for name, _step in store.SCHEMA_MIGRATIONS[1:]]
+    assert sorted(sum(applied, [])) == after_m001  # each step applied once
