@@ -2,43 +2,56 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+APP := $(VENV)/.installed-app
+TESTING := $(VENV)/.installed-test
 
-.PHONY: demo test bench install clean translations screenshots
+.PHONY: demo test lint bench install clean translations screenshots
 
-$(STAMP): setup.cfg pyproject.toml
+$(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
 
-install: $(STAMP)
+# `make demo` installs only what the product needs; `make test` adds the test extras.
+$(APP): setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(APP)
+
+$(TESTING): setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(APP) $(TESTING)
+
+install: $(TESTING)
 
 # The whole suite on SQLite, then the collector's tests again on PostgreSQL: on a throw-away cluster that
 # scripts/pg_test_cluster.sh starts where PostgreSQL is installed (or at SKM_TEST_POSTGRES_URL); where it
 # is not, that second pass skips with the reason.
-test: $(STAMP)
+test: $(TESTING) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	SKM_TEST_BACKEND=postgresql SKM_TEST_POSTGRES_URL=$${SKM_TEST_POSTGRES_URL:-$$(scripts/pg_test_cluster.sh 2>/dev/null)} \
 	  $(BIN)/python -m pytest tests/collector tests/sync -m "(not slow or postgres) and not sqlite" $(PYTEST_ARGS)
 
+# ruff for the code's form, mypy for its annotations (settings in pyproject.toml).
+lint: $(TESTING)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
 DEMO_PORT ?= 8080
 DEMO_COLLECTOR_PORT ?= 8000
 
-demo: $(STAMP)
+demo: $(APP)
 	$(BIN)/skm ikm samples/paper-survey.csv
 	$(BIN)/python scripts/demo.py --kiosk-port $(DEMO_PORT) --collector-port $(DEMO_COLLECTOR_PORT)
 
-screenshots: $(STAMP)
+screenshots: $(TESTING)
 	$(BIN)/python scripts/screenshots.py
 
-bench: $(STAMP)
+bench: $(TESTING)
 	$(BIN)/python bench/run.py
 
 # After changing an interface text: refresh the catalog, translate the new entries in
 # skmweb/translations/en/LC_MESSAGES/messages.po, then run this again to compile.
-translations: $(STAMP)
+translations: $(TESTING)
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext --no-location --sort-output -o skmweb/translations/messages.pot .
 	$(BIN)/pybabel update -i skmweb/translations/messages.pot -d skmweb/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d skmweb/translations
