@@ -154,6 +154,19 @@ def test_the_next_citizen_gets_bahasa_indonesia_after_an_idle_return(kiosk_facto
     assert len(kiosk.wait_rows("abandonments", 1)) == 1
 
 
+def test_the_next_citizen_gets_bahasa_indonesia_when_the_last_one_switched_and_walked_away(kiosk_factory, new_page):
+    kiosk = kiosk_factory(IDLE_SECONDS=1)
+    page = new_page(**LANDSCAPE)
+    page.goto(f"{kiosk.url}/k/1")
+    switch_language(page, "en")
+    expect(page.get_by_role("link", name="Start the survey")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "id", timeout=10_000)
+    expect(page.get_by_role("link", name="Mulai survei")).to_be_visible()
+    page.wait_for_timeout(1500)  # in its own language the welcome screen stays put
+    assert page.url == f"{kiosk.url}/k/1"
+    expect(page.get_by_role("link", name="Mulai survei")).to_be_visible()
+
+
 def test_a_language_switch_mid_survey_keeps_the_answers_and_the_step(kiosk, new_page):
     page = new_page(**LANDSCAPE)
     page.goto(f"{kiosk.url}/k/2/survey")
