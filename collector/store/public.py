@@ -57,13 +57,18 @@ def receipt_used(engine: Engine, kiosk_id: str, nonce: str) -> bool:
             (t.used_receipts.c.kiosk_id == kiosk_id) & (t.used_receipts.c.nonce == nonce))).first() is not None
 
 
+def _compact(receipt: Mapping[str, Any]) -> bool:
+    """Whether a reported receipt is one a compact token carries (a short code can lead back to it)."""
+    return wire.is_compact_nonce(receipt["nonce"]) and receipt["issued_at"] % 60 == 0
+
+
 def store_receipts_issued(engine: Engine, kiosk: Mapping[str, Any], receipts: list[dict], zone: ZoneInfo) -> int:
     """Record the receipt tokens a kiosk reports as issued, with the short code of compact ones (computed
     here with the kiosk's key, not taken from the report); a report sent twice counts once."""
     rows = [{"kiosk_id": kiosk["id"], "nonce": r["nonce"], "unit": kiosk["unit"], "counter": r["counter"],
              "service": r["service"], "issued_at": datetime.fromtimestamp(r["issued_at"], timezone.utc).isoformat(),
              "day": datetime.fromtimestamp(r["issued_at"], zone).date(),
-             "code": wire.receipt_code(kiosk["secret"], r["nonce"]) if wire.is_compact_nonce(r["nonce"]) else None}
+             "code": wire.receipt_code(kiosk["secret"], r["nonce"]) if _compact(r) else None}
             for r in receipts]
     with engine.begin() as conn:
         for row in rows:

@@ -11,10 +11,12 @@ import time
 import uuid
 from urllib.parse import parse_qs, quote, urlsplit
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlalchemy import select
 
-from collector import demo, schema
+from collector import demo, schema, store
 from skm import wire
 from tests.helpers import copy_collector, create_collector, full_answers, hidden
 
@@ -38,6 +40,7 @@ PUBLIC = {
     "qr.receipt_survey": {200},  # a citizen's phone, from the QR code on a receipt: the form, then thanks
     "qr.link_survey": {200},  # the unit's general survey link (poster): the form, then thanks
     "qr.poster": {200},  # the A4 poster with the survey and results QR codes
+    "qr.receipt_by_code": {303},  # a receipt's short code typed on the unit's page: on to that receipt's survey
     "api.clock": {200},  # unsigned by design: a kiosk corrects its clock before it can sign
     "api.enroll_kiosk": {400},  # unsigned by design: the one-time code is the credential (none sent here)
 }
@@ -51,11 +54,36 @@ def public_survey_form(client, path: str) -> dict:
     return {"ticket": hidden(page, "ticket"), "service": hidden(page, "service"), **full_answers(3)}
 
 
+RECEIPT_NONCE = "0123456789ab"  # the receipt each demo kiosk reported (demo_instance), whose code a citizen types
+
+
+def demo_kiosk(engine, unit: str):
+    with engine.connect() as conn:
+        return conn.execute(select(schema.kiosks).where((schema.kiosks.c.unit == unit)
+                                                        & schema.kiosks.c.secret.is_not(None))).first()
+
+
+def report_a_receipt_per_unit(engine) -> None:
+    """Each unit's demo kiosk reports one compact receipt, as its sync does after printing a slip."""
+    for unit in demo.UNITS:
+        counter, _name, services = unit.counters[0]
+        store.store_receipts_issued(engine, dict(demo_kiosk(engine, unit.code)._mapping), [
+            {"nonce": RECEIPT_NONCE, "counter": counter, "service": services[0][0], "issued_at": int(time.time()) // 60 * 60}],
+            ZoneInfo("Asia/Jakarta"))
+
+
+def typed_receipt_code(client, path: str) -> dict:
+    """The short code of the receipt the unit's demo kiosk reported, as a citizen types it from the slip."""
+    kiosk = demo_kiosk(client.application.extensions["skm_engine"], path.split("/")[2])
+    return {"code": wire.grouped_code(wire.receipt_code(kiosk.secret, RECEIPT_NONCE))}
+
+
 # Valid form data for each POST endpoint (or a function of the client and path making it), so that only the
 # missing right (or token) can make it fail.
 FORMS = {
     "qr.receipt_survey": public_survey_form,
     "qr.link_survey": public_survey_form,
+    "qr.receipt_by_code": typed_receipt_code,
     "auth.login": {"username": ADMIN, "password": PASSWORD},
     "auth.logout": {},
     "dashboard.set_population": {"recipients": "1234"},
@@ -75,6 +103,7 @@ def demo_instance(tmp_path_factory):
     app = create_collector({"TESTING": True}, instance_path=path)
     engine = app.extensions["skm_engine"]
     demo.build(engine, months=2, scale=0.05)
+    report_a_receipt_per_unit(engine)
     engine.dispose()  # the last connection closes: the WAL is checkpointed into collector.db
     return path
 
