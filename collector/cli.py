@@ -82,7 +82,11 @@ def migrate_command(ctx: click.Context, as_sql: bool) -> None:
     """Bring the database's schema to this version's (the deploy step before starting the collector).
     Safe to run twice, also at the same time; a database of an older release is upgraded with its data."""
     obj = _options(ctx)
-    engine = store.make_engine(configured_app(_config(obj), obj["instance"]).config["COLLECTOR_DATABASE_URL"])
+    try:
+        url = configured_app(_config(obj), obj["instance"]).config["COLLECTOR_DATABASE_URL"]
+    except SettingError as exc:
+        raise click.ClickException(str(exc)) from exc
+    engine = store.make_engine(url)
     try:
         if as_sql:
             migrations.upgrade_sql(engine, sys.stdout)

@@ -27,12 +27,12 @@ def environment(instance: Path) -> dict:
 
 def migrate_process(instance: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "skm.cli", "collector", "migrate"], env=environment(instance),
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # logs on stderr
 
 
 def test_two_migrates_at_once_both_succeed_and_the_schema_is_made_once(tmp_path):
     both = [migrate_process(tmp_path) for _ in range(2)]
-    outputs = [p.communicate(timeout=120)[0] for p in both]
+    outputs = [p.communicate(timeout=120)[0] for p in both]  # what the command says, without the log lines
     assert [p.returncode for p in both] == [0, 0], outputs
     assert sorted(o.split(":")[0] for o in outputs) == [
         f"schema up to date at {migrations.head()}", f"schema upgraded from an empty database to {migrations.head()}"]
