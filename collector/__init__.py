@@ -71,7 +71,8 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | os.
     app.register_blueprint(dashboard.bp)
     app.jinja_env.filters["num"] = number
     app.jinja_env.globals.update(
-        unsur_names={u.code: u.name for u in UNSUR}, unsur_list=UNSUR, profile_fields=PROFILE, weekdays=rollups.WEEKDAYS,
+        unsur_names={u.code: u.name for u in UNSUR}, unsur_list=UNSUR, profile_fields=PROFILE,
+        weekdays=rollups.WEEKDAYS,
         trend_geometry=lambda trend: charts.trend_chart(trend, select_locale(), number),
         bar_width=charts.bar_width, heat_class=charts.heat_class,
         grid_hours=lambda grid: sorted({h for _d, h in grid}),

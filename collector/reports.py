@@ -161,7 +161,8 @@ def xlsx_bytes(engine: Engine, unit: dict, period: Period, lang: str = "id") -> 
             ws.append([label, "", "", "", "", *[value(by_code[u.code]) for u in UNSUR]])
             ws.cell(ws.max_row, 1).font = bold
         ws.append([])
-        for label, value in (("IKM", float(result.ikm_display(4))), ("Nilai konversi (IKM x 25)", float(result.konversi)),
+        for label, value in (("IKM", float(result.ikm_display(4))),
+                             ("Nilai konversi (IKM x 25)", float(result.konversi)),
                              ("Mutu pelayanan", result.mutu), ("Kinerja unit pelayanan", result.kinerja(lang)),
                              ("Jumlah responden", result.respondents),
                              ("Responden ditandai mencurigakan (tidak dihitung)", summary.rollup.suspect)):
