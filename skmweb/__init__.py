@@ -75,7 +75,8 @@ def make_app(import_name: str, prefix: str, settings: tuple[Setting, ...], confi
     app.session_interface = SessionInterface()
     proxies = int(app.config.get(f"{prefix}_TRUSTED_PROXIES") or 0)
     if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        # Flask's documented way to add middleware; its types declare wsgi_app a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     app.after_request(add_security_headers)
     app.after_request(compress_response)  # registered last, so it runs first: headers go on either way
     configure_logging(app, prefix)
@@ -101,7 +102,7 @@ def instance_secret(instance_path: str) -> str:
 
 def select_locale() -> str:
     """The language chosen in this session, else the app's default (Bahasa Indonesia unless configured)."""
-    return session.get("lang") if session.get("lang") in LANGUAGES else current_app.config["BABEL_DEFAULT_LOCALE"]
+    return session["lang"] if session.get("lang") in LANGUAGES else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def take_posted_language() -> bool:
