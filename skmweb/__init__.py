@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 import flask_babel
 from flask import Config, Flask, current_app, jsonify, request, session
@@ -50,7 +50,7 @@ COMMON_SETTINGS: tuple[Setting, ...] = (
 
 
 def make_app(import_name: str, prefix: str, settings: tuple[Setting, ...], config_file: str,
-             config: dict | None, instance_path: str | os.PathLike | None) -> Flask:
+             config: Mapping[str, Any] | None, instance_path: str | os.PathLike | None) -> Flask:
     """A Flask app with templates and static files from the repository, configured from (in order) the
     declared defaults, ``instance/<config_file>``, ``SKM_<PREFIX>_*`` environment variables and ``config``.
     Every declared setting is converted to its type and checked; a bad one raises ``SettingError``."""
