@@ -105,8 +105,10 @@ def html_error(error: HTTPException):
     if isinstance(error, CSRFError) and request.endpoint in ("qr.receipt_survey", "qr.link_survey"):
         from .qr import keep_answers_after_expired_token
         return keep_answers_after_expired_token()
+    titles: dict[int | None, str]  # looked up by error.code, which may be None
     titles = {400: _("Permintaan tidak valid"), 403: _("Tidak diizinkan"), 404: _("Tidak ditemukan"),
               405: _("Metode tidak diizinkan"), 413: _("Terlalu besar")}
+    messages: dict[int | None, str]
     messages = {403: _("Akun Anda tidak berhak atas halaman ini."),
                 404: _("Halaman ini tidak ada, atau Anda tidak berhak melihatnya.")}
     if isinstance(error, CSRFError):
