@@ -71,7 +71,8 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | os.
     app.register_blueprint(dashboard.bp)
     app.jinja_env.filters["num"] = number
     app.jinja_env.globals.update(
-        unsur_names={u.code: u.name for u in UNSUR}, unsur_list=UNSUR, profile_fields=PROFILE, weekdays=rollups.WEEKDAYS,
+        unsur_names={u.code: u.name for u in UNSUR}, unsur_list=UNSUR, profile_fields=PROFILE,
+        weekdays=rollups.WEEKDAYS,
         trend_geometry=lambda trend: charts.trend_chart(trend, select_locale(), number),
         bar_width=charts.bar_width, heat_class=charts.heat_class,
         grid_hours=lambda grid: sorted({h for _d, h in grid}),
@@ -104,8 +105,10 @@ def html_error(error: HTTPException):
     if isinstance(error, CSRFError) and request.endpoint in ("qr.receipt_survey", "qr.link_survey"):
         from .qr import keep_answers_after_expired_token
         return keep_answers_after_expired_token()
+    titles: dict[int | None, str]  # looked up by error.code, which may be None
     titles = {400: _("Permintaan tidak valid"), 403: _("Tidak diizinkan"), 404: _("Tidak ditemukan"),
               405: _("Metode tidak diizinkan"), 413: _("Terlalu besar")}
+    messages: dict[int | None, str]
     messages = {403: _("Akun Anda tidak berhak atas halaman ini."),
                 404: _("Halaman ini tidak ada, atau Anda tidak berhak melihatnya.")}
     if isinstance(error, CSRFError):

@@ -151,12 +151,12 @@ def attempt(username: str, password: str) -> str | None:
         if user:
             failures = user["failed_logins"] + 1
             if failures >= LOCK_AFTER:
-                wait = timedelta(minutes=LOCK_MINUTES)
+                delay = timedelta(minutes=LOCK_MINUTES)
             elif failures >= SLOW_AFTER:
-                wait = timedelta(seconds=5 * 2 ** (failures - SLOW_AFTER))
+                delay = timedelta(seconds=5 * 2 ** (failures - SLOW_AFTER))
             else:
-                wait = None
-            store.record_login_failure(engine(), username, (now + wait).isoformat() if wait else None)
+                delay = None
+            store.record_login_failure(engine(), username, (now + delay).isoformat() if delay else None)
         store.audit(engine(), "login_failed", username, ip=client_ip())
         log.warning("sign-in refused user=%r: unknown name, disabled or wrong password", username)
         return _("Nama pengguna atau kata sandi salah.")

@@ -22,7 +22,7 @@ class TrendChart:
     points: list[tuple[float, float, str]]  # x, y, tooltip
     ticks: list[tuple[float, str]]  # x, label
     floors: list[tuple[float, str, float]]  # y, label, value
-    grid: list[tuple[float, int]]  # y, value
+    grid: list[tuple[float, float]]  # y, value
 
 
 def trend_chart(trend, lang: str = "id", number=str) -> TrendChart:
@@ -32,6 +32,7 @@ def trend_chart(trend, lang: str = "id", number=str) -> TrendChart:
     low = 50 if not values or min(values) >= 50 else 25
     n = len(trend)
     step = (WIDTH - LEFT - RIGHT) / (n - 1 if n > 1 else 1)
+    current: list[str]  # the path being drawn, as SVG commands
     paths, points, ticks, current = [], [], [], []
     for i, (period, _count, result) in enumerate(trend):
         x = round(LEFT + i * step, 1)

@@ -109,6 +109,7 @@ def build_org(engine: Engine) -> None:
 
 def build_users(engine: Engine) -> list[tuple[str, str, str]]:
     """Demo accounts: (username, role, password)."""
+    accounts: list[tuple[str, str, str, list[str]]]  # username, name, role, units
     accounts = [("admin", "Admin Diskominfo", "admin", []), ("sekda", "Sekretaris Daerah", "pimpinan", [])]
     accounts += [(f"kepala-{u.code}", f"Kepala {u.name}", "kepala_unit", [u.code]) for u in UNITS]
     for username, name, role, units in accounts:

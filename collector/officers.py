@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from typing import cast
 
 from sqlalchemy import Engine
 
@@ -50,6 +51,7 @@ def figures(row: dict | None, minimum: int) -> OfficerFigures:
     n = int(row["responses"]) if row else 0
     if n < minimum or n == 0:
         return OfficerFigures(n, False, None, None, {})
+    assert row is not None  # n > 0 means a row
     try:
         result = from_aggregates(rollups.unsur_aggregates(row), respondents=n)
     except IncompleteData:
@@ -97,5 +99,5 @@ def unit_officers_view(engine: Engine, unit: str, period: Period, minimum: int) 
 
 def ranked(rows: list[tuple[dict, OfficerFigures]]) -> list[tuple[dict, OfficerFigures]]:
     """Officers with enough responses, best konversi first; the rest after, in name order."""
-    shown = sorted((r for r in rows if r[1].enough), key=lambda r: -r[1].result.konversi)
+    shown = sorted((r for r in rows if r[1].enough), key=lambda r: -cast(IndexResult, r[1].result).konversi)
     return shown + [r for r in rows if not r[1].enough]

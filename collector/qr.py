@@ -41,9 +41,9 @@ def check_receipt(token: str) -> tuple[wire.Receipt, dict]:
     """The receipt and its kiosk, or a ``Refusal`` with a kind page for the citizen."""
     try:
         read = wire.read_receipt_token(token)
-    except wire.BadReceipt:
+    except wire.BadReceipt as error:
         raise Refusal(400, _("Kode QR tidak terbaca"), _("Alamat ini tidak lengkap atau rusak. Coba pindai "
-                                                        "ulang kode QR pada struk Anda."))
+                                                        "ulang kode QR pada struk Anda.")) from error
     receipt = read.receipt
     kiosk = next((k for k in store.kiosks_by_reference(engine(), receipt.kiosk_id)
                   if k["secret"] and read.signed_by(k["secret"])), None)

@@ -157,11 +157,12 @@ def xlsx_bytes(engine: Engine, unit: dict, period: Period, lang: str = "id") -> 
             ("NRR per unsur", lambda u: float(round_half_up(u.nrr, 4))),
             ("NRR tertimbang per unsur", lambda u: float(round_half_up(u.weighted, 4))),
         ]
-        for label, value in lines:
-            ws.append([label, "", "", "", "", *[value(by_code[u.code]) for u in UNSUR]])
+        for label, of_unsur in lines:
+            ws.append([label, "", "", "", "", *[of_unsur(by_code[u.code]) for u in UNSUR]])
             ws.cell(ws.max_row, 1).font = bold
         ws.append([])
-        for label, value in (("IKM", float(result.ikm_display(4))), ("Nilai konversi (IKM x 25)", float(result.konversi)),
+        for label, value in (("IKM", float(result.ikm_display(4))),
+                             ("Nilai konversi (IKM x 25)", float(result.konversi)),
                              ("Mutu pelayanan", result.mutu), ("Kinerja unit pelayanan", result.kinerja(lang)),
                              ("Jumlah responden", result.respondents),
                              ("Responden ditandai mencurigakan (tidak dihitung)", summary.rollup.suspect)):
@@ -177,8 +178,8 @@ def xlsx_bytes(engine: Engine, unit: dict, period: Period, lang: str = "id") -> 
         profile.append([field.label[lang]])
         profile.cell(profile.max_row, 1).font = bold
         counts = dict(summary.rollup.profile().get(field.name, []))
-        for value, label in field.choices:
-            profile.append([label[lang], counts.get(value, 0)])
+        for choice, choice_label in field.choices:
+            profile.append([choice_label[lang], counts.get(choice, 0)])
         profile.append([{"id": "Tidak menjawab", "en": "Not answered"}[lang], counts.get(None, 0)])
         profile.append([])
     profile.column_dimensions["A"].width = 30

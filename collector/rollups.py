@@ -48,7 +48,7 @@ def index_of(row: Mapping[str, Any] | None, options: IndexOptions) -> IndexResul
 
 
 def rollup(engine: Engine, units: list[str], period: Period, options: IndexOptions = IndexOptions(),
-           **filters: str) -> Rollup:
+           **filters: Any) -> Rollup:  # codes or None, passed on by ** (str would clash with suspect=)
     trusted = store.aggregate_totals(engine, units, period.start, period.end, **filters)
     suspect = store.aggregate_totals(engine, units, period.start, period.end, suspect=True, **filters)
     row = trusted[0] if trusted else {}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import (Boolean, false, Column, Date, ForeignKey, ForeignKeyConstraint, Index, Integer, MetaData,
                         PrimaryKeyConstraint, String, Table, Text)
+from sqlalchemy.schema import DefaultClause
 
 from skm import CODES, PROFILE, limits
 
@@ -79,7 +80,7 @@ kiosks = Table(
     Column("last_seen_at", String(40)),
 )
 
-_response_columns = [
+_response_columns: list[Column] = [
     Column("id", String(36), primary_key=True),
     Column("kiosk_id", String(36), nullable=True),
     Column("seq", Integer),
@@ -111,8 +112,9 @@ responses = Table("responses", metadata, *_response_columns,
 def partitioned_responses() -> Table:
     """The responses table as PostgreSQL gets it: partitioned by month of ``local_day``. Its primary key
     must include the partition key, so id uniqueness lives in ``response_keys``."""
+    # DefaultClause.arg is typed wider than Column takes, yet it holds what a Column was given.
     columns = [Column(c.name, c.type, nullable=c.nullable,
-                      server_default=c.server_default.arg if c.server_default is not None else None)
+                      server_default=c.server_default.arg if isinstance(c.server_default, DefaultClause) else None)  # type: ignore[arg-type]
                for c in _response_columns]
     return Table("responses", MetaData(), *columns, PrimaryKeyConstraint("id", "local_day"),
                  Index("ix_responses_unit_day", "unit", "local_day"),
@@ -158,6 +160,7 @@ def _slug(value: str) -> str:
 
 
 # Respondent profile counts per aggregate row: (field, value or None for "tidak ingin menjawab") -> column.
+PROFILE_COLUMNS: dict[tuple[str, str | None], str]
 PROFILE_COLUMNS = {(f.name, value): f"p_{f.name}_{_slug(value)}" for f in PROFILE for value in f.values}
 PROFILE_COLUMNS.update({(f.name, None): f"p_{f.name}_none" for f in PROFILE})
 

@@ -40,7 +40,7 @@ def parse_office(text: str) -> tuple[dict[str, str], list[Counter]]:
 
 def office_from_dict(data: dict[str, Any]) -> tuple[dict[str, str], list[Counter]]:
     problems: list[str] = []
-    unit = data.get("unit") if isinstance(data.get("unit"), dict) else {}
+    unit = data["unit"] if isinstance(data.get("unit"), dict) else {}
     if not unit:
         problems.append("[unit]: missing")
     for key in ("code", "name"):

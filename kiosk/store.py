@@ -194,10 +194,11 @@ def save_configuration(db: sqlite_utils.Database, unit: dict[str, str], counters
         db.conn.execute("DELETE FROM counters")
         db.conn.execute("DELETE FROM services")
         services = {s.code: s for c in counters for s in c.services}
-        db["services"].insert_all([{"code": s.code, "name": s.name} for s in services.values()])
-        db["counters"].insert_all([{"code": c.code, "name": c.name, "position": i} for i, c in enumerate(counters)])
-        db["counter_services"].insert_all([{"counter": c.code, "service": s.code, "position": i}
-                                           for c in counters for i, s in enumerate(c.services)])
+        db.table("services").insert_all([{"code": s.code, "name": s.name} for s in services.values()])
+        db.table("counters").insert_all([{"code": c.code, "name": c.name, "position": i}
+                                         for i, c in enumerate(counters)])
+        db.table("counter_services").insert_all([{"counter": c.code, "service": s.code, "position": i}
+                                                 for c in counters for i, s in enumerate(c.services)])
 
 
 def unit(db: sqlite_utils.Database) -> dict[str, str | None]:
@@ -253,7 +254,9 @@ def record_response(db: sqlite_utils.Database, row: dict[str, Any],
         columns = [c for c in RESPONSE_FIELDS if c in stored]
         db.conn.execute(f"INSERT INTO responses ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                         [stored[c] for c in columns])
-    return get_response(db, row["id"]), True
+    recorded = get_response(db, row["id"])
+    assert recorded is not None  # inserted just above
+    return recorded, True
 
 
 def get_response(db: sqlite_utils.Database, response_id: str) -> dict | None:
@@ -385,6 +388,7 @@ def check_in(db: sqlite_utils.Database, nip: str, counter_code: str, at: str) ->
                         (at, nip, counter_code))
         cursor = db.conn.execute("INSERT INTO shifts (nip, counter, started_at) VALUES (?, ?, ?)",
                                  (nip, counter_code, at))
+        assert cursor.lastrowid is not None  # set by the INSERT
         return cursor.lastrowid
 
 

@@ -155,7 +155,9 @@ def enroll(db: sqlite_utils.Database, url: str, code: str, timeout: float = 30) 
         raise refusal(status, data) if status != 200 else SyncError("not_an_ack", "no enrollment in the answer")
     store.set_settings(db, collector_url=url, kiosk_id=data["kiosk_id"], kiosk_secret=data["secret"])
     store.claim_pending_for(db, data["unit"], data["kiosk_id"])
-    pull_configuration(db, Client(credentials(db), timeout=timeout))
+    enrolled = credentials(db)
+    assert enrolled is not None  # stored just above
+    pull_configuration(db, Client(enrolled, timeout=timeout))
     return data
 
 
@@ -262,6 +264,7 @@ def log_report(report: SyncReport) -> None:
     if report.ok:
         log.info("sync done: %s pruned=%d", counts, report.pruned)
     else:
+        assert report.error is not None  # not ok means an error
         log.warning("sync failed: %s (%s); %s", report.error.code, report.error.detail, counts)
 
 
@@ -275,6 +278,7 @@ def record(db: sqlite_utils.Database, started: str, report: SyncReport) -> None:
         values["last_sync_success"] = store.now_iso()
         values["last_sync_error"] = ""
     else:
+        assert report.error is not None  # not ok means an error
         values["last_sync_error"] = json.dumps({"code": report.error.code, "detail": report.error.detail,
                                                 "at": started})
     store.set_settings(db, **values)
@@ -356,7 +360,7 @@ class AgentStatus:
     restarts: int = 0
 
     def update(self, report: SyncReport) -> None:
-        self.error = None if report.ok else {"code": report.error.code, "detail": report.error.detail,
+        self.error = None if report.error is None else {"code": report.error.code, "detail": report.error.detail,
                                              "at": store.now_iso()}
 
 
@@ -385,6 +389,7 @@ class Agent:
             self.restart_if_ended()
 
     def restart_if_ended(self) -> bool:
+        assert self.thread is not None, "start() spawns the thread before the watchdog runs"
         if self.stop.is_set() or self.thread.is_alive():
             return False
         self.status.restarts += 1

@@ -7,6 +7,7 @@ import io
 import json
 import sys
 from importlib.metadata import entry_points
+from typing import Sequence
 
 import click
 
@@ -60,7 +61,7 @@ def main(ctx: click.Context, lang: str) -> None:
     ctx.obj = {"lang": lang}
 
 
-def read_table(path: str) -> tuple[list[str] | None, list[dict], str]:
+def read_table(path: str) -> tuple[Sequence[str] | None, list[dict], str]:
     """The header and rows of a CSV file; the delimiter (comma, semicolon or tab) is detected."""
     raw = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()
     try:
@@ -107,6 +108,7 @@ def ikm_command(obj: dict, file: str | None, nrr: str | None, weight: str, round
             source = "--nrr"
             result = index.from_nrr(parse_nrr_list(nrr), options)
         else:
+            assert file is not None  # checked above: FILE or --nrr, exactly one
             source = file
             try:
                 header, rows, _ = read_table(file)

@@ -142,6 +142,9 @@ def validate_wire_response(data: Any) -> WireResponse:
         problems.extend(exc.problems)
     if problems:
         raise InvalidResponse(problems)
+    # No problem means every required field was read, so none of these is None.
+    assert (seq is not None and unit is not None and service is not None and counter is not None
+            and channel is not None and version is not None and content is not None and submitted is not None)
     return WireResponse(response_id, seq, unit, service, counter, officer, channel, version, content, started,
                         submitted, duration, suspect, reason, data)
 

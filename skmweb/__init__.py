@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 import flask_babel
 from flask import Config, Flask, current_app, jsonify, request, session
@@ -50,7 +50,7 @@ COMMON_SETTINGS: tuple[Setting, ...] = (
 
 
 def make_app(import_name: str, prefix: str, settings: tuple[Setting, ...], config_file: str,
-             config: dict | None, instance_path: str | os.PathLike | None) -> Flask:
+             config: Mapping[str, Any] | None, instance_path: str | os.PathLike | None) -> Flask:
     """A Flask app with templates and static files from the repository, configured from (in order) the
     declared defaults, ``instance/<config_file>``, ``SKM_<PREFIX>_*`` environment variables and ``config``.
     Every declared setting is converted to its type and checked; a bad one raises ``SettingError``."""
@@ -75,7 +75,8 @@ def make_app(import_name: str, prefix: str, settings: tuple[Setting, ...], confi
     app.session_interface = SessionInterface()
     proxies = int(app.config.get(f"{prefix}_TRUSTED_PROXIES") or 0)
     if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        # Flask's documented way to add middleware; its types declare wsgi_app a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     app.after_request(add_security_headers)
     app.after_request(compress_response)  # registered last, so it runs first: headers go on either way
     configure_logging(app, prefix)
@@ -101,7 +102,7 @@ def instance_secret(instance_path: str) -> str:
 
 def select_locale() -> str:
     """The language chosen in this session, else the app's default (Bahasa Indonesia unless configured)."""
-    return session.get("lang") if session.get("lang") in LANGUAGES else current_app.config["BABEL_DEFAULT_LOCALE"]
+    return session["lang"] if session.get("lang") in LANGUAGES else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def take_posted_language() -> bool:

@@ -104,7 +104,9 @@ def remove_old_backups(out_template: str, made_by: str, keep: int, live: Path) -
         if not path.is_file() or not pattern.match(path.name) or same_file(path, live):
             continue
         if is_own_backup(path, made_by):
-            ours.append((backup_marker(path)[2], path))
+            marker = backup_marker(path)
+            assert marker is not None  # is_own_backup has just read it
+            ours.append((marker[2], path))
     removed = [path for _made_at, path in sorted(ours, reverse=True)[keep:]]
     for path in removed:
         path.unlink()

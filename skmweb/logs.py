@@ -28,7 +28,8 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = {"time": self.formatTime(record), "level": record.levelname, "logger": record.name,
-                "request_id": record.request_id, "message": record.getMessage()}
+                "request_id": record.request_id,  # type: ignore[attr-defined]  # added by our record factory
+                "message": record.getMessage()}
         if record.exc_info:
             line["traceback"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)
@@ -65,7 +66,7 @@ def install_request_id_factory() -> None:
         record.request_id = g.get("request_id", "-") if has_request_context() else "-"
         return record
 
-    factory.adds_request_id = True
+    factory.adds_request_id = True  # type: ignore[attr-defined]  # a marker on the function, which typing cannot see
     logging.setLogRecordFactory(factory)
 
 

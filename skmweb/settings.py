@@ -56,7 +56,7 @@ class Setting:
             if self.default is None:
                 return None
             raise ValueError("missing")
-        converted = CONVERTERS[self.type](value)
+        converted: Any = CONVERTERS[self.type](value)
         if self.choices:
             converted = next((c for c in self.choices if c.lower() == str(converted).lower()), None)
             if converted is None:

@@ -21,6 +21,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.runtime.environment import NameFilterParentNames, NameFilterType
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect
 
@@ -49,7 +50,9 @@ def script() -> ScriptDirectory:
 
 
 def head() -> str:
-    return script().get_current_head()
+    revision = script().get_current_head()
+    assert revision is not None  # the revisions ship in versions/
+    return revision
 
 
 def current_revision(conn: Connection) -> str | None:
@@ -103,6 +106,7 @@ def upgrade_sql(engine: Engine, output: TextIO) -> None:
     config = alembic_config(output=output)
     config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
     if legacy:
+        assert before is not None  # legacy means a revision was read
         command.stamp(config, before, sql=True)
     command.upgrade(config, f"{before}:head" if before else "head", sql=True)
 
@@ -136,7 +140,7 @@ def _ahead_message(current: str) -> str:
             f"taken before that upgrade")
 
 
-def include_name(name: str | None, type_: str, _parent: dict) -> bool:
+def include_name(name: str | None, type_: NameFilterType, _parent: NameFilterParentNames) -> bool:
     """What the schema comparison looks at: not the old steps table, nor PostgreSQL's month partitions
     (made by ``store.prepare_for_days``, not by the models)."""
     if type_ == "table":

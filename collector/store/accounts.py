@@ -1,6 +1,8 @@
 """Dashboard accounts, their sign-in counters, and the audit log."""
 from __future__ import annotations
 
+from typing import cast
+
 from sqlalchemy import Engine, insert, select, update
 
 from .. import schema as t
@@ -34,7 +36,7 @@ def get_user(engine: Engine, username: str) -> dict | None:
 def list_users(engine: Engine) -> list[dict]:
     with engine.connect() as conn:
         names = [r[0] for r in conn.execute(select(t.users.c.username).order_by(t.users.c.username))]
-    return [get_user(engine, n) for n in names]
+    return [cast(dict, get_user(engine, n)) for n in names]  # users are disabled, never deleted
 
 
 def record_login_failure(engine: Engine, username: str, next_attempt_at: str | None) -> int:

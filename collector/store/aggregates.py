@@ -161,7 +161,7 @@ def response_count(engine: Engine, **where: Any) -> int:
         stmt = select(func.count()).select_from(t.responses)
         for column, value in where.items():
             stmt = stmt.where(t.responses.c[column] == value)
-        return conn.execute(stmt).scalar()
+        return conn.execute(stmt).scalar_one()
 
 
 def response_ids(engine: Engine) -> list[str]:
@@ -171,4 +171,4 @@ def response_ids(engine: Engine) -> list[str]:
 
 def conflict_count(engine: Engine) -> int:
     with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(t.conflicts)).scalar()
+        return conn.execute(select(func.count()).select_from(t.conflicts)).scalar_one()

@@ -60,5 +60,5 @@ def _reset_sequences(engine: Engine) -> None:
 
 def table_counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
-        return {table.name: conn.execute(select(func.count()).select_from(table)).scalar()
+        return {table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
                 for table in t.metadata.sorted_tables}

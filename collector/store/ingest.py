@@ -159,5 +159,6 @@ def _stored_hashes(conn: Connection, ids: list[str], chunk: int = 500) -> dict[s
     for i in range(0, len(ids), chunk):
         result = conn.execute(select(t.response_keys.c.id, t.response_keys.c.content_hash)
                               .where(t.response_keys.c.id.in_(ids[i:i + chunk])))
-        hashes.update((response_id, digest) for response_id, digest in result)
+        # SQLAlchemy 2.1's Row unpacks as object under mypy, though its items are typed Any.
+        hashes.update((response_id, digest) for response_id, digest in result)  # type: ignore[misc]
     return hashes

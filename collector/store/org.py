@@ -84,7 +84,8 @@ def unit_counters(engine: Engine, unit: str) -> list[dict]:
             .order_by(t.counters.c.position, t.counters.c.code, t.counter_services.c.position))
         counters: dict[str, dict] = {}
         for code, name, s_code, s_name in result:
-            counter = counters.setdefault(code, {"code": code, "name": name, "services": []})
+            # SQLAlchemy 2.1's Row unpacks as object under mypy, though its items are typed Any.
+            counter = counters.setdefault(code, {"code": code, "name": name, "services": []})  # type: ignore[arg-type]
             if s_code:
                 counter["services"].append({"code": s_code, "name": s_name})
     return list(counters.values())

@@ -46,7 +46,9 @@ def add_followup(engine: Engine, unit: str, period: str, unsur: str, action: str
         result = conn.execute(insert(t.followups).values(
             unit=unit, period=period, unsur=unsur, action=action, person=person, deadline=deadline, status=status,
             updated_by=by, updated_at=now_iso()))
-        return result.inserted_primary_key[0]
+        key = result.inserted_primary_key
+        assert key is not None  # an INSERT has one
+        return key[0]
 
 
 def set_followup_status(engine: Engine, unit: str, followup_id: int, status: str, by: str) -> bool:

@@ -88,7 +88,7 @@ def receipts_issued_count(engine: Engine, units: Iterable[str], start: date, end
     r = t.receipts_issued
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(r).where(
-            r.c.unit.in_(list(units)), r.c.day >= start, r.c.day < end)).scalar()
+            r.c.unit.in_(list(units)), r.c.day >= start, r.c.day < end)).scalar_one()
 
 
 def receipts_answered_count(engine: Engine, units: Iterable[str], start: date, end: date) -> int:
@@ -97,7 +97,7 @@ def receipts_answered_count(engine: Engine, units: Iterable[str], start: date, e
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(r.join(
             u, (u.c.kiosk_id == r.c.kiosk_id) & (u.c.nonce == r.c.nonce))).where(
-            r.c.unit.in_(list(units)), r.c.day >= start, r.c.day < end)).scalar()
+            r.c.unit.in_(list(units)), r.c.day >= start, r.c.day < end)).scalar_one()
 
 
 def allow_hit(engine: Engine, key: str, window_seconds: int, limit: int, now: int | None = None) -> bool:
@@ -111,5 +111,5 @@ def allow_hit(engine: Engine, key: str, window_seconds: int, limit: int, now: in
             "hits": case((table.c.window_start == start, table.c.hits + 1), else_=1),
             "window_start": start})
         conn.execute(stmt)
-        hits = conn.execute(select(table.c.hits).where(table.c.key == key)).scalar()
+        hits: int = conn.execute(select(table.c.hits).where(table.c.key == key)).scalar_one()  # the row just upserted
     return hits <= limit
