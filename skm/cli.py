@@ -171,7 +171,7 @@ def format_result(result: index.IndexResult, lang: str, adequacy: sample.SampleA
               f"{words['konversi']:<24} {number(result.konversi, lang)}",
               f"{words['mutu']:<24} {result.mutu}",
               f"{words['kinerja']:<24} {result.kinerja(lang)}",
-              f"{words['profile']:<24} {result.profile.label(lang)}",
+              f"{words['profile']:<24} {result.profile.label}",
               f"{words['conventions']:<24} {result.options.describe(lang)}"]
     if order is not None:
         lines.append(f"{words['order']:<24} {result.profile.column_orders[order].explanation[lang]}")

@@ -159,7 +159,7 @@ class IndexResult:
                 "priority": u.priority,
             } for u in self.unsur],
             "profile": self.profile.key,
-            "profile_label": self.profile.label(lang),
+            "profile_label": self.profile.label,
             "ikm": str(self.ikm_display(places)),
             "konversi": str(self.konversi),
             "mutu": self.mutu,

@@ -53,8 +53,10 @@ class IndexProfile:
         """True when a column labelled U1..Un could mean two different unsur: the table must say its order."""
         return len(self.column_orders) > 1
 
-    def label(self, lang: str = "id") -> str:
-        return f"{self.title} ({len(self.unsur)} {'unsur' if lang == 'id' else 'elements'})"
+    @property
+    def label(self) -> str:
+        """The name every output carries, e.g. "KEPMENPAN 25/2004 (14 unsur)" (unsur is the domain term)."""
+        return f"{self.title} ({len(self.unsur)} unsur)"
 
     def grade(self, konversi: Fraction | Decimal | str) -> Grade:
         """The mutu of a konversi value (25..100): rounded half-up to 2 decimals, then the band it falls in."""

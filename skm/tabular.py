@@ -7,7 +7,6 @@ Pure: takes rows, not files.
 """
 from __future__ import annotations
 
-import re
 from decimal import Decimal, InvalidOperation
 from typing import Iterable, Mapping, Sequence
 
@@ -17,7 +16,6 @@ from .questionnaire import LANGUAGES
 from .validation import ValidatedResponse, parse_score
 
 MAX_PROBLEMS = 50  # a wholly wrong file should not print ten thousand lines
-LABEL = re.compile(r"U(\d+)")
 
 
 def column_order(profile: IndexProfile, order: str | None, labelled: bool = True) -> ColumnOrder | Problem | None:
@@ -27,7 +25,7 @@ def column_order(profile: IndexProfile, order: str | None, labelled: bool = True
         if order in profile.column_orders:
             return profile.column_orders[order]
         return Problem("bad_order", params={"value": order, "profile": profile.title,
-                                              "choices": ", ".join(profile.column_orders)})
+                                            "choices": ", ".join(profile.column_orders)})
     if not profile.order_is_ambiguous:
         return next(iter(profile.column_orders.values()))
     if not labelled:
@@ -42,14 +40,15 @@ def unsur_columns(header: Sequence[str], profile: IndexProfile = PERMENPANRB_14_
                   order: str | None = None) -> dict[str, str]:
     """Map each unsur code to the header column holding it; raise ``InvalidTable`` if any is missing, or
     if columns are labelled U1..Un and the profile's order is ambiguous and ``order`` is not given."""
-    names = {(column or "").strip(): column for column in header}
-    labelled = [column for name, column in names.items() if LABEL.fullmatch(name.upper())]
+    names = [((column or "").strip(), column) for column in header]
+    labels = {u.label for u in profile.unsur}
+    labelled = [column for name, column in names if name.upper() in labels]
     chosen = column_order(profile, order, bool(labelled))
     if isinstance(chosen, Problem):
         raise InvalidTable([chosen.at(row=1)])
     by_label = {f"U{i}": code for i, code in enumerate(chosen.codes, start=1)} if chosen else {}
     found: dict[str, list[str]] = {}
-    for name, column in names.items():
+    for name, column in names:
         code = name.lower() if name.lower() in profile.by_code else by_label.get(name.upper())
         if code:
             found.setdefault(code, []).append(column)
