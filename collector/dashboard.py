@@ -139,8 +139,12 @@ def download(content, mimetype: str, filename: str) -> Response:
 @bp.get("/unit/<unit>/export.csv")
 def export_csv(unit: str):
     period = period_arg(unit_or_404(unit)["timezone"])
+    separator = request.args.get("sep", "comma")
+    if separator not in reports.CSV_SEPARATORS:
+        abort(400, _("Pemisah CSV %(value)s tidak dikenal; pilihan: %(choices)s", value=repr(separator),
+                     choices=", ".join(reports.CSV_SEPARATORS)))
     audited_export(unit, "csv", period)
-    return download(stream_with_context(reports.csv_lines(engine(), unit, period)), "text/csv",
+    return download(stream_with_context(reports.csv_lines(engine(), unit, period, separator)), "text/csv",
                     f"skm-{unit}-{period.key()}.csv")
 
 

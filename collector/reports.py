@@ -111,10 +111,16 @@ CSV_COLUMNS = ("id", "submitted_at", "unit", "service", "counter", "officer", "c
                "received_at")
 
 
-def csv_lines(engine: Engine, unit: str, period: Period) -> Iterator[str]:
-    """The raw responses of a unit and period as CSV, streamed; comments masked."""
+CSV_SEPARATORS = {"comma": ",", "semicolon": ";"}  # ';' for Excel set to Indonesian, where ',' is the decimal mark
+BOM = "\ufeff"  # tells Excel the file is UTF-8
+
+
+def csv_lines(engine: Engine, unit: str, period: Period, separator: str = "comma") -> Iterator[str]:
+    """The raw responses of a unit and period as CSV, streamed, after a UTF-8 BOM; comments masked. Every
+    number in it is an integer (scores, durations, seq), so the ';' variant needs no decimal comma."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=CSV_SEPARATORS[separator])
+    buffer.write(BOM)
     writer.writerow(CSV_COLUMNS)
     yield buffer.getvalue()
     for row in store.raw_responses(engine, [unit], period.start, period.end):
@@ -156,6 +162,7 @@ def xlsx_bytes(engine: Engine, unit: dict, period: Period, lang: str = "id") -> 
             ("Jumlah responden per unsur", lambda u: u.count),
             ("NRR per unsur", lambda u: float(round_half_up(u.nrr, 4))),
             ("NRR tertimbang per unsur", lambda u: float(round_half_up(u.weighted, 4))),
+            ("Mutu per unsur", lambda u: u.mutu),
         ]
         for label, of_unsur in lines:
             ws.append([label, "", "", "", "", *[of_unsur(by_code[u.code]) for u in UNSUR]])

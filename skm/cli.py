@@ -13,7 +13,7 @@ import click
 
 from . import index, sample
 from .errors import SkmError
-from .questionnaire import UNSUR_BY_CODE
+from .profiles import DEFAULT_PROFILE, ORDERS, PROFILES
 from .tabular import parse_nrr_list, responses_from_rows
 
 LANG_CHOICE = click.Choice(["id", "en"])
@@ -78,22 +78,29 @@ def read_table(path: str) -> tuple[Sequence[str] | None, list[dict], str]:
 
 @main.command("ikm")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--nrr", metavar="V1,...,V9", help="Published per-unsur NRR in regulation order U1..U9, "
-              "instead of a file. Use ';' between values to write decimal commas.")
-@click.option("--weight", type=click.Choice(list(index.WEIGHTS)), default="exact", show_default=True,
-              help="Weight of each unsur: exact 1/9, or the printed 0.111 or 0.11 some reports use.")
+@click.option("--nrr", metavar="V1,...,V9", help="Published per-unsur NRR in U1..U9 order (the regulation's, "
+              "or --order), instead of a file. Use ';' between values to write decimal commas.")
+@click.option("--profile", "profile_key", type=click.Choice(list(PROFILES)), default=DEFAULT_PROFILE,
+              show_default=True, help="The regulation: PermenPANRB 14/2017 (9 unsur), or KEPMENPAN 25/2004 "
+              "(14 unsur) for reports from before 2017.")
+@click.option("--order", type=click.Choice(ORDERS), help="Which unsur columns U1..U9 hold: 'regulation' "
+              "(U8 pengaduan, U9 sarana, as PermenPANRB 14/2017 lists them) or 'form' (U8 sarana, U9 "
+              "pengaduan, as printed on the questionnaire). Required for a file with U-labelled columns.")
+@click.option("--weight", type=click.Choice(list(dict.fromkeys(w for p in PROFILES.values() for w in p.weights))),
+              default="exact", show_default=True, help="Weight of each unsur: exact 1/n, or a printed weight "
+              "some reports use (0.111 or 0.11 for 9 unsur, 0.071 for 14).")
 @click.option("--round-weighted", type=click.IntRange(1, 6), metavar="N",
               help="Round each weighted NRR to N decimals before summing, as some reports do.")
 @click.option("--population", type=click.IntRange(min=0), metavar="N",
               help="Service recipients in the period, to check the sample size (Krejcie and Morgan).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
-def ikm_command(obj: dict, file: str | None, nrr: str | None, weight: str, round_weighted: int | None,
-                population: int | None, as_json: bool) -> None:
+def ikm_command(obj: dict, file: str | None, nrr: str | None, profile_key: str, order: str | None, weight: str,
+                round_weighted: int | None, population: int | None, as_json: bool) -> None:
     """Compute the IKM from a CSV of respondents (FILE) or from published NRR (--nrr).
 
-    FILE has one row per respondent and one column per unsur, named by code (waktu) or regulation
-    label (U1..U9); other columns are ignored and blank cells count as unanswered.
+    FILE has one row per respondent and one column per unsur, named by code (waktu) or label (U1..U9,
+    with --order); other columns are ignored and blank cells count as unanswered.
     """
     lang = obj["lang"]
     if (file is None) == (nrr is None):
@@ -102,30 +109,32 @@ def ikm_command(obj: dict, file: str | None, nrr: str | None, weight: str, round
     if nrr is not None and population is not None:
         raise click.UsageError({"id": "--population butuh FILE: dari NRR saja jumlah responden tidak diketahui",
                                 "en": "--population needs FILE: NRR alone does not tell the respondents"}[lang])
-    options = index.IndexOptions(weight, round_weighted)
+    source = "--nrr" if nrr is not None else file
     try:
+        options = index.IndexOptions(weight, round_weighted, profile_key)
         if nrr is not None:
-            source = "--nrr"
-            result = index.from_nrr(parse_nrr_list(nrr), options)
+            result = index.from_nrr(parse_nrr_list(nrr, options.regulation, order or "regulation"), options)
         else:
             assert file is not None  # checked above: FILE or --nrr, exactly one
-            source = file
             try:
                 header, rows, _ = read_table(file)
             except OSError as exc:
                 raise click.FileError(file, exc.strerror) from exc
-            result = index.from_responses((r.answers for r in responses_from_rows(header, rows)), options)
+            responses = responses_from_rows(header, rows, profile=options.regulation, order=order)
+            result = index.from_responses((r.answers for r in responses), options)
     except SkmError as exc:
         raise InputError(exc, lang, source) from exc
     adequacy = sample.adequacy(population, result.respondents or 0) if population is not None else None
     if as_json:
         data = result.to_dict(lang)
+        if order is not None:
+            data["column_order"] = order
         if adequacy:
             data["sample"] = {"population": adequacy.population, "required": adequacy.required,
                               "missing": adequacy.missing, "adequate": adequacy.adequate}
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        click.echo(format_result(result, lang, adequacy))
+        click.echo(format_result(result, lang, adequacy, order))
 
 
 def number(value, lang: str) -> str:
@@ -133,34 +142,41 @@ def number(value, lang: str) -> str:
     return text.replace(".", ",") if lang == "id" else text
 
 
-def format_result(result: index.IndexResult, lang: str, adequacy: sample.SampleAdequacy | None = None) -> str:
+def format_result(result: index.IndexResult, lang: str, adequacy: sample.SampleAdequacy | None = None,
+                  order: str | None = None) -> str:
     words = {
         "id": {"title": "Indeks Kepuasan Masyarakat", "respondents": "responden", "unsur": "Unsur",
                "rank": "Peringkat", "priority": "prioritas tindak lanjut", "ikm": "IKM",
                "konversi": "Nilai konversi", "mutu": "Mutu pelayanan", "kinerja": "Kinerja unit pelayanan",
-               "conventions": "Konvensi", "weighted": "NRR tertimbang"},
+               "conventions": "Konvensi", "weighted": "NRR tertimbang", "unsur_mutu": "Mutu",
+               "profile": "Profil", "order": "Urutan kolom"},
         "en": {"title": "Community Satisfaction Index (IKM)", "respondents": "respondents", "unsur": "Unsur",
                "rank": "Rank", "priority": "follow-up priority", "ikm": "IKM",
                "konversi": "Konversi", "mutu": "Mutu", "kinerja": "Service unit performance",
-               "conventions": "Conventions", "weighted": "Weighted NRR"},
+               "conventions": "Conventions", "weighted": "Weighted NRR", "unsur_mutu": "Mutu",
+               "profile": "Profile", "order": "Column order"},
     }[lang]
     title = words["title"]
     if result.respondents is not None:
         title += f" ({result.respondents} {words['respondents']})"
     lines = [title, "",
-             f"{'':4} {words['unsur']:<48} {'n':>6} {'NRR':>7} {words['weighted']:>15} {words['rank']:>9}"]
+             f"{'':4} {words['unsur']:<48} {'n':>6} {'NRR':>7} {words['weighted']:>15} {words['unsur_mutu']:>5} "
+             f"{words['rank']:>9}"]
     for u in result.unsur:
-        name = UNSUR_BY_CODE[u.code].name[lang]
         n = "" if u.count is None else str(u.count)
         mark = f"  * {words['priority']}" if u.priority else ""
-        lines.append(f"U{u.order:<3} {name[:48]:<48} {n:>6} {number(index.round_half_up(u.nrr, 4), lang):>7} "
-                     f"{number(index.round_half_up(u.weighted, 4), lang):>15} {u.rank:>9}{mark}")
+        lines.append(f"U{u.order:<3} {result.unsur_name(u.code, lang)[:48]:<48} {n:>6} "
+                     f"{number(index.round_half_up(u.nrr, 4), lang):>7} "
+                     f"{number(index.round_half_up(u.weighted, 4), lang):>15} {u.mutu:>5} {u.rank:>9}{mark}")
     lines += ["",
               f"{words['ikm']:<24} {number(result.ikm_display(), lang)}",
               f"{words['konversi']:<24} {number(result.konversi, lang)}",
               f"{words['mutu']:<24} {result.mutu}",
               f"{words['kinerja']:<24} {result.kinerja(lang)}",
+              f"{words['profile']:<24} {result.profile.label}",
               f"{words['conventions']:<24} {result.options.describe(lang)}"]
+    if order is not None:
+        lines.append(f"{words['order']:<24} {result.profile.column_orders[order].explanation[lang]}")
     if adequacy is not None:
         lines.append(f"{'Sampel' if lang == 'id' else 'Sample':<24} "
                      f"{adequacy.respondents}/{adequacy.required} (N={adequacy.population}): "

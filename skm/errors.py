@@ -106,8 +106,24 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "en": "no respondent rows",
     },
     "nrr_count": {
-        "id": "harus ada 9 nilai NRR sesuai urutan U1..U9, ada {count}",
-        "en": "9 NRR values are needed in U1..U9 order, got {count}",
+        "id": "harus ada {expected} nilai NRR sesuai urutan U1..U{expected}, ada {count}",
+        "en": "{expected} NRR values are needed in U1..U{expected} order, got {count}",
+    },
+    "order_required": {
+        "id": "kolom {columns} tidak menyebut urutan unsur yang diikutinya, dan urutan di peraturan berbeda "
+              "dengan urutan di kuesioner; pilih salah satu dengan --order: {choices[id]}. Kolom yang dinamai "
+              "dengan kode unsur ({codes}) tidak perlu urutan",
+        "en": "columns {columns} do not say which order of unsur they follow, and the regulation's order "
+              "differs from the questionnaire's; choose one with --order: {choices[en]}. Columns named by unsur "
+              "code ({codes}) need no order",
+    },
+    "bad_order": {
+        "id": "urutan {value!r} tidak ada untuk {profile}; pilihan: {choices}",
+        "en": "there is no order {value!r} for {profile}; choices: {choices}",
+    },
+    "bad_profile": {
+        "id": "profil {value!r} tidak dikenal; pilihan: {choices}",
+        "en": "unknown profile {value!r}; choices: {choices}",
     },
     "nrr_not_number": {
         "id": "{value!r} bukan angka",

@@ -1,11 +1,13 @@
 """The Indeks Kepuasan Masyarakat, in exact arithmetic.
 
 NRR per unsur = sum of its scores / respondents who answered it. IKM = sum of NRR x weight, with the
-weight 1/9 by default. Konversi = IKM x 25, rounded half-up to 2 decimals, then graded into mutu A..D.
+weight 1/n (n unsur) by default. Konversi = IKM x 25, rounded half-up to 2 decimals, then graded into mutu
+A..D; each unsur is graded the same way from its NRR x 25 (the NRR intervals of the regulation).
 Figures are Fractions until they are shown, so no boundary is decided by a float.
 
-Published reports differ in convention (weight 0,111 or 0,11; each weighted NRR rounded before the sum);
-those are options, and a result records the options that produced it.
+The regulation (its unsur, weights and bands) is a profile (``skm.profiles``), PermenPANRB 14/2017 by
+default. Published reports differ in convention (weight 0,111 or 0,11; each weighted NRR rounded before the
+sum); those are options, and a result records the options that produced it.
 """
 from __future__ import annotations
 
@@ -15,52 +17,38 @@ from fractions import Fraction
 from typing import Iterable, Mapping
 
 from .errors import IncompleteData, InvalidNrr, InvalidOption, Problem
-from .questionnaire import CODES, KINERJA, UNSUR, UNSUR_BY_CODE
+from .numbers import round_half_up
+from .profiles import DEFAULT_PROFILE, PERMENPANRB_14_2017, PROFILES, IndexProfile
 
-WEIGHTS: Mapping[str, Fraction] = {
-    "exact": Fraction(1, 9),
-    "0.111": Fraction(111, 1000),
-    "0.11": Fraction(11, 100),
-}
-
-# Lowest konversi (after rounding to 2 decimals) of each mutu, best first.
-MUTU_FLOORS: tuple[tuple[Fraction, str], ...] = (
-    (Fraction("88.31"), "A"),
-    (Fraction("76.61"), "B"),
-    (Fraction("65.00"), "C"),
-    (Fraction("25.00"), "D"),
-)
+WEIGHTS: Mapping[str, Fraction] = PERMENPANRB_14_2017.weights
 PRIORITY_COUNT = 3  # the lowest three unsur get a follow-up plan
 
-
-def round_half_up(value: Fraction | Decimal | int | str, places: int) -> Decimal:
-    """Round to ``places`` decimals, halves away from zero, exactly."""
-    value = Fraction(value)
-    scale = 10 ** places
-    scaled = abs(value) * scale
-    whole = int(scaled + Fraction(1, 2))  # floor, since scaled >= 0
-    sign = -1 if value < 0 else 1
-    return Decimal(sign * whole).scaleb(-places).quantize(Decimal(1).scaleb(-places))
+__all__ = ["round_half_up"]  # re-exported: callers round figures for display from here
 
 
-def mutu(konversi: Fraction | Decimal | str) -> str:
-    """Grade a konversi value: rounded half-up to 2 decimals, then A (>= 88.31) .. D."""
-    rounded = Fraction(round_half_up(konversi, 2))
-    for floor, grade in MUTU_FLOORS:
-        if rounded >= floor:
-            return grade
-    return "D"
+def mutu(konversi: Fraction | Decimal | str, profile: IndexProfile = PERMENPANRB_14_2017) -> str:
+    """Grade a konversi value: rounded half-up to 2 decimals, then A (>= 88.31 under PermenPANRB) .. D."""
+    return profile.grade(konversi).mutu
+
+
+def nrr_mutu(nrr: Fraction | Decimal | str, profile: IndexProfile = PERMENPANRB_14_2017) -> str:
+    """The mutu of one unsur: its NRR x 25 graded as the index is (NRR 3,5324-4,00 is A, ...)."""
+    return mutu(Fraction(nrr) * 25, profile)
 
 
 @dataclass(frozen=True)
 class IndexOptions:
     weight: str = "exact"
     round_weighted: int | None = None  # decimals each NRR x weight is rounded to before the sum
+    profile: str = DEFAULT_PROFILE  # a key of ``skm.profiles.PROFILES``
 
     def __post_init__(self) -> None:
         problems = []
-        if self.weight not in WEIGHTS:
-            problems.append(Problem("bad_weight", "weight", {"value": self.weight, "choices": ", ".join(WEIGHTS)}))
+        if self.profile not in PROFILES:
+            problems.append(Problem("bad_profile", "profile", {"value": self.profile, "choices": ", ".join(PROFILES)}))
+        elif self.weight not in self.regulation.weights:
+            problems.append(Problem("bad_weight", "weight", {"value": self.weight,
+                                                             "choices": ", ".join(self.regulation.weights)}))
         if self.round_weighted is not None and (
                 isinstance(self.round_weighted, bool) or not isinstance(self.round_weighted, int)
                 or not 1 <= self.round_weighted <= 6):
@@ -69,13 +57,20 @@ class IndexOptions:
             raise InvalidOption(problems)
 
     @property
+    def regulation(self) -> IndexProfile:
+        return PROFILES[self.profile]
+
+    @property
     def is_default(self) -> bool:
         return self == IndexOptions()
 
     def describe(self, lang: str = "id") -> str:
-        weight = {"exact": {"id": "bobot 1/9 eksak", "en": "weight 1/9 exact"},
-                  "0.111": {"id": "bobot 0,111", "en": "weight 0.111"},
-                  "0.11": {"id": "bobot 0,11", "en": "weight 0.11"}}[self.weight][lang]
+        if self.weight == "exact":
+            weight = {"id": "bobot 1/{n} eksak", "en": "weight 1/{n} exact"}[lang].format(
+                n=len(self.regulation.unsur))
+        else:
+            weight = {"id": "bobot ", "en": "weight "}[lang] + (self.weight.replace(".", ",") if lang == "id"
+                                                                else self.weight)
         if self.round_weighted is None:
             rounding = {"id": "tanpa pembulatan antara", "en": "no intermediate rounding"}[lang]
         else:
@@ -84,7 +79,7 @@ class IndexOptions:
         return f"{weight}, {rounding}"
 
     def to_dict(self) -> dict:
-        return {"weight": self.weight, "round_weighted": self.round_weighted}
+        return {"weight": self.weight, "round_weighted": self.round_weighted, "profile": self.profile}
 
 
 @dataclass(frozen=True)
@@ -106,6 +101,7 @@ class UnsurResult:
     nrr: Fraction
     weighted: Fraction  # NRR x weight, after the optional rounding
     rank: int  # 1 = weakest; ties share a rank
+    mutu: str  # the NRR's band, A..D
 
     @property
     def priority(self) -> bool:
@@ -124,11 +120,18 @@ class IndexResult:
         return round_half_up(self.ikm * 25, 2)
 
     @property
+    def profile(self) -> IndexProfile:
+        return self.options.regulation
+
+    @property
     def mutu(self) -> str:
-        return mutu(self.konversi)
+        return mutu(self.konversi, self.profile)
 
     def kinerja(self, lang: str = "id") -> str:
-        return KINERJA[self.mutu][lang]
+        return self.profile.grade(self.konversi).kinerja[lang]
+
+    def unsur_name(self, code: str, lang: str = "id") -> str:
+        return self.profile.by_code[code].name[lang]
 
     def ikm_display(self, places: int = 4) -> Decimal:
         return round_half_up(self.ikm, places)
@@ -150,10 +153,13 @@ class IndexResult:
         return {
             "respondents": self.respondents,
             "unsur": [{
-                "code": u.code, "label": f"U{u.order}", "name": UNSUR_BY_CODE[u.code].name[lang],
+                "code": u.code, "label": f"U{u.order}", "name": self.unsur_name(u.code, lang),
                 "n": u.count, "nrr": str(round_half_up(u.nrr, places)),
-                "nrr_weighted": str(round_half_up(u.weighted, places)), "rank": u.rank, "priority": u.priority,
+                "nrr_weighted": str(round_half_up(u.weighted, places)), "mutu": u.mutu, "rank": u.rank,
+                "priority": u.priority,
             } for u in self.unsur],
+            "profile": self.profile.key,
+            "profile_label": self.profile.label,
             "ikm": str(self.ikm_display(places)),
             "konversi": str(self.konversi),
             "mutu": self.mutu,
@@ -164,31 +170,34 @@ class IndexResult:
         }
 
 
-def aggregate(responses: Iterable[Mapping[str, int]]) -> tuple[dict[str, UnsurAggregate], int]:
+def aggregate(responses: Iterable[Mapping[str, int]], codes: Iterable[str] = PERMENPANRB_14_2017.codes
+              ) -> tuple[dict[str, UnsurAggregate], int]:
     """Per-unsur (sum, count) of raw answers (``code -> score``), and the number of respondents."""
-    totals = {code: 0 for code in CODES}
-    counts = {code: 0 for code in CODES}
+    codes = tuple(codes)
+    totals = {code: 0 for code in codes}
+    counts = {code: 0 for code in codes}
     respondents = 0
     for answers in responses:
         respondents += 1
         for code, score in answers.items():
             totals[code] += score
             counts[code] += 1
-    return {code: UnsurAggregate(totals[code], counts[code]) for code in CODES}, respondents
+    return {code: UnsurAggregate(totals[code], counts[code]) for code in codes}, respondents
 
 
 def from_responses(responses: Iterable[Mapping[str, int]], options: IndexOptions = IndexOptions()) -> IndexResult:
-    aggregates, respondents = aggregate(responses)
+    aggregates, respondents = aggregate(responses, options.regulation.codes)
     return from_aggregates(aggregates, options, respondents=respondents)
 
 
 def from_aggregates(aggregates: Mapping[str, UnsurAggregate], options: IndexOptions = IndexOptions(),
                     respondents: int | None = None) -> IndexResult:
     """The index from per-unsur (sum, count); raises ``IncompleteData`` if an unsur has no answer."""
-    empty = [code for code in CODES if aggregates.get(code, UnsurAggregate(0, 0)).count == 0]
+    codes = options.regulation.codes
+    empty = [code for code in codes if aggregates.get(code, UnsurAggregate(0, 0)).count == 0]
     if empty:
         raise IncompleteData([Problem("unsur_without_answers", params={"unsur": ", ".join(empty)})])
-    nrr = {code: Fraction(aggregates[code].total) / aggregates[code].count for code in CODES}
+    nrr = {code: Fraction(aggregates[code].total) / aggregates[code].count for code in codes}
     return _compute(nrr, options, respondents, aggregates)
 
 
@@ -196,7 +205,7 @@ def from_nrr(nrr: Mapping[str, Fraction | Decimal | str], options: IndexOptions 
     """The index from published per-unsur NRR (each 1..4)."""
     values: dict[str, Fraction] = {}
     problems = []
-    for code in CODES:
+    for code in options.regulation.codes:
         if code not in nrr:
             problems.append(Problem("missing_unsur", code))
             continue
@@ -215,15 +224,17 @@ def from_nrr(nrr: Mapping[str, Fraction | Decimal | str], options: IndexOptions 
 
 def _compute(nrr: Mapping[str, Fraction], options: IndexOptions, respondents: int | None,
              aggregates: Mapping[str, UnsurAggregate] | None) -> IndexResult:
-    weight = WEIGHTS[options.weight]
+    profile = options.regulation
+    weight = profile.weights[options.weight]
     sorted_nrr = sorted(nrr.values())
     results = []
-    for u in UNSUR:
+    for u in profile.unsur:
         weighted = nrr[u.code] * weight
         if options.round_weighted is not None:
             weighted = Fraction(round_half_up(weighted, options.round_weighted))
         agg = aggregates[u.code] if aggregates else None
         results.append(UnsurResult(
             code=u.code, order=u.order, count=agg.count if agg else None, total=agg.total if agg else None,
-            nrr=nrr[u.code], weighted=weighted, rank=1 + sorted_nrr.index(nrr[u.code])))
+            nrr=nrr[u.code], weighted=weighted, rank=1 + sorted_nrr.index(nrr[u.code]),
+            mutu=nrr_mutu(nrr[u.code], profile)))
     return IndexResult(tuple(results), sum((r.weighted for r in results), Fraction(0)), options, respondents)

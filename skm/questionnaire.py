@@ -24,16 +24,22 @@ def text(id: str, en: str) -> Text:
 
 
 @dataclass(frozen=True)
-class Unsur:
+class IndexUnsur:
+    """What the index needs of an unsur: its stable code, its place in its regulation, its name."""
     code: str
-    order: int  # regulation order, U1..U9
+    order: int  # the regulation's numbering, U1..Un
     name: Text
-    question: Text
-    answers: tuple[Text, Text, Text, Text]  # labels of scores 1, 2, 3, 4
 
     @property
     def label(self) -> str:
         return f"U{self.order}"
+
+
+@dataclass(frozen=True)
+class Unsur(IndexUnsur):
+    """An unsur of today's questionnaire, as the kiosk and the phone ask it."""
+    question: Text
+    answers: tuple[Text, Text, Text, Text]  # labels of scores 1, 2, 3, 4
 
     def answer(self, score: int, lang: str = "id") -> str:
         return self.answers[score - 1][lang]

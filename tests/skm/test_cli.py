@@ -38,21 +38,21 @@ def test_published_nrr_in_both_languages():
 def test_columns_by_code_or_label_any_case_extra_ignored(tmp_path):
     header = "Nama;u1;U2;waktu;BIAYA;U5;U6;U7;U8;sarana;Catatan\n"
     path = write(tmp_path, "\ufeff" + header + "Ani;4;4;4;4;4;4;4;4;4;baik\nBudi;3;3;3;3;3;3;3;3;3;\n")
-    data = json.loads(run("ikm", path, "--json").output)
+    data = json.loads(run("ikm", path, "--order", "regulation", "--json").output)
     assert data["respondents"] == 2 and data["konversi"] == "87.50"
 
 
 def test_options_are_applied_and_reported(tmp_path):
     path = write(tmp_path, ",".join(f"U{i}" for i in range(1, 10)) + "\n" + ",".join(["4"] * 9) + "\n")
-    data = json.loads(run("ikm", path, "--weight", "0.111", "--json").output)
+    data = json.loads(run("ikm", path, "--order", "form", "--weight", "0.111", "--json").output)
     assert data["konversi"] == "99.90" and data["options"]["weight"] == "0.111"
-    data = json.loads(run("ikm", path, "--round-weighted", "2", "--json").output)
+    data = json.loads(run("ikm", path, "--order", "form", "--round-weighted", "2", "--json").output)
     assert data["options"]["round_weighted"] == 2 and data["konversi"] == "99.00"  # 4/9 -> 0.44
 
 
 def test_sample_size_against_population(tmp_path):
     path = write(tmp_path, ",".join(f"U{i}" for i in range(1, 10)) + "\n" + ",".join(["3"] * 9) + "\n")
-    result = run("ikm", path, "--population", "100")
+    result = run("ikm", path, "--order", "regulation", "--population", "100")
     assert "1/80 (N=100): sampel belum memadai: kurang 79 responden" in result.output
     assert run("sample-size", "1000").output.strip() == "278"
 
@@ -68,21 +68,22 @@ def test_sample_size_against_population(tmp_path):
     ("U1,U2,U3,U4,U5,U6,U7,U8,U9\n3,3,3,3,3,3,3,,3\n", "belum ada jawaban untuk unsur: pengaduan"),
 ])
 def test_malformed_csv_names_row_and_column_exit_2(tmp_path, content, expected):
-    result = run("ikm", write(tmp_path, content))
+    result = run("ikm", write(tmp_path, content), "--order", "regulation")
     assert result.exit_code == 2, result.output
     assert expected in result.output
     assert result.output.startswith("Kesalahan: ")
 
 
 def test_errors_in_english(tmp_path):
-    result = run("--lang", "en", "ikm", write(tmp_path, "U1,U2,U3,U4,U5,U6,U7,U8,U9\n3,3,3,3,3,3,3,3,0\n"))
+    result = run("--lang", "en", "ikm", write(tmp_path, "U1,U2,U3,U4,U5,U6,U7,U8,U9\n3,3,3,3,3,3,3,3,0\n"),
+                 "--order", "regulation")
     assert result.exit_code == 2
     assert "Error: " in result.output and "row 2, column U9: score 0 is outside 1 to 4" in result.output
 
 
 def test_windows_excel_encoding_and_trailing_blank_lines(tmp_path):
     content = "Nama;U1;U2;U3;U4;U5;U6;U7;U8;U9\nJosé;4;4;4;4;4;4;4;4;4\n;;;;;;;;;\n"
-    data = json.loads(run("ikm", write(tmp_path, content, encoding="cp1252"), "--json").output)
+    data = json.loads(run("ikm", write(tmp_path, content, encoding="cp1252"), "--order", "form", "--json").output)
     assert data["respondents"] == 1
 
 

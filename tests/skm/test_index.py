@@ -75,6 +75,6 @@ def test_bad_options(weight, rounding):
 def test_result_as_dict_names_its_conventions():
     data = index.from_responses([ALL]).to_dict("en")
     assert data["konversi"] == "100.00" and data["mutu"] == "A" and data["kinerja"] == "Very good"
-    assert data["options"] == {"weight": "exact", "round_weighted": None}
+    assert data["options"] == {"weight": "exact", "round_weighted": None, "profile": "permenpanrb-14-2017"}
     assert data["conventions"] == "weight 1/9 exact, no intermediate rounding"
     assert [u["label"] for u in data["unsur"]] == [f"U{i}" for i in range(1, 10)]
