@@ -109,7 +109,7 @@ def ikm_command(obj: dict, file: str | None, nrr: str | None, profile_key: str, 
     if nrr is not None and population is not None:
         raise click.UsageError({"id": "--population butuh FILE: dari NRR saja jumlah responden tidak diketahui",
                                 "en": "--population needs FILE: NRR alone does not tell the respondents"}[lang])
-    source = "--nrr" if nrr is not None else file
+    source = "--nrr" if nrr is not None else str(file)  # FILE or --nrr, exactly one (checked above)
     try:
         options = index.IndexOptions(weight, round_weighted, profile_key)
         if nrr is not None:

@@ -112,6 +112,7 @@ def parse_nrr_list(text: str, profile: IndexProfile = PERMENPANRB_14_2017,
     chosen = column_order(profile, order)
     if isinstance(chosen, Problem):
         raise InvalidNrr([chosen])
+    assert chosen is not None  # a list of NRR is read as labelled: an order, or a Problem, always comes back
     if len(parts) != len(chosen.codes):
         raise InvalidNrr([Problem("nrr_count", "nrr", {"count": len(parts), "expected": len(chosen.codes)})])
     values: dict[str, Decimal] = {}
