@@ -70,6 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | os.
     app.register_blueprint(public.bp)
     app.register_blueprint(dashboard.bp)
     app.jinja_env.filters["num"] = number
+    app.jinja_env.globals["merged"] = merged
     app.jinja_env.globals.update(
         unsur_names={u.code: u.name for u in UNSUR}, unsur_list=UNSUR, profile_fields=PROFILE,
         weekdays=rollups.WEEKDAYS,
@@ -88,6 +89,11 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | os.
         return jsonify(service="skm-collector", responses=store.response_count(engine))
 
     return app
+
+
+def merged(*parts: dict, **extra) -> dict:
+    """Several URL argument mappings as one, later ones winning (Jinja calls take one ``**`` only)."""
+    return {key: value for part in (*parts, extra) for key, value in part.items()}
 
 
 def number(value, places: int = 2) -> str:

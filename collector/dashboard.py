@@ -35,6 +35,23 @@ def period_arg(zone: str = "Asia/Jakarta") -> Period:
         abort(400, exc.render(select_locale())[0])
 
 
+LEAVE_OUT_LINK = "tanpa_tautan"  # ?tanpa_tautan=1: every figure and export of the view without the general link
+
+
+def leave_out_arg() -> tuple[str, ...]:
+    """The channels this view leaves out: the general link (``/s/<unit>``) when the URL says so."""
+    return ("link",) if request.args.get(LEAVE_OUT_LINK) == "1" else ()
+
+
+def view_args(period: Period) -> dict:
+    """What a link to another page of this view keeps: the period, and whether the general link is left out."""
+    return {"period": period.key(), **({LEAVE_OUT_LINK: "1"} if leave_out_arg() else {})}
+
+
+def export_name(unit: str, period: Period, extension: str) -> str:
+    return f"skm-{unit}-{period.key()}{'-tanpa-tautan' if leave_out_arg() else ''}.{extension}"
+
+
 def unit_or_404(code: str) -> dict:
     try:
         return store.get_unit(engine(), code)
@@ -65,16 +82,17 @@ def overview():
         return redirect(url_for("dashboard.officer_page", nip=user["officer"]))
     units = auth.visible_units(user)
     period = period_arg()
-    return render_template("collector/overview.html", user=user, period=period,
-                           **reports.overview(engine(), units, period))
+    return render_template("collector/overview.html", user=user, period=period, view_args=view_args(period),
+                           **reports.overview(engine(), units, period, leave_out_arg()))
 
 
 @bp.get("/unit/<unit>")
 def unit_page(unit: str):
     data = unit_or_404(unit)
     period = period_arg(data["timezone"])
-    page = reports.unit_page(engine(), data, period, select_locale())
+    page = reports.unit_page(engine(), data, period, select_locale(), leave_out_arg())
     return render_template("collector/unit.html", user=g.user, editable=auth.can_edit(g.user, unit),
+                           view_args=view_args(period),
                            population_form=PopulationForm(recipients=page["population"]),
                            followup_form=FollowupForm(), status_form=StatusForm(), statuses=STATUSES, **page)
 
@@ -123,8 +141,8 @@ def set_followup_status(unit: str, followup_id: int):
 
 
 def audited_export(unit: str, kind: str, period: Period) -> None:
-    store.audit(engine(), "export", g.user["username"], target=unit, detail=f"{kind} {period.key()}",
-                ip=auth.client_ip())
+    store.audit(engine(), "export", g.user["username"], target=unit,
+                detail=f"{kind} {period.key()}{' without link' if leave_out_arg() else ''}", ip=auth.client_ip())
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -144,8 +162,8 @@ def export_csv(unit: str):
         abort(400, _("Pemisah CSV %(value)s tidak dikenal; pilihan: %(choices)s", value=repr(separator),
                      choices=", ".join(reports.CSV_SEPARATORS)))
     audited_export(unit, "csv", period)
-    return download(stream_with_context(reports.csv_lines(engine(), unit, period, separator)), "text/csv",
-                    f"skm-{unit}-{period.key()}.csv")
+    return download(stream_with_context(reports.csv_lines(engine(), unit, period, separator, leave_out_arg())),
+                    "text/csv", export_name(unit, period, "csv"))
 
 
 @bp.get("/unit/<unit>/export.xlsx")
@@ -153,8 +171,8 @@ def export_xlsx(unit: str):
     data = unit_or_404(unit)
     period = period_arg(data["timezone"])
     audited_export(unit, "xlsx", period)
-    return download(reports.xlsx_bytes(engine(), data, period, select_locale()), XLSX,
-                    f"skm-{unit}-{period.key()}.xlsx")
+    return download(reports.xlsx_bytes(engine(), data, period, select_locale(), leave_out_arg()), XLSX,
+                    export_name(unit, period, "xlsx"))
 
 
 @bp.get("/unit/<unit>/report")
@@ -162,7 +180,7 @@ def report(unit: str):
     data = unit_or_404(unit)
     period = period_arg(data["timezone"])
     audited_export(unit, "report", period)
-    page = reports.unit_page(engine(), data, period, select_locale())
+    page = reports.unit_page(engine(), data, period, select_locale(), leave_out_arg())
     return render_template("collector/report.html", user=g.user, **page)
 
 

@@ -4,21 +4,26 @@
 A receipt token is checked for form, signature (the issuing kiosk's key), kiosk not revoked and expiry;
 it takes one answer, enforced in the same transaction as the insert. Floods are limited per token, and
 per address only loosely, since one mobile carrier's NAT is many citizens. General-link answers have the
-channel ``link``: they are not tied to a receipt.
+channel ``link``: they are not tied to a receipt, so ``skm.misuse.LinkRules`` flag (never drop) what looks
+automated: a page ticket is bound to the browser's signed device cookie and takes one answer, the least time
+grows with the questions answered, a device answering a unit too often in a day is flagged, and so is every
+answer of a burst of near-identical ones (docs/security.md says how far this goes).
 """
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from skm import PROFILE, QUESTIONNAIRE_VERSION, UNSUR, InvalidResponse, Problem, validate_response, wire
-from skm.misuse import MisuseRules, suspect_reason
+from skm import CODES, PROFILE, QUESTIONNAIRE_VERSION, UNSUR, InvalidResponse, Problem, validate_response, wire
+from skm.misuse import (LinkRules, MisuseRules, burst_members, burst_reason, device_reason, link_suspect_reason,
+                        questions_answered, suspect_reason)
 from skmweb import select_locale, take_posted_language
 from skmweb.qr import qr_svg
 
@@ -26,10 +31,48 @@ from . import store
 
 bp = Blueprint("qr", __name__)
 HOUR = 3600
+log = logging.getLogger(__name__)
+DAY = 86400
+DEVICE_COOKIE = "skm_device"
+DEVICE_COOKIE_DAYS = 400  # the longest browsers keep a cookie
 
 
 def engine():
     return current_app.extensions["skm_engine"]
+
+
+def clock() -> float:
+    """Seconds since the epoch; tests put a clock of their own in ``extensions["skm_clock"]``."""
+    return current_app.extensions.get("skm_clock", time.time)()
+
+
+def device_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="public-device")
+
+
+def posted_device() -> str | None:
+    """The device id of the browser's signed cookie, or None when it has none (or a forged one)."""
+    try:
+        return device_serializer().loads(request.cookies.get(DEVICE_COOKIE, ""))
+    except BadSignature:
+        return None
+
+
+def device() -> str:
+    """This browser's device id; a new one is set as a long-lived cookie when it has none."""
+    if "device" not in g:
+        g.device = posted_device()
+        if g.device is None:
+            g.device = g.new_device = uuid.uuid4().hex
+    return g.device
+
+
+@bp.after_request
+def set_device_cookie(response):
+    if g.get("new_device"):
+        response.set_cookie(DEVICE_COOKIE, device_serializer().dumps(g.new_device), max_age=DEVICE_COOKIE_DAYS * DAY,
+                            httponly=True, samesite="Lax", secure=request.is_secure)
+    return response
 
 
 class Refusal(Exception):
@@ -52,7 +95,7 @@ def check_receipt(token: str) -> tuple[wire.Receipt, dict]:
     if kiosk["revoked_at"]:
         raise Refusal(403, _("Kode QR tidak berlaku lagi"), _("Perangkat yang mencetak struk ini sudah "
                                                              "dinonaktifkan. Terima kasih atas niat baik Anda."))
-    age = time.time() - receipt.issued_at
+    age = clock() - receipt.issued_at
     if age > current_app.config["COLLECTOR_RECEIPT_DAYS"] * 86400:
         raise Refusal(410, _("Kode QR sudah kedaluwarsa"), _("Penilaian untuk struk ini dapat diisi paling "
                                                             "lama %(days)d hari setelah pelayanan.",
@@ -63,9 +106,10 @@ def check_receipt(token: str) -> tuple[wire.Receipt, dict]:
 
 
 def page_ticket() -> str:
-    """When the page was opened, signed: the duration of the survey cannot be forged."""
+    """When the page was opened and for which browser, signed: the duration of the survey cannot be forged,
+    and the ticket counts for the device it was given to. Its nonce makes the answer's id: one answer."""
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="public-survey").dumps(
-        {"t": time.time(), "n": uuid.uuid4().hex})
+        {"t": clock(), "n": uuid.uuid4().hex, "d": device()})
 
 
 def read_ticket(raw: str) -> dict | None:
@@ -138,7 +182,7 @@ def link_survey(unit: str):
     if request.method == "GET":
         return render_form(request.path, data, services, subtitle, code_box={})
     if not store.allow_hit(engine(), f"s:{request.remote_addr}", HOUR,
-                           current_app.config["COLLECTOR_PUBLIC_LIMIT_PER_ADDRESS"]):
+                           current_app.config["COLLECTOR_PUBLIC_LIMIT_PER_ADDRESS"], clock()):
         return refused(Refusal(429, _("Terlalu banyak percobaan"), _("Silakan coba lagi dalam satu jam.")), data)
     if take_posted_language():  # the language button: the answers shown again, nothing stored
         return render_form(request.path, data, services, subtitle, request.form)
@@ -167,9 +211,8 @@ def receipt_by_code(unit: str):
 
 def code_tries_left() -> bool:
     """Typed codes are limited per browser and, more loosely, per address, so they cannot be guessed."""
-    device = session.setdefault("device", uuid.uuid4().hex)
     config = current_app.config
-    return store.allow_hit(engine(), f"code-device:{device}", HOUR, config["COLLECTOR_PUBLIC_CODE_TRIES_PER_DEVICE"]) \
+    return store.allow_hit(engine(), f"code-device:{device()}", HOUR, config["COLLECTOR_PUBLIC_CODE_TRIES_PER_DEVICE"]) \
         and store.allow_hit(engine(), f"code-address:{request.remote_addr}", HOUR,
                             config["COLLECTOR_PUBLIC_CODE_TRIES_PER_ADDRESS"])
 
@@ -209,11 +252,18 @@ def save(unit: dict, services: list, subtitle: str, *, channel: str, kiosk_id: s
             errors.setdefault(p.field or "", []).append(p.message(select_locale()))
         return render_form(request.path, unit, services, subtitle, request.form, errors, status=400)
     zone = ZoneInfo(unit["timezone"])
-    submitted = datetime.now(zone)
+    now = clock()
+    submitted = datetime.fromtimestamp(now, zone)
     started = datetime.fromtimestamp(ticket["t"], zone)
     duration = max(0, int((submitted - started).total_seconds() * 1000))
-    rules = MisuseRules(min_seconds=float(current_app.config["COLLECTOR_MIN_SURVEY_SECONDS"]), burst_count=10 ** 9)
-    reason = suspect_reason(rules, duration, 0)
+    same_device = ticket.get("d") == posted_device()
+    if channel == "link":
+        reason = link_suspect_reason(link_rules(), duration, questions_answered(*validated.to_dict().values()),
+                                     same_device)
+    else:
+        rules = MisuseRules(min_seconds=float(current_app.config["COLLECTOR_MIN_SURVEY_SECONDS"]),
+                            burst_count=10 ** 9)
+        reason = suspect_reason(rules, duration, 0)
     # A receipt's answer gets an id derived from the receipt, so it can only ever be one response.
     response_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"skm-receipt:{receipt[0]}:{receipt[1]}")) if receipt else \
         str(uuid.uuid5(uuid.NAMESPACE_URL, f"skm-link:{ticket['n']}"))
@@ -223,14 +273,46 @@ def save(unit: dict, services: list, subtitle: str, *, channel: str, kiosk_id: s
            "comment": validated.comment, "started_at": started.isoformat(), "submitted_at": submitted.isoformat(),
            "local_day": submitted.date(), "local_hour": submitted.hour, "duration_ms": duration,
            "suspect": reason is not None, "suspect_reason": reason,
-           "received_at": datetime.now(timezone.utc).isoformat(), "batch_id": None,
+           "received_at": datetime.fromtimestamp(now, timezone.utc).isoformat(), "batch_id": None,
            "content_hash": wire.content_hash({"answers": dict(validated.answers), "channel": channel,
                                               "profile": dict(validated.profile), "comment": validated.comment})}
-    if not store.record_public_response(engine(), row, receipt) and not store.is_stored_as(engine(), row):
+    if store.record_public_response(engine(), row, receipt):
+        if channel == "link":
+            check_link_answer(row, ticket["d"] if same_device else None, now)
+    elif not store.is_stored_as(engine(), row):
         return already_answered(unit)  # a repeated Kirim of the same page is thanked again below
     return render_template("survey/public_message.html", unit=unit, kind="thanks", title=_("Terima kasih!"),
                            message=_("Penilaian Anda sudah kami terima dan membantu kami memperbaiki pelayanan.")
                            )
+
+
+def link_rules() -> LinkRules:
+    config = current_app.config
+    return LinkRules(min_seconds=float(config["COLLECTOR_MIN_SURVEY_SECONDS"]),
+                     seconds_per_answer=float(config["COLLECTOR_LINK_SECONDS_PER_ANSWER"]),
+                     device_daily=config["COLLECTOR_LINK_ANSWERS_PER_DEVICE"],
+                     burst_count=config["COLLECTOR_LINK_BURST_COUNT"], burst_minutes=config["COLLECTOR_LINK_BURST_MINUTES"],
+                     burst_distance=config["COLLECTOR_LINK_BURST_DISTANCE"])
+
+
+def check_link_answer(row: dict, device_id: str | None, now: float) -> None:
+    """After a new general-link answer is stored: flag it when its device answered the unit too often
+    today, and flag every answer of a burst it belongs to (stored, never dropped)."""
+    rules = link_rules()
+    if device_id is not None:
+        today = store.count_hit(engine(), f"link-device:{row['unit']}:{device_id}", DAY, now)
+        reason = device_reason(rules, today)
+        if reason:
+            store.flag_suspect(engine(), [row["id"]], reason)
+    window_start = now - rules.burst_minutes * 60
+    recent = store.recent_link_scores(engine(), row["unit"], row["local_day"] - timedelta(days=1),
+                                      datetime.fromtimestamp(window_start, timezone.utc).isoformat())
+    members = burst_members(rules, {code: row[code] for code in CODES}, recent)
+    if members:
+        moved = store.flag_suspect(engine(), members, burst_reason(rules, len(members)))
+    if members and moved:
+        log.warning("general link of %s: a burst of %d near-identical answers in %d min, %d newly flagged suspect",
+                    row["unit"], len(members), rules.burst_minutes, moved)
 
 
 def already_answered(unit: dict):

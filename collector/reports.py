@@ -42,19 +42,21 @@ class UnitSummary:
         return rollups.change(self.rollup.result, self.previous)
 
 
-def unit_summary(engine: Engine, unit: dict, period: Period, options: IndexOptions = IndexOptions()) -> UnitSummary:
-    current = rollups.rollup(engine, [unit["code"]], period, options)
-    previous = rollups.rollup(engine, [unit["code"]], period.previous(), options).result
+def unit_summary(engine: Engine, unit: dict, period: Period, options: IndexOptions = IndexOptions(),
+                 leave_out: tuple[str, ...] = ()) -> UnitSummary:
+    current = rollups.rollup(engine, [unit["code"]], period, options, leave_out)
+    previous = rollups.rollup(engine, [unit["code"]], period.previous(), options, leave_out).result
     sample, source = rollups.sample_adequacy(unit, period, current.respondents,
                                              store.population(engine, unit["code"], period.key()))
     return UnitSummary(unit, current, previous, sample, source)
 
 
-def overview(engine: Engine, units: list[dict], period: Period) -> dict:
+def overview(engine: Engine, units: list[dict], period: Period, leave_out: tuple[str, ...] = ()) -> dict:
     """Per unit, and pooled per OPD and pemda (by respondents, never averaged), for the units given. A fixed
-    number of queries, however many units a province has."""
+    number of queries, however many units a province has. ``leave_out``: channels not counted."""
     codes = [u["code"] for u in units]
-    current, previous = rollups.by_unit(engine, codes, period), rollups.by_unit(engine, codes, period.previous())
+    current = rollups.by_unit(engine, codes, period, leave_out=leave_out)
+    previous = rollups.by_unit(engine, codes, period.previous(), leave_out=leave_out)
     entered = store.populations(engine, codes, period.key())
     summaries = []
     for u in units:
@@ -70,23 +72,28 @@ def overview(engine: Engine, units: list[dict], period: Period) -> dict:
             before = rollups.pool([previous[m["code"]] for m in members]).result
             pooled.append({"level": level, "code": code, "name": members[0][name_key], "units": len(members),
                            "rollup": now, "change": rollups.change(now.result, before)})
-    return {"summaries": summaries, "pooled": pooled}
+    return {"summaries": summaries, "pooled": pooled, "link_share": rollups.channel_share(engine, codes, period),
+            "leave_out": leave_out}
 
 
-def unit_page(engine: Engine, unit: dict, period: Period, lang: str = "id") -> dict:
+def unit_page(engine: Engine, unit: dict, period: Period, lang: str = "id", leave_out: tuple[str, ...] = ()) -> dict:
+    """Every figure of the unit page and its printed report; ``leave_out``: channels not counted in any."""
     codes = [unit["code"]]
-    summary = unit_summary(engine, unit, period)
+    summary = unit_summary(engine, unit, period, leave_out=leave_out)
     services, counters = store.service_names(engine, unit["code"]), store.counter_names(engine, unit["code"])
     return {
         "unit": unit, "period": period, "summary": summary,
-        "trend": rollups.trend(engine, codes, min(period.last_day, today_in(unit["timezone"]))),
-        "by_service": [(services.get(k, k), n, r) for k, n, r in rollups.breakdown(engine, codes, period, "service")],
-        "by_counter": [(counters.get(k, k), n, r) for k, n, r in rollups.breakdown(engine, codes, period, "counter")],
-        "by_channel": rollups.breakdown(engine, codes, period, "channel"),
+        "trend": rollups.trend(engine, codes, min(period.last_day, today_in(unit["timezone"])), leave_out=leave_out),
+        "by_service": [(services.get(k, k), n, r) for k, n, r in
+                       rollups.breakdown(engine, codes, period, "service", leave_out=leave_out)],
+        "by_counter": [(counters.get(k, k), n, r) for k, n, r in
+                       rollups.breakdown(engine, codes, period, "counter", leave_out=leave_out)],
+        "by_channel": rollups.breakdown(engine, codes, period, "channel", leave_out=leave_out),
         "profile": summary.rollup.profile() if summary.rollup.respondents else {},
-        "grid": rollups.weekday_hour(engine, codes, period),
+        "grid": rollups.weekday_hour(engine, codes, period, leave_out),
         "comments": [{**c, "comment": mask_personal_data(c["comment"])} for c in
-                     store.comments(engine, codes, period.start, period.end, limit=30)],
+                     store.comments(engine, codes, period.start, period.end, limit=30, leave_out=leave_out)],
+        "link_share": rollups.channel_share(engine, codes, period), "leave_out": leave_out,
         "followups": store.followups(engine, unit["code"], period.key()),
         "qr_issued": store.receipts_issued_count(engine, codes, period.start, period.end),
         "qr_answered": store.receipts_answered_count(engine, codes, period.start, period.end),
@@ -115,15 +122,17 @@ CSV_SEPARATORS = {"comma": ",", "semicolon": ";"}  # ';' for Excel set to Indone
 BOM = "\ufeff"  # tells Excel the file is UTF-8
 
 
-def csv_lines(engine: Engine, unit: str, period: Period, separator: str = "comma") -> Iterator[str]:
-    """The raw responses of a unit and period as CSV, streamed, after a UTF-8 BOM; comments masked. Every
-    number in it is an integer (scores, durations, seq), so the ';' variant needs no decimal comma."""
+def csv_lines(engine: Engine, unit: str, period: Period, separator: str = "comma",
+              leave_out: tuple[str, ...] = ()) -> Iterator[str]:
+    """The raw responses of a unit and period as CSV, streamed, after a UTF-8 BOM; comments masked;
+    ``leave_out``: channels not written. Every number in it is an integer (scores, durations, seq), so the
+    ';' variant needs no decimal comma."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=CSV_SEPARATORS[separator])
     buffer.write(BOM)
     writer.writerow(CSV_COLUMNS)
     yield buffer.getvalue()
-    for row in store.raw_responses(engine, [unit], period.start, period.end):
+    for row in store.raw_responses(engine, [unit], period.start, period.end, leave_out):
         buffer.seek(0)
         buffer.truncate()
         row["comment"] = mask_personal_data(row["comment"])
@@ -131,24 +140,28 @@ def csv_lines(engine: Engine, unit: str, period: Period, separator: str = "comma
         yield buffer.getvalue()
 
 
-def xlsx_bytes(engine: Engine, unit: dict, period: Period, lang: str = "id") -> bytes:
+LEFT_OUT_NOTE = {"id": "Tanpa jawaban dari tautan umum", "en": "Without answers from the general link"}
+
+
+def xlsx_bytes(engine: Engine, unit: dict, period: Period, lang: str = "id", leave_out: tuple[str, ...] = ()) -> bytes:
     """The workbook Indonesian SKM reports use: per-respondent U1..U9, then the per-unsur total, NRR, NRR
     tertimbang, IKM, konversi, mutu and kinerja; then the profile tables and the follow-up plan."""
-    summary = unit_summary(engine, unit, period)
+    summary = unit_summary(engine, unit, period, leave_out=leave_out)
     result = summary.rollup.result
     wb = Workbook()
     ws = wb.active
     ws.title = "Pengolahan"
     bold = Font(bold=True)
     ws.append([f"Pengolahan Data Survei Kepuasan Masyarakat - {unit['name']}"])
-    ws.append([f"Periode: {period.label(lang)}", f"Konvensi: {result.options.describe(lang) if result else '-'}"])
+    ws.append([f"Periode: {period.label(lang)}", f"Konvensi: {result.options.describe(lang) if result else '-'}",
+               *([LEFT_OUT_NOTE[lang]] if leave_out else [])])
     ws.append([])
     header = ["No", "Tanggal", "Layanan", "Loket", "Kanal", *[f"U{u.order}" for u in UNSUR]]
     ws.append(header)
     for cell in ws[ws.max_row]:
         cell.font = bold
     number = 0
-    for row in store.raw_responses(engine, [unit["code"]], period.start, period.end):
+    for row in store.raw_responses(engine, [unit["code"]], period.start, period.end, leave_out):
         if row["suspect"]:
             continue  # the index leaves suspect responses out; so does its worksheet
         number += 1

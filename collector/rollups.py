@@ -48,20 +48,23 @@ def index_of(row: Mapping[str, Any] | None, options: IndexOptions) -> IndexResul
 
 
 def rollup(engine: Engine, units: list[str], period: Period, options: IndexOptions = IndexOptions(),
-           **filters: Any) -> Rollup:  # codes or None, passed on by ** (str would clash with suspect=)
-    trusted = store.aggregate_totals(engine, units, period.start, period.end, **filters)
-    suspect = store.aggregate_totals(engine, units, period.start, period.end, suspect=True, **filters)
+           leave_out: tuple[str, ...] = (), **filters: Any) -> Rollup:  # codes or None (str would clash with suspect=)
+    """``leave_out``: channels not counted (the dashboard's view without the general link)."""
+    trusted = store.aggregate_totals(engine, units, period.start, period.end, leave_out=leave_out, **filters)
+    suspect = store.aggregate_totals(engine, units, period.start, period.end, suspect=True, leave_out=leave_out,
+                                     **filters)
     row = trusted[0] if trusted else {}
     return Rollup(row.get("responses", 0), suspect[0]["responses"] if suspect else 0, index_of(row, options), row)
 
 
-def by_unit(engine: Engine, units: list[str], period: Period, options: IndexOptions = IndexOptions()
-            ) -> dict[str, Rollup]:
+def by_unit(engine: Engine, units: list[str], period: Period, options: IndexOptions = IndexOptions(),
+            leave_out: tuple[str, ...] = ()) -> dict[str, Rollup]:
     """The rollup of each unit, in two queries whatever the number of units (an overview of a province)."""
     trusted = {r["unit"]: r for r in store.aggregate_totals(engine, units, period.start, period.end,
-                                                             group_by=("unit",))}
+                                                             group_by=("unit",), leave_out=leave_out)}
     suspect = {r["unit"]: r["responses"] for r in store.aggregate_totals(
-        engine, units, period.start, period.end, suspect=True, group_by=("unit",), columns=("responses",))}
+        engine, units, period.start, period.end, suspect=True, group_by=("unit",), columns=("responses",),
+        leave_out=leave_out)}
     return {u: Rollup(trusted.get(u, {}).get("responses", 0), suspect.get(u, 0), index_of(trusted.get(u), options),
                       trusted.get(u, {})) for u in units}
 
@@ -73,20 +76,20 @@ def pool(parts: list[Rollup], options: IndexOptions = IndexOptions()) -> Rollup:
     return Rollup(sum(p.respondents for p in parts), sum(p.suspect for p in parts), index_of(row, options), row)
 
 
-def breakdown(engine: Engine, units: list[str], period: Period, by: str,
-              options: IndexOptions = IndexOptions()) -> list[tuple[str, int, IndexResult | None]]:
+def breakdown(engine: Engine, units: list[str], period: Period, by: str, options: IndexOptions = IndexOptions(),
+              leave_out: tuple[str, ...] = ()) -> list[tuple[str, int, IndexResult | None]]:
     """The index per service, counter or channel: (key, respondents, result)."""
-    rows = store.aggregate_totals(engine, units, period.start, period.end, group_by=(by,))
+    rows = store.aggregate_totals(engine, units, period.start, period.end, group_by=(by,), leave_out=leave_out)
     return [(row[by], row["responses"], index_of(row, options)) for row in rows]
 
 
-def trend(engine: Engine, units: list[str], last_day: date, months: int = 24,
-          options: IndexOptions = IndexOptions()) -> list[tuple[Period, int, IndexResult | None]]:
+def trend(engine: Engine, units: list[str], last_day: date, months: int = 24, options: IndexOptions = IndexOptions(),
+          leave_out: tuple[str, ...] = ()) -> list[tuple[Period, int, IndexResult | None]]:
     """The monthly index over the ``months`` months ending with ``last_day``'s month, oldest first."""
     periods = trailing_months(last_day, months)
     by_month = {f"{row['month'].year}-{row['month'].month:02d}" if isinstance(row["month"], date)
                 else str(row["month"])[:7]: row
-                for row in store.monthly_totals(engine, units, periods[0].start, periods[-1].end)}
+                for row in store.monthly_totals(engine, units, periods[0].start, periods[-1].end, leave_out)}
     result = []
     for period in periods:
         row = by_month.get(period.key())
@@ -100,15 +103,37 @@ class Cell:
     ikm: Fraction | None  # 1..4 scale: the mean of every answer in the cell
 
 
-def weekday_hour(engine: Engine, units: list[str], period: Period) -> dict[tuple[int, int], Cell]:
+def weekday_hour(engine: Engine, units: list[str], period: Period, leave_out: tuple[str, ...] = ()
+                 ) -> dict[tuple[int, int], Cell]:
     """Volume and satisfaction by weekday (0 = Monday) and hour of the unit's local time."""
     grid: dict[tuple[int, int], list[int]] = {}
-    for row in store.hourly_totals(engine, units, period.start, period.end):
+    for row in store.hourly_totals(engine, units, period.start, period.end, leave_out):
         day = row["day"] if isinstance(row["day"], date) else date.fromisoformat(str(row["day"]))
         cell = grid.setdefault((day.weekday(), row["hour"]), [0, 0])
         cell[0] += row["responses"]
         cell[1] += row["score_sum"]
     return {key: Cell(n, Fraction(total, 9 * n) if n else None) for key, (n, total) in grid.items()}
+
+
+@dataclass(frozen=True)
+class ChannelShare:
+    """How many of a period's responses (trusted and suspect) came through one channel."""
+    channel: str
+    responses: int
+    total: int
+    suspect: int
+
+    @property
+    def percent(self) -> Fraction | None:
+        return Fraction(100 * self.responses, self.total) if self.total else None
+
+
+def channel_share(engine: Engine, units: list[str], period: Period, channel: str = "link") -> ChannelShare:
+    rows = store.aggregate_totals(engine, units, period.start, period.end, suspect=None, group_by=("channel", "suspect"),
+                                  columns=("responses",))
+    return ChannelShare(channel, sum(r["responses"] for r in rows if r["channel"] == channel),
+                        sum(r["responses"] for r in rows),
+                        sum(r["responses"] for r in rows if r["channel"] == channel and r["suspect"]))
 
 
 def sample_adequacy(unit: Mapping[str, Any], period: Period, respondents: int, entered: int | None

@@ -23,6 +23,19 @@ SETTINGS: tuple[Setting, ...] = (
             maximum=365),
     Setting("MIN_SURVEY_SECONDS", 10.0, "A public survey finished faster than this is stored but flagged suspect.",
             kind=float, minimum=0, maximum=600),
+    Setting("LINK_SECONDS_PER_ANSWER", 2.0, "General survey link: the least seconds per question answered (each "
+                                            "unsur, profile field and a comment); a faster answer is stored but "
+                                            "flagged suspect. Never below MIN_SURVEY_SECONDS.",
+            kind=float, minimum=0, maximum=60),
+    Setting("LINK_ANSWERS_PER_DEVICE", 3, "General survey link: answers one browser (its signed device cookie) "
+                                          "may give a unit in a day; later ones are stored but flagged suspect.",
+            minimum=1, maximum=1000),
+    Setting("LINK_BURST_COUNT", 10, "General survey link: this many near-identical answers to one unit within "
+                                    "LINK_BURST_MINUTES are a burst: all of them are flagged suspect.",
+            minimum=2, maximum=10000),
+    Setting("LINK_BURST_MINUTES", 10, "The window of LINK_BURST_COUNT, in minutes.", minimum=1, maximum=1440),
+    Setting("LINK_BURST_DISTANCE", 1, "Answers are near-identical when their nine scores differ by at most this "
+                                      "much in total (0: the same nine scores).", minimum=0, maximum=27),
     Setting("PUBLIC_LIMIT_PER_TOKEN", 20, "Posts one receipt token may make in an hour (a flood, not a citizen).",
             minimum=1, maximum=10000),
     Setting("PUBLIC_LIMIT_PER_ADDRESS", 600, "Posts of the general survey link from one address in an hour; "

@@ -96,11 +96,14 @@ from .plans import (
 )
 from .public import (
     allow_hit,
+    count_hit,
+    flag_suspect,
     is_stored_as,
     receipt_used,
     receipts_answered_count,
     receipts_issued_count,
     receipts_with_code,
+    recent_link_scores,
     record_public_response,
     store_receipts_issued,
 )

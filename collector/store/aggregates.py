@@ -97,6 +97,14 @@ def add_to_aggregates(conn: Connection, deltas: tuple[dict, ...]) -> None:
     _upsert_adding(conn, t.officer_daily, ("officer", "unit", "day", "suspect"), officer)
 
 
+def drop_empty_aggregates(conn: Connection, units: Iterable[str]) -> None:
+    """Remove the units' aggregate rows left with no response (after responses moved to suspect), so the
+    aggregates stay what a rebuild from the raw responses makes."""
+    units = sorted(set(units))
+    for table in (t.daily_aggregates, t.monthly_aggregates, t.hourly_aggregates, t.officer_daily):
+        conn.execute(table.delete().where(table.c.unit.in_(units), table.c.responses == 0))
+
+
 AGGREGATE_SOURCE = ("unit", "service", "counter", "channel", "officer", "local_day", "local_hour", "suspect", *CODES,
                     *(f.name for f in PROFILE))
 

@@ -6,12 +6,12 @@ from datetime import date, datetime, timezone
 from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, case, func, insert, select
+from sqlalchemy import Engine, case, func, insert, select, update
 
-from skm import wire
+from skm import CODES, wire
 
 from .. import schema as t
-from .aggregates import add_to_aggregates, aggregate_rows
+from .aggregates import AGGREGATE_SOURCE, add_to_aggregates, aggregate_rows, drop_empty_aggregates
 from .engine import _insert, now_iso, prepare_for_days, rows
 from .ingest import _claim_ids
 
@@ -100,8 +100,13 @@ def receipts_answered_count(engine: Engine, units: Iterable[str], start: date, e
             r.c.unit.in_(list(units)), r.c.day >= start, r.c.day < end)).scalar_one()
 
 
-def allow_hit(engine: Engine, key: str, window_seconds: int, limit: int, now: int | None = None) -> bool:
+def allow_hit(engine: Engine, key: str, window_seconds: int, limit: int, now: float | None = None) -> bool:
     """Count one hit on ``key`` in the current fixed window; False once more than ``limit`` came in it."""
+    return count_hit(engine, key, window_seconds, now) <= limit
+
+
+def count_hit(engine: Engine, key: str, window_seconds: int, now: float | None = None) -> int:
+    """Count one hit on ``key`` in the current fixed window; returns the hits in it so far, this one included."""
     now = int(now if now is not None else time.time())
     start = now - now % window_seconds
     table = t.rate_limits
@@ -112,4 +117,41 @@ def allow_hit(engine: Engine, key: str, window_seconds: int, limit: int, now: in
             "window_start": start})
         conn.execute(stmt)
         hits: int = conn.execute(select(table.c.hits).where(table.c.key == key)).scalar_one()  # the row just upserted
-    return hits <= limit
+    return hits
+
+
+def recent_link_scores(engine: Engine, unit: str, since_day: date, received_since: str) -> dict[str, dict[str, int]]:
+    """The nine scores of the unit's general-link answers received at or after ``received_since`` (UTC ISO
+    time, as link answers store it), by id; ``since_day`` bounds the read to the unit/day index."""
+    r = t.responses
+    stmt = select(r.c.id, *[r.c[c] for c in CODES]).where(
+        r.c.unit == unit, r.c.local_day >= since_day, r.c.channel == "link", r.c.received_at >= received_since)
+    with engine.connect() as conn:
+        return {row.id: {c: row._mapping[c] for c in CODES} for row in conn.execute(stmt)}
+
+
+def flag_suspect(engine: Engine, ids: Iterable[str], reason: str) -> int:
+    """Flag stored responses suspect after the fact (a burst seen later), moving them out of the index's
+    aggregates in the same transaction; responses already suspect keep their reason. Returns how many moved.
+
+    The UPDATE decides which rows move, so two requests flagging the same rows at once move each only once.
+    """
+    ids = sorted(set(ids))
+    if not ids:
+        return 0
+    r = t.responses
+    with engine.begin() as conn:
+        moved = rows(conn.execute(update(r).where(r.c.id.in_(ids), r.c.suspect.is_(False))
+                                  .values(suspect=True, suspect_reason=reason)
+                                  .returning(*[r.c[c] for c in AGGREGATE_SOURCE])))
+        if not moved:
+            return 0
+        add_to_aggregates(conn, _negated(aggregate_rows({**m, "suspect": False} for m in moved)))
+        drop_empty_aggregates(conn, (m["unit"] for m in moved))
+        add_to_aggregates(conn, aggregate_rows(moved))
+    return len(moved)
+
+
+def _negated(deltas: tuple[dict[tuple, dict[str, int]], ...]) -> tuple[dict[tuple, dict[str, int]], ...]:
+    return tuple({key: {name: -value for name, value in delta.items()} for key, delta in kind.items()}
+                 for kind in deltas)

@@ -17,19 +17,22 @@ INDEX_COLUMNS = ("responses", *(f"{c}_sum" for c in CODES), *t.SCORE_COLUMNS)  #
 SUM_COLUMNS = (*INDEX_COLUMNS, *t.PROFILE_COLUMNS.values())
 
 
-def aggregate_totals(engine: Engine, units: Iterable[str], start: date, end: date, *, suspect: bool = False,
+def aggregate_totals(engine: Engine, units: Iterable[str], start: date, end: date, *, suspect: bool | None = False,
                      group_by: tuple[str, ...] = (), columns: tuple[str, ...] = SUM_COLUMNS,
-                     **filters: str) -> list[dict]:
+                     leave_out: tuple[str, ...] = (), **filters: str) -> list[dict]:
     """Sums of the daily aggregates of ``units`` for days in [start, end), grouped by key columns.
 
-    ``suspect`` False counts the trusted responses (the index), True the suspect ones. ``filters`` narrow
-    by service, counter or channel.
+    ``suspect`` False counts the trusted responses (the index), True the suspect ones, None both.
+    ``filters`` narrow by service, counter or channel; ``leave_out`` names channels not counted.
     """
     table = t.daily_aggregates
     keys = [table.c[g] for g in group_by]
     stmt = (select(*keys, *[func.coalesce(func.sum(table.c[c]), 0).label(c) for c in columns])
-            .where(table.c.unit.in_(list(units)), table.c.day >= start, table.c.day < end,
-                   table.c.suspect == suspect))
+            .where(table.c.unit.in_(list(units)), table.c.day >= start, table.c.day < end))
+    if suspect is not None:
+        stmt = stmt.where(table.c.suspect == suspect)
+    if leave_out:
+        stmt = stmt.where(table.c.channel.not_in(leave_out))
     for column, value in filters.items():
         if value is not None:
             stmt = stmt.where(table.c[column] == value)
@@ -39,8 +42,12 @@ def aggregate_totals(engine: Engine, units: Iterable[str], start: date, end: dat
         return [r for r in rows(conn.execute(stmt)) if r["responses"]]
 
 
-def monthly_totals(engine: Engine, units: Iterable[str], first_month: date, end: date) -> list[dict]:
-    """The trusted index columns per month (first day) for months starting in [first_month, end)."""
+def monthly_totals(engine: Engine, units: Iterable[str], first_month: date, end: date,
+                   leave_out: tuple[str, ...] = ()) -> list[dict]:
+    """The trusted index columns per month (first day) for months starting in [first_month, end). The
+    monthly aggregates know no channel: with channels left out, the months are summed from the daily ones."""
+    if leave_out:
+        return _months_from_days(engine, units, first_month, end, leave_out)
     table = t.monthly_aggregates
     stmt = (select(table.c.month, *[func.sum(table.c[c]).label(c) for c in INDEX_COLUMNS])
             .where(table.c.unit.in_(list(units)), table.c.month >= first_month, table.c.month < end,
@@ -49,7 +56,48 @@ def monthly_totals(engine: Engine, units: Iterable[str], first_month: date, end:
         return rows(conn.execute(stmt))
 
 
-def hourly_totals(engine: Engine, units: Iterable[str], start: date, end: date) -> list[dict]:
+def _months_from_days(engine: Engine, units: Iterable[str], first_month: date, end: date,
+                      leave_out: tuple[str, ...]) -> list[dict]:
+    by_month: dict[date, dict] = {}
+    for row in aggregate_totals(engine, units, first_month, end, group_by=("day",), columns=INDEX_COLUMNS,
+                                leave_out=leave_out):
+        day = row.pop("day")
+        day = day if isinstance(day, date) else date.fromisoformat(str(day))
+        into = by_month.setdefault(day.replace(day=1), dict.fromkeys(INDEX_COLUMNS, 0))
+        for name, value in row.items():
+            into[name] += value
+    return [{"month": month, **by_month[month]} for month in sorted(by_month)]
+
+
+def hourly_totals(engine: Engine, units: Iterable[str], start: date, end: date,
+                  leave_out: tuple[str, ...] = ()) -> list[dict]:
+    """Trusted responses and their score sum per local day and hour. The hourly aggregates know no channel:
+    channels left out are taken off them from their raw responses (a bounded read by the unit/day index)."""
+    totals = _hourly_aggregate_totals(engine, units, start, end)
+    if leave_out:
+        taken = {(row["day"], row["hour"]): row for row in _hourly_channel_totals(engine, units, start, end, leave_out)}
+        for row in totals:
+            off = taken.get((row["day"], row["hour"]))
+            if off:
+                row["responses"] -= off["responses"]
+                row["score_sum"] -= off["score_sum"]
+        totals = [row for row in totals if row["responses"]]
+    return totals
+
+
+def _hourly_channel_totals(engine: Engine, units: Iterable[str], start: date, end: date,
+                           channels: tuple[str, ...]) -> list[dict]:
+    r = t.responses
+    stmt = (select(r.c.local_day.label("day"), r.c.local_hour.label("hour"), func.count().label("responses"),
+                   func.sum(sum((r.c[c] for c in CODES[1:]), r.c[CODES[0]])).label("score_sum"))
+            .where(r.c.unit.in_(list(units)), r.c.local_day >= start, r.c.local_day < end, r.c.suspect.is_(False),
+                   r.c.channel.in_(channels))
+            .group_by(r.c.local_day, r.c.local_hour))
+    with engine.connect() as conn:
+        return rows(conn.execute(stmt))
+
+
+def _hourly_aggregate_totals(engine: Engine, units: Iterable[str], start: date, end: date) -> list[dict]:
     table = t.hourly_aggregates
     stmt = (select(table.c.day, table.c.hour, func.sum(table.c.responses).label("responses"),
                    func.sum(table.c.score_sum).label("score_sum"))
@@ -59,7 +107,8 @@ def hourly_totals(engine: Engine, units: Iterable[str], start: date, end: date) 
         return rows(conn.execute(stmt))
 
 
-def comments(engine: Engine, units: Iterable[str], start: date, end: date, limit: int = 100) -> list[dict]:
+def comments(engine: Engine, units: Iterable[str], start: date, end: date, limit: int = 100,
+             leave_out: tuple[str, ...] = ()) -> list[dict]:
     """The newest comments of a period (a bounded read of raw responses, by the unit/day index).
 
     Newest local day first: the unit/day index yields the days in that order, so only the last days' rows
@@ -68,17 +117,19 @@ def comments(engine: Engine, units: Iterable[str], start: date, end: date, limit
     r = t.responses
     stmt = (select(r.c.submitted_at, r.c.service, r.c.counter, r.c.channel, r.c.comment, r.c.suspect)
             .where(r.c.unit.in_(list(units)), r.c.local_day >= start, r.c.local_day < end,
-                   r.c.comment.is_not(None), r.c.comment != "")
+                   r.c.comment.is_not(None), r.c.comment != "", r.c.channel.not_in(leave_out))
             .order_by(r.c.local_day.desc(), r.c.submitted_at.desc()).limit(limit))
     with engine.connect() as conn:
         return rows(conn.execute(stmt))
 
 
-def raw_responses(engine: Engine, units: Iterable[str], start: date, end: date) -> Iterable[dict]:
-    """Every response of a period in submission order, streamed (for exports)."""
+def raw_responses(engine: Engine, units: Iterable[str], start: date, end: date,
+                  leave_out: tuple[str, ...] = ()) -> Iterable[dict]:
+    """Every response of a period in submission order, streamed (for exports); ``leave_out``: channels not read."""
     r = t.responses
     stmt = (select(*[c for c in r.c if c.name not in ("content_hash", "batch_id")])
-            .where(r.c.unit.in_(list(units)), r.c.local_day >= start, r.c.local_day < end)
+            .where(r.c.unit.in_(list(units)), r.c.local_day >= start, r.c.local_day < end,
+                   r.c.channel.not_in(leave_out))
             .order_by(r.c.submitted_at, r.c.id))
     with engine.connect() as conn:
         for part in conn.execute(stmt.execution_options(yield_per=2000)).partitions():
