@@ -212,7 +212,8 @@ def receipt_by_code(unit: str):
 def code_tries_left() -> bool:
     """Typed codes are limited per browser and, more loosely, per address, so they cannot be guessed."""
     config = current_app.config
-    return store.allow_hit(engine(), f"code-device:{device()}", HOUR, config["COLLECTOR_PUBLIC_CODE_TRIES_PER_DEVICE"]) \
+    return store.allow_hit(engine(), f"code-device:{device()}", HOUR,
+                           config["COLLECTOR_PUBLIC_CODE_TRIES_PER_DEVICE"]) \
         and store.allow_hit(engine(), f"code-address:{request.remote_addr}", HOUR,
                             config["COLLECTOR_PUBLIC_CODE_TRIES_PER_ADDRESS"])
 
@@ -291,7 +292,8 @@ def link_rules() -> LinkRules:
     return LinkRules(min_seconds=float(config["COLLECTOR_MIN_SURVEY_SECONDS"]),
                      seconds_per_answer=float(config["COLLECTOR_LINK_SECONDS_PER_ANSWER"]),
                      device_daily=config["COLLECTOR_LINK_ANSWERS_PER_DEVICE"],
-                     burst_count=config["COLLECTOR_LINK_BURST_COUNT"], burst_minutes=config["COLLECTOR_LINK_BURST_MINUTES"],
+                     burst_count=config["COLLECTOR_LINK_BURST_COUNT"],
+                     burst_minutes=config["COLLECTOR_LINK_BURST_MINUTES"],
                      burst_distance=config["COLLECTOR_LINK_BURST_DISTANCE"])
 
 

@@ -129,7 +129,8 @@ class ChannelShare:
 
 
 def channel_share(engine: Engine, units: list[str], period: Period, channel: str = "link") -> ChannelShare:
-    rows = store.aggregate_totals(engine, units, period.start, period.end, suspect=None, group_by=("channel", "suspect"),
+    rows = store.aggregate_totals(engine, units, period.start, period.end, suspect=None,
+                                  group_by=("channel", "suspect"),
                                   columns=("responses",))
     return ChannelShare(channel, sum(r["responses"] for r in rows if r["channel"] == channel),
                         sum(r["responses"] for r in rows),
