@@ -36,20 +36,28 @@ def add_kiosk(engine: Engine, unit: str, name: str | None = None, valid_days: in
 
 
 def enroll(engine: Engine, code: str) -> dict:
-    """Exchange a one-time code for the kiosk's id and secret. The code works once."""
+    """Exchange a one-time code for the kiosk's id and secret. The code works once: it is claimed by one
+    ``UPDATE ... WHERE enroll_code_hash = :h AND secret IS NULL ... RETURNING``, so of several kiosks
+    presenting it at the same moment exactly one gets a secret (the others find no row to update)."""
+    code_hash, now = _hash_code(code), now_iso()
+    k = t.kiosks
+    secret = secrets.token_hex(32)
     with engine.begin() as conn:
-        row = conn.execute(select(t.kiosks).where(t.kiosks.c.enroll_code_hash == _hash_code(code))).first()
-        if row is None:
-            raise Refused("enroll_code_unknown", "this enrollment code is unknown or was already used")
-        kiosk = dict(row._mapping)
-        if kiosk["revoked_at"]:
-            raise Refused("revoked", "this kiosk was revoked")
-        if datetime.fromisoformat(kiosk["enroll_expires_at"]) < datetime.now(timezone.utc):
-            raise Refused("enroll_code_expired", "this enrollment code has expired; ask for a new one")
-        secret = secrets.token_hex(32)
-        conn.execute(update(t.kiosks).where(t.kiosks.c.id == kiosk["id"]).values(
-            secret=secret, enroll_code_hash=None, enrolled_at=now_iso()))
-    return {**kiosk, "secret": secret}
+        claimed = conn.execute(update(k).where(
+            (k.c.enroll_code_hash == code_hash) & k.c.secret.is_(None) & k.c.revoked_at.is_(None)
+            & (k.c.enroll_expires_at >= now)
+        ).values(secret=secret, enroll_code_hash=None, enrolled_at=now).returning(*k.c)).first()
+        if claimed is None:
+            raise _why_not_enrolled(conn.execute(select(k).where(k.c.enroll_code_hash == code_hash)).first())
+    return dict(claimed._mapping)
+
+
+def _why_not_enrolled(row) -> Refused:
+    if row is not None and row.revoked_at:
+        return Refused("revoked", "this kiosk was revoked")
+    if row is not None and row.secret is None:
+        return Refused("enroll_code_expired", "this enrollment code has expired; ask for a new one")
+    return Refused("enroll_code_unknown", "this enrollment code is unknown or was already used")
 
 
 def kiosks_by_reference(engine: Engine, reference: str) -> list[dict]:
