@@ -125,9 +125,18 @@ def receipts_issued():
             and isinstance(r.get("issued_at"), int) and not isinstance(r.get("issued_at"), bool) for r in receipts):
         return refuse("malformed_batch", 400, "receipts: a list of {nonce, counter, service, issued_at} objects, "
                                               f"at most {current_app.config['COLLECTOR_BATCH_MAX']}")
+    codes = ingest.UnitCodes.of(engine(), g.kiosk["unit"])
+    known, refused = [], []
+    for r in receipts:
+        problems = codes.problems(r["counter"], r["service"])
+        if problems:
+            refused.append({"nonce": r["nonce"], "reason": "; ".join(p.render("en") for p in problems)})
+        else:
+            known.append(r)
     zone = ZoneInfo(store.get_unit(engine(), g.kiosk["unit"])["timezone"])
-    stored = store.store_receipts_issued(engine(), g.kiosk, receipts, zone)
-    return answer({"stored": stored, "nonces": [r["nonce"] for r in receipts]}, sign_for=g.kiosk)
+    stored = store.store_receipts_issued(engine(), g.kiosk, known, zone)
+    return answer({"stored": stored, "nonces": [r["nonce"] for r in receipts], "refused": refused},
+                  sign_for=g.kiosk)
 
 
 @bp.errorhandler(413)

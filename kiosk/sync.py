@@ -210,7 +210,9 @@ def push_receipts(db: sqlite_utils.Database, client: Client, batch_size: int) ->
         nonces = [r["nonce"] for r in receipts]
         if ack.get("nonces") != nonces:
             raise SyncError("not_an_ack", "the answer does not name the receipts sent")
-        store.mark_receipts_synced(db, nonces)
+        for refused in ack.get("refused") or []:
+            log.warning("receipt %s refused by the collector: %s", refused.get("nonce"), refused.get("reason"))
+        store.mark_receipts_synced(db, nonces)  # a refused one is never accepted later: not sent again
         sent += len(nonces)
 
 

@@ -70,6 +70,7 @@ from .officers import (
     save_officer,
     set_officer_ranking,
     unit_officers,
+    unit_officer_nips,
 )
 from .org import (
     all_units,
