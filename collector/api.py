@@ -65,17 +65,21 @@ def authenticate():
         return refuse("unknown_kiosk", 401)
     if kiosk["revoked_at"]:
         return refuse("revoked", 403, revoked_at=kiosk["revoked_at"])
+    arrival = datetime.now(timezone.utc)
     try:
-        sent = datetime.fromisoformat(timestamp)
-        skew = abs((datetime.now(timezone.utc) - sent).total_seconds())
-    except (ValueError, TypeError):
+        skew = abs((arrival - datetime.fromisoformat(timestamp)).total_seconds())
+    except (ValueError, TypeError, OverflowError):
         skew = float("inf")
     if skew > current_app.config["COLLECTOR_CLOCK_SKEW_SECONDS"]:
         return refuse("stale_timestamp", 401)
-    if not wire.verify(kiosk["secret"], "request", kiosk_id, timestamp, request.get_data(), signature):
+    kiosk_clock, install = request.headers.get("X-SKM-Kiosk-Clock", ""), request.headers.get("X-SKM-Install", "")
+    if not wire.verify(kiosk["secret"], "request", kiosk_id, wire.signed_time(timestamp, kiosk_clock, install),
+                       request.get_data(), signature):
         return refuse("bad_signature", 401)
-    g.kiosk = kiosk
-    store.touch_kiosk(engine(), kiosk_id)
+    g.kiosk, g.install = kiosk, install
+    # An old kiosk sends no reading of its own clock: its timestamp is the best there is.
+    g.clock_skew_ms = wire.measured_skew_ms(kiosk_clock or timestamp, arrival)
+    store.touch_kiosk(engine(), kiosk_id, g.clock_skew_ms)
     return None
 
 
@@ -108,7 +112,7 @@ def config():
 def push_batch():
     try:
         batch = ingest.parse_batch(request.get_data(), current_app.config["COLLECTOR_BATCH_MAX"])
-        result = ingest.ingest_batch(engine(), g.kiosk, batch, source="api")
+        result = ingest.ingest_batch(engine(), g.kiosk, batch, source="api", clock_skew_ms=g.clock_skew_ms)
     except ingest.BatchError as exc:
         return refuse(exc.code, exc.status, exc.message)
     return answer(result.to_ack(server_time()), sign_for=g.kiosk)

@@ -92,8 +92,14 @@ def parse_batch(body: bytes, max_responses: int) -> dict:
     return batch
 
 
-def ingest_batch(engine: Engine, kiosk: Mapping[str, Any], batch: Mapping[str, Any], source: str) -> BatchResult:
-    """Validate every response of the batch, then store the valid ones in one transaction."""
+def ingest_batch(engine: Engine, kiosk: Mapping[str, Any], batch: Mapping[str, Any], source: str,
+                 clock_skew_ms: int | None = None) -> BatchResult:
+    """Validate every response of the batch, then store the valid ones in one transaction.
+
+    The kiosk's times are filed corrected by ``clock_skew_ms`` (its clock minus the server's, measured on
+    this request); a bundle, which has no request, takes the kiosk's last measured skew."""
+    if clock_skew_ms is None:
+        clock_skew_ms = kiosk.get("clock_skew_ms") or 0
     unit = store.get_unit(engine, kiosk["unit"])
     zone = ZoneInfo(unit["timezone"])
     codes = UnitCodes.of(engine, unit["code"])
@@ -117,7 +123,7 @@ def ingest_batch(engine: Engine, kiosk: Mapping[str, Any], batch: Mapping[str, A
         seen.add(response.id)
         valid.append((response, wire.content_hash(dict(response.data))))
     started = time.perf_counter()
-    outcomes = store.ingest(engine, kiosk["id"], batch["batch_id"], source, valid, invalid, zone)
+    outcomes = store.ingest(engine, kiosk["id"], batch["batch_id"], source, valid, invalid, zone, clock_skew_ms)
     result = BatchResult(batch["batch_id"], outcomes)
     log.info("ingest kiosk=%s batch=%s source=%s %s ms=%.0f", kiosk["id"], batch["batch_id"], source,
              " ".join(f"{status}={n}" for status, n in result.counts().items()),

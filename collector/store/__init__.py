@@ -58,6 +58,7 @@ from .kiosks import (
     kiosks_by_reference,
     list_kiosks,
     revoke_kiosk,
+    skewed_kiosks,
     touch_kiosk,
 )
 from .officers import (

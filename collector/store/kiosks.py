@@ -88,9 +88,21 @@ def revoke_kiosk(engine: Engine, kiosk_id: str) -> None:
         raise NotFound(f"kiosk {kiosk_id!r} does not exist")
 
 
-def touch_kiosk(engine: Engine, kiosk_id: str) -> None:
+def touch_kiosk(engine: Engine, kiosk_id: str, clock_skew_ms: int) -> None:
+    """A signed request came in: when, and how far off the kiosk's clock was (ms, kiosk minus server)."""
+    now = now_iso()
     with engine.begin() as conn:
-        conn.execute(update(t.kiosks).where(t.kiosks.c.id == kiosk_id).values(last_seen_at=now_iso()))
+        conn.execute(update(t.kiosks).where(t.kiosks.c.id == kiosk_id).values(
+            last_seen_at=now, clock_skew_ms=clock_skew_ms, clock_measured_at=now))
+
+
+def skewed_kiosks(engine: Engine, unit: str, beyond_ms: int) -> list[dict]:
+    """The unit's kiosks whose clock was last measured off by more than ``beyond_ms``, in either direction."""
+    k = t.kiosks
+    with engine.connect() as conn:
+        return rows(conn.execute(select(k).where(
+            (k.c.unit == unit) & k.c.revoked_at.is_(None)
+            & ((k.c.clock_skew_ms > beyond_ms) | (k.c.clock_skew_ms < -beyond_ms))).order_by(k.c.name)))
 
 
 def kiosk_config(engine: Engine, kiosk: Mapping[str, Any]) -> dict:
