@@ -21,6 +21,7 @@ MESSAGES = {
     "revoked": "this kiosk was revoked; enroll it again with a new code",
     "bad_signature": "the request's signature does not match",
     "stale_timestamp": "the request's time is too far from the server's; use server_time",
+    "install_revoked": "this copy of the kiosk was revoked; the kiosk it was copied from goes on",
     "missing_auth": "signed headers X-SKM-Kiosk, X-SKM-Timestamp and X-SKM-Signature are required",
 }
 
@@ -76,6 +77,8 @@ def authenticate():
     if not wire.verify(kiosk["secret"], "request", kiosk_id, wire.signed_time(timestamp, kiosk_clock, install),
                        request.get_data(), signature):
         return refuse("bad_signature", 401)
+    if store.install_revoked(engine(), kiosk_id, install):
+        return refuse("install_revoked", 403)
     g.kiosk, g.install = kiosk, install
     # An old kiosk sends no reading of its own clock: its timestamp is the best there is.
     g.clock_skew_ms = wire.measured_skew_ms(kiosk_clock or timestamp, arrival)
@@ -113,6 +116,8 @@ def push_batch():
     try:
         batch = ingest.parse_batch(request.get_data(), current_app.config["COLLECTOR_BATCH_MAX"])
         result = ingest.ingest_batch(engine(), g.kiosk, batch, source="api", clock_skew_ms=g.clock_skew_ms)
+        for warning in store.record_install(engine(), g.kiosk["id"], g.install, ingest.seqs_of(batch)):
+            log.warning("%s", warning)
     except ingest.BatchError as exc:
         return refuse(exc.code, exc.status, exc.message)
     return answer(result.to_ack(server_time()), sign_for=g.kiosk)

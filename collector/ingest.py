@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from skm import InvalidResponse, Problem, wire
+from skm import InvalidResponse, Problem, limits, wire
 
 from . import store
 
@@ -90,6 +90,13 @@ def parse_batch(body: bytes, max_responses: int) -> dict:
         raise BatchError("batch_too_large", f"{len(batch['responses'])} responses in one batch; at most "
                                             f"{max_responses}", status=413)
     return batch
+
+
+def seqs_of(batch: Mapping[str, Any]) -> dict[int, str]:
+    """seq -> response id of the batch's responses that have both in range (the invalid ones left out)."""
+    return {r["seq"]: str(r["id"]) for r in batch["responses"] if isinstance(r, Mapping)
+            and isinstance(r.get("seq"), int) and not isinstance(r.get("seq"), bool) and 0 < r["seq"] <= limits.SEQ_MAX
+            and isinstance(r.get("id"), str) and len(r["id"]) <= 36}
 
 
 def ingest_batch(engine: Engine, kiosk: Mapping[str, Any], batch: Mapping[str, Any], source: str,

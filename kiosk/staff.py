@@ -177,6 +177,8 @@ def sync_error_text(code: str) -> str:
         "not_an_ack": _("Jawaban yang diterima bukan dari collector (mungkin halaman login Wi-Fi atau proxy). "
                         "Tidak ada yang ditandai terkirim; dicoba lagi otomatis."),
         "revoked": _("Kios ini dicabut di collector. Minta admin mendaftarkannya ulang dengan kode baru."),
+        "install_revoked": _("Salinan kios ini dicabut di collector (kios yang sama terpasang di tempat lain). "
+                             "Minta admin mendaftarkannya sebagai kios baru."),
         "unknown_kiosk": _("Collector tidak mengenal kios ini. Daftarkan ulang dengan kode baru."),
         "bad_signature": _("Collector menolak tanda tangan kios: kuncinya tidak cocok. Daftarkan ulang kios."),
         "stale_timestamp": _("Jam kios berbeda jauh dengan collector; jam akan dikoreksi otomatis."),

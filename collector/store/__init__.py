@@ -60,6 +60,11 @@ from .kiosks import (
     revoke_kiosk,
     skewed_kiosks,
     touch_kiosk,
+    install_revoked,
+    record_install,
+    kiosk_installs,
+    copied_kiosks,
+    revoke_install,
 )
 from .officers import (
     add_officer_note,

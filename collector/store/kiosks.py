@@ -7,9 +7,10 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from .. import schema as t
+from .accounts import audit
 from .engine import NotFound, Refused, now_iso, rows
 from .officers import unit_officers
 from .org import _require, get_unit, unit_counters
@@ -103,6 +104,78 @@ def skewed_kiosks(engine: Engine, unit: str, beyond_ms: int) -> list[dict]:
         return rows(conn.execute(select(k).where(
             (k.c.unit == unit) & k.c.revoked_at.is_(None)
             & ((k.c.clock_skew_ms > beyond_ms) | (k.c.clock_skew_ms < -beyond_ms))).order_by(k.c.name)))
+
+
+# -- installs: copies of one kiosk ------------------------------------------------------------------------------
+
+def install_revoked(engine: Engine, kiosk_id: str, install: str) -> bool:
+    i = t.kiosk_installs
+    with engine.connect() as conn:
+        return conn.execute(select(i.c.revoked_at).where(
+            (i.c.kiosk_id == kiosk_id) & (i.c.install_id == install))).scalar() is not None
+
+
+def record_install(engine: Engine, kiosk_id: str, install: str, responses: Mapping[int, str]) -> list[str]:
+    """Note a batch from one install of a kiosk (``responses``: seq -> response id) and return what shows
+    the kiosk was copied: a new install while another one is in use, or a seq already stored under
+    another response id of this kiosk. Each is also written to the audit log."""
+    i, r, now = t.kiosk_installs, t.responses, now_iso()
+    with engine.begin() as conn:
+        others = list(conn.execute(select(i.c.install_id).where(
+            (i.c.kiosk_id == kiosk_id) & (i.c.install_id != install) & i.c.revoked_at.is_(None))).scalars())
+        known = conn.execute(select(i.c.max_seq).where((i.c.kiosk_id == kiosk_id) & (i.c.install_id == install))
+                             ).first()
+        clashes = sorted(conn.execute(select(r.c.seq).where(
+            (r.c.kiosk_id == kiosk_id) & r.c.seq.in_(list(responses)) & r.c.id.not_in(list(responses.values())))
+        ).scalars())
+        top = max(responses, default=None)
+        if known is None:
+            conn.execute(insert(i).values(kiosk_id=kiosk_id, install_id=install, first_seen_at=now, last_seen_at=now,
+                                          max_seq=top))
+        else:
+            conn.execute(update(i).where((i.c.kiosk_id == kiosk_id) & (i.c.install_id == install)).values(
+                last_seen_at=now, max_seq=max(s for s in (known.max_seq, top) if s is not None) if top else known.max_seq))
+    warnings = []
+    if known is None and others:
+        warnings.append(f"a second install {install or 'unknown'} of kiosk {kiosk_id} (others: "
+                        f"{', '.join(o or 'unknown' for o in others)}): the kiosk may have been copied")
+    if clashes:
+        warnings.append(f"install {install or 'unknown'} of kiosk {kiosk_id} sent seq {shown_seqs(clashes)} already "
+                        f"stored with other responses: the kiosk may have been copied")
+    for warning in warnings:
+        audit(engine, "kiosk_copy_suspected", None, kiosk_id, warning)
+    return warnings
+
+
+def shown_seqs(seqs: list[int], limit: int = 5) -> str:
+    return ", ".join(map(str, seqs[:limit])) + (f" and {len(seqs) - limit} more" if len(seqs) > limit else "")
+
+
+def kiosk_installs(engine: Engine, kiosk_id: str) -> list[dict]:
+    i = t.kiosk_installs
+    with engine.connect() as conn:
+        return rows(conn.execute(select(i).where(i.c.kiosk_id == kiosk_id).order_by(i.c.first_seen_at)))
+
+
+def copied_kiosks(engine: Engine, unit: str) -> list[dict]:
+    """The unit's kiosks with more than one install in use, each with its installs."""
+    i, k = t.kiosk_installs, t.kiosks
+    with engine.connect() as conn:
+        ids = list(conn.execute(select(i.c.kiosk_id).join(k, k.c.id == i.c.kiosk_id).where(
+            (k.c.unit == unit) & i.c.revoked_at.is_(None) & k.c.revoked_at.is_(None)).group_by(i.c.kiosk_id)
+            .having(func.count() > 1)).scalars())
+    return [{**get_kiosk(engine, kiosk_id), "installs": kiosk_installs(engine, kiosk_id)} for kiosk_id in ids]
+
+
+def revoke_install(engine: Engine, kiosk_id: str, install: str) -> None:
+    """Refuse one copy of a kiosk; the others go on."""
+    i = t.kiosk_installs
+    with engine.begin() as conn:
+        done = conn.execute(update(i).where((i.c.kiosk_id == kiosk_id) & (i.c.install_id == install)).values(
+            revoked_at=now_iso()))
+    if done.rowcount == 0:
+        raise NotFound(f"kiosk {kiosk_id!r} has no install {install!r}")
+    audit(engine, "kiosk_install_revoked", None, kiosk_id, f"install {install or 'unknown'} revoked")
 
 
 def kiosk_config(engine: Engine, kiosk: Mapping[str, Any]) -> dict:
