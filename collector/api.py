@@ -21,6 +21,7 @@ MESSAGES = {
     "revoked": "this kiosk was revoked; enroll it again with a new code",
     "bad_signature": "the request's signature does not match",
     "stale_timestamp": "the request's time is too far from the server's; use server_time",
+    "install_revoked": "this copy of the kiosk was revoked; the kiosk it was copied from goes on",
     "missing_auth": "signed headers X-SKM-Kiosk, X-SKM-Timestamp and X-SKM-Signature are required",
 }
 
@@ -65,17 +66,23 @@ def authenticate():
         return refuse("unknown_kiosk", 401)
     if kiosk["revoked_at"]:
         return refuse("revoked", 403, revoked_at=kiosk["revoked_at"])
+    arrival = datetime.now(timezone.utc)
     try:
-        sent = datetime.fromisoformat(timestamp)
-        skew = abs((datetime.now(timezone.utc) - sent).total_seconds())
-    except (ValueError, TypeError):
+        skew = abs((arrival - datetime.fromisoformat(timestamp)).total_seconds())
+    except (ValueError, TypeError, OverflowError):
         skew = float("inf")
     if skew > current_app.config["COLLECTOR_CLOCK_SKEW_SECONDS"]:
         return refuse("stale_timestamp", 401)
-    if not wire.verify(kiosk["secret"], "request", kiosk_id, timestamp, request.get_data(), signature):
+    kiosk_clock, install = request.headers.get("X-SKM-Kiosk-Clock", ""), request.headers.get("X-SKM-Install", "")
+    if not wire.verify(kiosk["secret"], "request", kiosk_id, wire.signed_time(timestamp, kiosk_clock, install),
+                       request.get_data(), signature):
         return refuse("bad_signature", 401)
-    g.kiosk = kiosk
-    store.touch_kiosk(engine(), kiosk_id)
+    if store.install_revoked(engine(), kiosk_id, install):
+        return refuse("install_revoked", 403)
+    g.kiosk, g.install = kiosk, install
+    # An old kiosk sends no reading of its own clock: its timestamp is the best there is.
+    g.clock_skew_ms = wire.measured_skew_ms(kiosk_clock or timestamp, arrival)
+    store.touch_kiosk(engine(), kiosk_id, g.clock_skew_ms)
     return None
 
 
@@ -108,7 +115,9 @@ def config():
 def push_batch():
     try:
         batch = ingest.parse_batch(request.get_data(), current_app.config["COLLECTOR_BATCH_MAX"])
-        result = ingest.ingest_batch(engine(), g.kiosk, batch, source="api")
+        result = ingest.ingest_batch(engine(), g.kiosk, batch, source="api", clock_skew_ms=g.clock_skew_ms)
+        for warning in store.record_install(engine(), g.kiosk["id"], g.install, ingest.seqs_of(batch)):
+            log.warning("%s", warning)
     except ingest.BatchError as exc:
         return refuse(exc.code, exc.status, exc.message)
     return answer(result.to_ack(server_time()), sign_for=g.kiosk)
@@ -125,9 +134,18 @@ def receipts_issued():
             and isinstance(r.get("issued_at"), int) and not isinstance(r.get("issued_at"), bool) for r in receipts):
         return refuse("malformed_batch", 400, "receipts: a list of {nonce, counter, service, issued_at} objects, "
                                               f"at most {current_app.config['COLLECTOR_BATCH_MAX']}")
+    codes = ingest.UnitCodes.of(engine(), g.kiosk["unit"])
+    known, refused = [], []
+    for r in receipts:
+        problems = codes.problems(r["counter"], r["service"])
+        if problems:
+            refused.append({"nonce": r["nonce"], "reason": "; ".join(p.render("en") for p in problems)})
+        else:
+            known.append(r)
     zone = ZoneInfo(store.get_unit(engine(), g.kiosk["unit"])["timezone"])
-    stored = store.store_receipts_issued(engine(), g.kiosk, receipts, zone)
-    return answer({"stored": stored, "nonces": [r["nonce"] for r in receipts]}, sign_for=g.kiosk)
+    stored = store.store_receipts_issued(engine(), g.kiosk, known, zone)
+    return answer({"stored": stored, "nonces": [r["nonce"] for r in receipts], "refused": refused},
+                  sign_for=g.kiosk)
 
 
 @bp.errorhandler(413)

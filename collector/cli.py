@@ -240,14 +240,29 @@ def list_kiosks(ctx):
     for k in store.list_kiosks(engine_from(ctx)):
         state = "revoked" if k["revoked_at"] else ("enrolled" if k["enrolled_at"] else "waiting for enrollment")
         click.echo(f"{k['id']}  {k['unit']}  {k['name']}  {state}  last seen {k['last_seen_at'] or 'never'}")
+        installs = store.kiosk_installs(engine_from(ctx), k["id"])
+        if sum(1 for i in installs if not i["revoked_at"]) > 1:
+            click.echo("  WARNING: more than one install syncs under this id (a copied kiosk?); revoke the copy "
+                       "with --install")
+        if len(installs) > 1:
+            for i in installs:
+                click.echo(f"  install {i['install_id'] or 'unknown'}  first seen {i['first_seen_at']}  last seen "
+                           f"{i['last_seen_at']}  highest seq {i['max_seq']}"
+                           + (f"  revoked {i['revoked_at']}" if i["revoked_at"] else ""))
 
 
 @kiosk_group.command("revoke")
 @click.argument("kiosk_id")
+@click.option("--install", help="Revoke only this install of the kiosk (`unknown`: the one that sends no id).")
 @click.pass_context
 @fail_on(store.NotFound)
-def revoke(ctx, kiosk_id):
-    """Refuse every further request of a kiosk (a stolen tablet). Its earlier data stays."""
+def revoke(ctx, kiosk_id, install):
+    """Refuse every further request of a kiosk (a stolen tablet), or with --install only one copy of it
+    (a copied instance folder), as `kiosk list` names them. Earlier data stays."""
+    if install is not None:
+        store.revoke_install(engine_from(ctx), kiosk_id, "" if install == "unknown" else install)
+        click.echo(f"install {install} of kiosk {kiosk_id} revoked; its other installs go on")
+        return
     store.revoke_kiosk(engine_from(ctx), kiosk_id)
     click.echo(f"kiosk {kiosk_id} revoked")
 

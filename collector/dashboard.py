@@ -12,6 +12,7 @@ from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Option
 from skm import UNSUR, InvalidOption
 from skm.periods import Period, parse
 from skmweb import select_locale
+from skmweb.clocks import skew_text
 
 from . import auth, officers, reports, store
 
@@ -93,8 +94,23 @@ def unit_page(unit: str):
     page = reports.unit_page(engine(), data, period, select_locale(), leave_out_arg())
     return render_template("collector/unit.html", user=g.user, editable=auth.can_edit(g.user, unit),
                            view_args=view_args(period),
+                           kiosk_warnings=kiosk_warnings(unit),
                            population_form=PopulationForm(recipients=page["population"]),
                            followup_form=FollowupForm(), status_form=StatusForm(), statuses=STATUSES, **page)
+
+
+def kiosk_warnings(unit: str) -> list[str]:
+    """What the unit's staff should fix at its kiosks: more than one copy syncing under one id, a clock
+    off by more than COLLECTOR_CLOCK_WARN_SECONDS."""
+    beyond = current_app.config["COLLECTOR_CLOCK_WARN_SECONDS"] * 1000
+    copies = [_("Kios %(kiosk)s dikirimi data oleh %(n)d salinan sekaligus (kios yang disalin?). Admin dapat "
+                "mencabut salinannya: skm collector kiosk revoke %(id)s --install SALINAN", kiosk=k["name"],
+                n=sum(1 for i in k["installs"] if not i["revoked_at"]), id=k["id"])
+              for k in store.copied_kiosks(engine(), unit)]
+    return copies + [_("Jam kios %(kiosk)s %(skew)s dari jam server (diukur %(at)s UTC). Jawabannya tetap dicatat pada "
+              "waktu yang dikoreksi; perbaiki jam komputer kios.", kiosk=k["name"], skew=skew_text(k["clock_skew_ms"]),
+              at=k["clock_measured_at"][:16].replace("T", " "))
+            for k in store.skewed_kiosks(engine(), unit, beyond)]
 
 
 def require_edit(unit: str) -> None:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from skm import InvalidResponse, Problem, wire
+from skm import InvalidResponse, Problem, limits, wire
 
 from . import store
 
@@ -45,6 +45,36 @@ class BatchResult:
                 "results": [{"id": o.id, "status": o.status, "reason": o.reason} for o in self.outcomes]}
 
 
+@dataclass(frozen=True)
+class UnitCodes:
+    """What a kiosk may name in the values it signs: its unit's counters, services and officers."""
+    unit: str
+    counters: frozenset[str]
+    services: frozenset[str]
+    officers: frozenset[str]
+
+    @classmethod
+    def of(cls, engine: Engine, unit: str) -> "UnitCodes":
+        counters, services = store.known_codes(engine, unit)
+        return cls(unit, frozenset(counters), frozenset(services), frozenset(store.unit_officer_nips(engine, unit)))
+
+    def problems(self, counter: str, service: str, officer: str | None = None) -> list[Problem]:
+        """The values this unit does not have, each as a ``Problem`` naming its field (long values cut)."""
+        problems = []
+        if counter not in self.counters:
+            problems.append(Problem("unknown_counter", "counter", {"value": shown(counter)}))
+        if service not in self.services:
+            problems.append(Problem("unknown_unit_service", "service", {"value": shown(service)}))
+        if officer is not None and officer not in self.officers:
+            problems.append(Problem("unknown_officer", "officer", {"value": shown(officer)}))
+        return problems
+
+
+def shown(value: str, limit: int = 40) -> str:
+    """A value as a reason quotes it: at most ``limit`` characters, then an ellipsis."""
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
 def parse_batch(body: bytes, max_responses: int) -> dict:
     try:
         batch = json.loads(body)
@@ -62,11 +92,24 @@ def parse_batch(body: bytes, max_responses: int) -> dict:
     return batch
 
 
-def ingest_batch(engine: Engine, kiosk: Mapping[str, Any], batch: Mapping[str, Any], source: str) -> BatchResult:
-    """Validate every response of the batch, then store the valid ones in one transaction."""
+def seqs_of(batch: Mapping[str, Any]) -> dict[int, str]:
+    """seq -> response id of the batch's responses that have both in range (the invalid ones left out)."""
+    return {r["seq"]: str(r["id"]) for r in batch["responses"] if isinstance(r, Mapping)
+            and isinstance(r.get("seq"), int) and not isinstance(r.get("seq"), bool) and 0 < r["seq"] <= limits.SEQ_MAX
+            and isinstance(r.get("id"), str) and len(r["id"]) <= 36}
+
+
+def ingest_batch(engine: Engine, kiosk: Mapping[str, Any], batch: Mapping[str, Any], source: str,
+                 clock_skew_ms: int | None = None) -> BatchResult:
+    """Validate every response of the batch, then store the valid ones in one transaction.
+
+    The kiosk's times are filed corrected by ``clock_skew_ms`` (its clock minus the server's, measured on
+    this request); a bundle, which has no request, takes the kiosk's last measured skew."""
+    if clock_skew_ms is None:
+        clock_skew_ms = kiosk.get("clock_skew_ms") or 0
     unit = store.get_unit(engine, kiosk["unit"])
     zone = ZoneInfo(unit["timezone"])
-    counters, services = store.known_codes(engine, unit["code"])
+    codes = UnitCodes.of(engine, unit["code"])
     valid: list[tuple[wire.WireResponse, str]] = []
     invalid: list[store.Outcome] = []
     seen: set[str] = set()
@@ -74,13 +117,9 @@ def ingest_batch(engine: Engine, kiosk: Mapping[str, Any], batch: Mapping[str, A
         raw_id = str(data.get("id")) if isinstance(data, Mapping) else f"#{position}"
         try:
             response = wire.validate_wire_response(data)
-            problems = []
+            problems = codes.problems(response.counter, response.service, response.officer)
             if response.unit != unit["code"]:
-                problems.append(Problem("unit_mismatch", "unit", {"value": response.unit, "unit": unit["code"]}))
-            if response.counter not in counters:
-                problems.append(Problem("unknown_counter", "counter", {"value": response.counter}))
-            if response.service not in services:
-                problems.append(Problem("unknown_unit_service", "service", {"value": response.service}))
+                problems.insert(0, Problem("unit_mismatch", "unit", {"value": response.unit, "unit": unit["code"]}))
             if problems:
                 raise InvalidResponse(problems)
         except InvalidResponse as exc:
@@ -91,7 +130,7 @@ def ingest_batch(engine: Engine, kiosk: Mapping[str, Any], batch: Mapping[str, A
         seen.add(response.id)
         valid.append((response, wire.content_hash(dict(response.data))))
     started = time.perf_counter()
-    outcomes = store.ingest(engine, kiosk["id"], batch["batch_id"], source, valid, invalid, zone)
+    outcomes = store.ingest(engine, kiosk["id"], batch["batch_id"], source, valid, invalid, zone, clock_skew_ms)
     result = BatchResult(batch["batch_id"], outcomes)
     log.info("ingest kiosk=%s batch=%s source=%s %s ms=%.0f", kiosk["id"], batch["batch_id"], source,
              " ".join(f"{status}={n}" for status, n in result.counts().items()),

@@ -27,7 +27,7 @@ from skm.misuse import (LinkRules, MisuseRules, burst_members, burst_reason, dev
 from skmweb import select_locale, take_posted_language
 from skmweb.qr import qr_svg
 
-from . import store
+from . import ingest, store
 
 bp = Blueprint("qr", __name__)
 HOUR = 3600
@@ -90,7 +90,7 @@ def check_receipt(token: str) -> tuple[wire.Receipt, dict]:
     receipt = read.receipt
     kiosk = next((k for k in store.kiosks_by_reference(engine(), receipt.kiosk_id)
                   if k["secret"] and read.signed_by(k["secret"])), None)
-    if kiosk is None:
+    if kiosk is None or ingest.UnitCodes.of(engine(), kiosk["unit"]).problems(receipt.counter, receipt.service):
         raise Refusal(403, _("Kode QR tidak sah"), _("Kode QR ini tidak dikeluarkan oleh unit layanan kami."))
     if kiosk["revoked_at"]:
         raise Refusal(403, _("Kode QR tidak berlaku lagi"), _("Perangkat yang mencetak struk ini sudah "

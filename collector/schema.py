@@ -1,7 +1,7 @@
 """The collector's tables (SQLAlchemy Core): one definition for SQLite and PostgreSQL."""
 from __future__ import annotations
 
-from sqlalchemy import (Boolean, false, Column, Date, ForeignKey, ForeignKeyConstraint, Index, Integer, MetaData,
+from sqlalchemy import (BigInteger, Boolean, false, Column, Date, ForeignKey, ForeignKeyConstraint, Index, Integer, MetaData,
                         PrimaryKeyConstraint, String, Table, Text)
 from sqlalchemy.schema import DefaultClause
 
@@ -78,6 +78,21 @@ kiosks = Table(
     Column("enrolled_at", String(40)),
     Column("revoked_at", String(40)),
     Column("last_seen_at", String(40)),
+    Column("clock_skew_ms", BigInteger),  # the kiosk's clock minus the server's, as last measured
+    Column("clock_measured_at", String(40)),
+)
+
+# Each install of a kiosk: a copy of its instance folder on another PC (or in another folder) is another
+# install, seen with its own id (""; an old kiosk that sends none) and the highest seq it sent.
+kiosk_installs = Table(
+    "kiosk_installs", metadata,
+    Column("kiosk_id", String(36), ForeignKey("kiosks.id"), nullable=False),
+    Column("install_id", String(36), nullable=False),
+    Column("first_seen_at", String(40), nullable=False),
+    Column("last_seen_at", String(40), nullable=False),
+    Column("max_seq", BigInteger),
+    Column("revoked_at", String(40)),
+    PrimaryKeyConstraint("kiosk_id", "install_id"),
 )
 
 _response_columns: list[Column] = [
@@ -94,7 +109,9 @@ _response_columns: list[Column] = [
     *(Column(field.name, String(limits.PROFILE_VALUE_LENGTH)) for field in PROFILE),
     Column("comment", Text),
     Column("started_at", String(40)),
-    Column("submitted_at", String(40), nullable=False),
+    Column("submitted_at", String(40), nullable=False),  # corrected for the kiosk's clock skew
+    Column("claimed_submitted_at", String(40)),  # as the kiosk's clock read it
+    Column("clock_skew_ms", BigInteger, nullable=False, server_default="0"),  # subtracted from the claim
     Column("local_day", Date, nullable=False),  # submitted_at's date in the unit's time zone
     Column("local_hour", Integer),  # and its hour there (0..23)
     Column("duration_ms", Integer),

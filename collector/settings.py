@@ -18,6 +18,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CLOCK_SKEW_SECONDS", 300, "A signed request whose timestamp is further than this from the "
                                        "server's clock is refused, with the server's time so the kiosk can correct.",
             minimum=1, maximum=86400),
+    Setting("CLOCK_WARN_SECONDS", 120, "A kiosk whose clock was last measured further than this from the "
+                                       "server's is listed on its unit's dashboard page (its responses are "
+                                       "filed on the corrected time either way).", minimum=1, maximum=365 * 86400),
     Setting("ENROLL_DAYS", 7, "Days an enrollment code stays valid.", minimum=1, maximum=365),
     Setting("RECEIPT_DAYS", 7, "Days a receipt's QR code can be answered after it was issued.", minimum=1,
             maximum=365),

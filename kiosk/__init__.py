@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from skmweb import add_health_routes, make_app, select_locale
 
-from . import db, settings, store
+from . import clock, db, settings, store
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -24,6 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | os.
     app.config["KIOSK_DATABASE"] = app.config["KIOSK_DATABASE"] or os.path.join(app.instance_path, "kiosk.db")
     app.config["WTF_CSRF_TIME_LIMIT"] = app.config["KIOSK_CSRF_SECONDS"]
     app.config["BABEL_DEFAULT_LOCALE"] = app.config["KIOSK_DEFAULT_LANGUAGE"]
+    clock.set_shift(app.config["KIOSK_CLOCK_SHIFT_SECONDS"])
 
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -117,6 +117,8 @@ def enroll_command(ctx: click.Context, collector_url: str, code: str) -> None:
     finally:
         db.conn.close()
     click.echo(f"enrolled as kiosk {data['kiosk_id']} of unit {data['unit']} at {collector_url}")
+    if data.get("configuration_error"):
+        click.echo(f"the configuration was not pulled yet ({data['configuration_error']}); the next sync pulls it")
 
 
 @kiosk.command("sync")

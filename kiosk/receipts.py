@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,7 +18,7 @@ from skm import wire
 from skmweb.qr import qr_png, qr_svg
 
 from . import store
-from .sync import credentials
+from .sync import corrected_now, credentials
 
 
 class ReceiptError(Exception):
@@ -64,7 +63,9 @@ def issue(db: sqlite_utils.Database, counter_code: str, service: str | None, bas
     if service not in codes:
         raise ReceiptError("unknown_service", f"choose one of the services of counter {counter_code}: "
                                               f"{', '.join(codes)}")
-    receipt = wire.compact_receipt(creds.kiosk_id, counter.code, service, time.time(),
+    # Signed on the collector's clock (this PC's corrected by the last measured offset): a PC running
+    # fast or slow still issues receipts the collector takes as fresh and expires on the right day.
+    receipt = wire.compact_receipt(creds.kiosk_id, counter.code, service, corrected_now(db).timestamp(),
                                    secrets.token_bytes(wire.NONCE_BYTES))
     token = wire.make_compact_receipt_token(creds.secret, receipt)
     store.record_receipt(db, receipt.nonce, counter.code, service, receipt.issued_at)

@@ -31,6 +31,7 @@ from skm import QUESTIONNAIRE_VERSION, InvalidResponse, Problem, validate_respon
 from skm.misuse import MisuseRules, suspect_reason
 
 from . import store
+from .clock import now as clock_now
 
 
 OFFLINE_TICKET = "offline:"
@@ -81,14 +82,14 @@ def unit_zone(db: sqlite_utils.Database) -> ZoneInfo:
 
 def now(db: sqlite_utils.Database) -> datetime:
     """Now in the unit's time zone: every timestamp of a kiosk shares one offset, so they sort as text."""
-    return datetime.now(unit_zone(db))
+    return clock_now(unit_zone(db))
 
 
 def new_ticket(db: sqlite_utils.Database, counter: str) -> str:
     """A survey starts: its id, counter, start time and the officer on duty now (never shown to the citizen)."""
     officer = store.on_duty(db, counter, today_start(db))
     return _serializer().dumps({"id": str(uuid.uuid4()), "c": counter, "o": officer,
-                                "t": datetime.now().astimezone().isoformat(timespec="milliseconds")})
+                                "t": clock_now().isoformat(timespec="milliseconds")})
 
 
 def today_start(db: sqlite_utils.Database) -> str:

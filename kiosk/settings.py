@@ -58,5 +58,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TRUSTED_PROXIES", 0, "Number of reverse proxies in front (nginx: 1) whose X-Forwarded-For, "
                                   "X-Forwarded-Proto and X-Request-Id are trusted, so HTTPS is recognised "
                                   "behind them.", minimum=0, maximum=10),
+    Setting("CLOCK_WARN_SECONDS", 120, "The staff page warns when this PC's clock is off from the collector's "
+                                       "by more than this (receipts and sync are corrected either way).",
+            minimum=1, maximum=365 * DAY),
+    Setting("CLOCK_SHIFT_SECONDS", 0.0, "For drills and tests only: run the kiosk's clock this many seconds "
+                                        "fast (negative: slow), as a wrong PC clock would. Leave 0.",
+            kind=float, minimum=-3650 * DAY, maximum=3650 * DAY),
     *COMMON_SETTINGS,
 )

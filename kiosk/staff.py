@@ -14,9 +14,10 @@ from wtforms import PasswordField
 from wtforms.validators import InputRequired
 
 from skmweb import local_path
+from skmweb.clocks import skew_text
 from skmweb.qr import qr_svg
 
-from . import receipts, store
+from . import receipts, store, sync
 from .db import get_db
 from .responses import now
 
@@ -103,7 +104,17 @@ def home():
         set_aside=store.set_aside(db), abandoned=store.abandoned_steps(db, start, end),
         officers=store.officers(db), shifts=store.open_shifts(db, start), all_counters=store.counters(db),
         tablets=store.tablets_holding_answers(db),
-        checkin_error=request.args.get("checkin_error"))
+        checkin_error=request.args.get("checkin_error"), clock_warning=clock_warning(db))
+
+
+def clock_warning(db) -> str | None:
+    """This PC's clock against the collector's (as last measured when syncing), when off by more than
+    KIOSK_CLOCK_WARN_SECONDS; receipts and sync are corrected either way."""
+    skew_ms = -int(sync.clock_offset(db).total_seconds() * 1000)
+    if abs(skew_ms) <= current_app.config["KIOSK_CLOCK_WARN_SECONDS"] * 1000:
+        return None
+    return _("Jam komputer kios %(skew)s dari jam collector. Struk QR dan pengiriman tetap memakai waktu yang "
+             "dikoreksi; perbaiki jam komputer (tanggal, jam dan zona waktu).", skew=skew_text(skew_ms))
 
 
 @bp.post("/checkin")
@@ -166,6 +177,8 @@ def sync_error_text(code: str) -> str:
         "not_an_ack": _("Jawaban yang diterima bukan dari collector (mungkin halaman login Wi-Fi atau proxy). "
                         "Tidak ada yang ditandai terkirim; dicoba lagi otomatis."),
         "revoked": _("Kios ini dicabut di collector. Minta admin mendaftarkannya ulang dengan kode baru."),
+        "install_revoked": _("Salinan kios ini dicabut di collector (kios yang sama terpasang di tempat lain). "
+                             "Minta admin mendaftarkannya sebagai kios baru."),
         "unknown_kiosk": _("Collector tidak mengenal kios ini. Daftarkan ulang dengan kode baru."),
         "bad_signature": _("Collector menolak tanda tangan kios: kuncinya tidak cocok. Daftarkan ulang kios."),
         "stale_timestamp": _("Jam kios berbeda jauh dengan collector; jam akan dikoreksi otomatis."),

@@ -18,6 +18,8 @@ import sqlite_utils
 from skm import CODES, PROFILE
 from skmweb import backups
 
+from . import clock
+
 # Schema steps, applied in order at start-up (one kiosk process, one file), each in its own BEGIN IMMEDIATE
 # transaction that also reads and records it in _migrations, so two processes starting at once cannot both
 # apply a step. A shipped step is frozen: literal DDL (what sqlite-utils made for it when it shipped), never
@@ -151,7 +153,7 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
 
 
 def now_iso(tz=None) -> str:
-    return datetime.now(tz).astimezone(tz).isoformat(timespec="milliseconds")
+    return clock.now(tz).isoformat(timespec="milliseconds")
 
 
 # -- settings and configuration ------------------------------------------------------------------------

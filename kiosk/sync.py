@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import socket
 import sqlite3
 import threading
 import urllib.error
@@ -18,13 +19,14 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.client import HTTPException
+from pathlib import Path
 from typing import Any, Callable
 
 import sqlite_utils
 
 from skm import CODES, PROFILE, wire
 
-from . import store
+from . import clock, store
 
 log = logging.getLogger(__name__)
 
@@ -77,20 +79,28 @@ def credentials(db: sqlite_utils.Database) -> Credentials | None:
 # -- HTTP ------------------------------------------------------------------------------------------------
 
 class Client:
-    """Signed requests to the collector, correcting for this kiosk's clock with the server's time."""
+    """Signed requests to the collector, correcting for this kiosk's clock with the server's time.
 
-    def __init__(self, creds: Credentials, clock_offset: timedelta = timedelta(0), timeout: float = 30):
-        self.creds, self.clock_offset, self.timeout = creds, clock_offset, timeout
+    Each request says both times, signed: ``X-SKM-Timestamp`` is the corrected one (the collector refuses
+    a stale one), ``X-SKM-Kiosk-Clock`` this PC's own reading, from which the collector measures the skew
+    it corrects the responses' times by; ``X-SKM-Install`` names this copy of the kiosk."""
+
+    def __init__(self, creds: Credentials, clock_offset: timedelta = timedelta(0), timeout: float = 30,
+                 install: str = ""):
+        self.creds, self.clock_offset, self.timeout, self.install = creds, clock_offset, timeout, install
 
     def now(self) -> str:
-        return (datetime.now(timezone.utc) + self.clock_offset).isoformat(timespec="milliseconds")
+        return (clock.now(timezone.utc) + self.clock_offset).isoformat(timespec="milliseconds")
 
     def request(self, method: str, path: str, body: bytes = b"") -> dict:
         """Send a signed request; return the verified JSON ack, or raise ``SyncError``."""
-        timestamp = self.now()
+        own = clock.now(timezone.utc)
+        timestamp = (own + self.clock_offset).isoformat(timespec="milliseconds")
+        kiosk_clock = own.isoformat(timespec="milliseconds")
+        signed = wire.signed_time(timestamp, kiosk_clock, self.install)
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, "X-SKM-Kiosk": self.creds.kiosk_id,
-                   "X-SKM-Timestamp": timestamp,
-                   "X-SKM-Signature": wire.sign(self.creds.secret, "request", self.creds.kiosk_id, timestamp, body)}
+                   "X-SKM-Timestamp": timestamp, "X-SKM-Kiosk-Clock": kiosk_clock, "X-SKM-Install": self.install,
+                   "X-SKM-Signature": wire.sign(self.creds.secret, "request", self.creds.kiosk_id, signed, body)}
         status, response_headers, content = http(method, self.creds.url + path, body if method == "POST" else None,
                                                  headers, self.timeout)
         data = parse_json(content)
@@ -107,11 +117,18 @@ class Client:
         return data
 
     def adjust_clock(self, server_time: str | None) -> None:
-        try:
-            server = datetime.fromisoformat(server_time or "")
-        except ValueError:
-            return
-        self.clock_offset = server - datetime.now(timezone.utc)
+        offset = offset_to(server_time)
+        if offset is not None:
+            self.clock_offset = offset
+
+
+def offset_to(server_time: str | None) -> timedelta | None:
+    """The collector's clock minus this PC's, from a ``server_time`` just received; None if unreadable."""
+    try:
+        server = datetime.fromisoformat(server_time or "")
+    except ValueError:
+        return None
+    return server - clock.now(timezone.utc) if server.tzinfo else None
 
 
 def http(method: str, url: str, body: bytes | None, headers: dict[str, str],
@@ -145,20 +162,35 @@ def refusal(status: int, data: dict | None) -> SyncError:
 # -- enrollment and configuration ---------------------------------------------------------------------------
 
 def enroll(db: sqlite_utils.Database, url: str, code: str, timeout: float = 30) -> dict:
-    """Exchange a one-time code for this kiosk's id and secret, then pull the office's configuration."""
+    """Exchange a one-time code for this kiosk's id and secret, then pull the office's configuration.
+
+    The exchange is not signed, so this PC's clock plays no part in it; the offset to the collector's
+    clock is taken from its answer and kept with the credentials, so the first signed call is on time.
+    Once the collector has answered, the code is spent and the kiosk is enrolled: a failure to pull the
+    configuration then does not undo it (``configuration_error`` says why; the next sync pulls it)."""
     url = url.rstrip("/")
     body = json.dumps({"code": code}).encode()
-    status, _headers, content = http("POST", url + "/api/v1/enroll", body,
-                                     {"Content-Type": "application/json", "User-Agent": USER_AGENT}, timeout)
+    status, headers, content = http("POST", url + "/api/v1/enroll", body,
+                                    {"Content-Type": "application/json", "User-Agent": USER_AGENT}, timeout)
     data = parse_json(content)
     if status != 200 or not data or "secret" not in data:
         raise refusal(status, data) if status != 200 else SyncError("not_an_ack", "no enrollment in the answer")
-    store.set_settings(db, collector_url=url, kiosk_id=data["kiosk_id"], kiosk_secret=data["secret"])
+    offset = offset_to(data.get("server_time") or headers.get("X-SKM-Server-Time")) or timedelta(0)
+    store.set_settings(db, collector_url=url, kiosk_id=data["kiosk_id"], kiosk_secret=data["secret"],
+                       clock_offset_ms=str(milliseconds(offset)))
     store.claim_pending_for(db, data["unit"], data["kiosk_id"])
     enrolled = credentials(db)
     assert enrolled is not None  # stored just above
-    pull_configuration(db, Client(enrolled, timeout=timeout))
+    try:
+        pull_configuration(db, Client(enrolled, offset, timeout, install_id(db)))
+    except SyncError as exc:
+        log.warning("enrolled, but the configuration was not pulled: %s", exc)
+        return {**data, "configuration_error": str(exc)}
     return data
+
+
+def milliseconds(offset: timedelta) -> int:
+    return int(offset.total_seconds() * 1000)
 
 
 def pull_configuration(db: sqlite_utils.Database, client: Client) -> None:
@@ -212,14 +244,16 @@ def push_receipts(db: sqlite_utils.Database, client: Client, batch_size: int) ->
         nonces = [r["nonce"] for r in receipts]
         if ack.get("nonces") != nonces:
             raise SyncError("not_an_ack", "the answer does not name the receipts sent")
-        store.mark_receipts_synced(db, nonces)
+        for refused in ack.get("refused") or []:
+            log.warning("receipt %s refused by the collector: %s", refused.get("nonce"), refused.get("reason"))
+        store.mark_receipts_synced(db, nonces)  # a refused one is never accepted later: not sent again
         sent += len(nonces)
 
 
 def prune(db: sqlite_utils.Database, retention_days: int) -> int:
     """Delete synced rows older than the retention; unsynced, conflict and invalid rows are never pruned."""
     # synced_at is written by store.now_iso() in this machine's offset; compare in the same offset.
-    cutoff = (datetime.now().astimezone() - timedelta(days=retention_days)).isoformat(timespec="milliseconds")
+    cutoff = (clock.now() - timedelta(days=retention_days)).isoformat(timespec="milliseconds")
     return store.delete_synced_before(db, cutoff)
 
 
@@ -232,7 +266,7 @@ def sync_once(db: sqlite_utils.Database, batch_size: int = 500, retention_days: 
     try:
         if creds is None:
             raise SyncError("not_enrolled", "run: skm kiosk enroll COLLECTOR_URL CODE")
-        client = Client(creds, clock_offset(db), timeout)
+        client = Client(creds, clock_offset(db), timeout, install_id(db))
         try:
             pull_configuration(db, client)
         except SyncError as exc:
@@ -240,7 +274,7 @@ def sync_once(db: sqlite_utils.Database, batch_size: int = 500, retention_days: 
                 raise
             client.adjust_clock(exc.server_time)  # a wrong clock is corrected, not locked out
             pull_configuration(db, client)
-        store.set_settings(db, clock_offset_ms=str(int(client.clock_offset.total_seconds() * 1000)))
+        store.set_settings(db, clock_offset_ms=str(milliseconds(client.clock_offset)))
         while max_batches is None or report.batches < max_batches:
             counts = push_once(db, client, batch_size)
             if counts is None:
@@ -269,7 +303,32 @@ def log_report(report: SyncReport) -> None:
 
 
 def clock_offset(db: sqlite_utils.Database) -> timedelta:
+    """The collector's clock minus this PC's, as last measured (0 before the first answer)."""
     return timedelta(milliseconds=int(store.get_setting(db, "clock_offset_ms") or 0))
+
+
+def corrected_now(db: sqlite_utils.Database) -> datetime:
+    """The collector's time now, by this PC's clock and the last measured offset: what receipts are signed with."""
+    return clock.now() + clock_offset(db)
+
+
+def machine_id() -> str:
+    for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        try:
+            return Path(path).read_text().strip()
+        except OSError:
+            continue
+    return socket.gethostname()
+
+
+def install_id(db: sqlite_utils.Database) -> str:
+    """This copy of the kiosk: an id kept with the path of its database, so a copy of the instance folder
+    (another PC, another folder) mints its own the first time it syncs."""
+    database = Path(db.conn.execute("PRAGMA database_list").fetchone()[2]).resolve()
+    place = f"{machine_id()}:{database}"
+    if store.get_setting(db, "install_place") != place or not store.get_setting(db, "install_id"):
+        store.set_settings(db, install_id=str(uuid.uuid4()), install_place=place)
+    return store.get_setting(db, "install_id")
 
 
 def record(db: sqlite_utils.Database, started: str, report: SyncReport) -> None:

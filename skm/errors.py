@@ -83,6 +83,8 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
                         "en": "counter {value!r} is not registered for this unit"},
     "unknown_unit_service": {"id": "layanan {value!r} tidak terdaftar di unit ini",
                              "en": "service {value!r} is not registered for this unit"},
+    "unknown_officer": {"id": "petugas {value!r} bukan petugas unit ini",
+                        "en": "officer {value!r} is not an officer of this unit"},
     "conflict": {"id": "id yang sama sudah diterima dengan isi berbeda; disimpan terpisah",
                  "en": "the same id was received with different content; kept aside"},
     "bad_period": {"id": "periode {value!r} tidak dikenal; contoh: 2026-11, 2026-T3, 2026-S2, 2026, "

@@ -24,6 +24,7 @@ BUNDLE_FORMAT = "skm-bundle/1"
 CHANNELS = ("kiosk", "qr")
 KNOWN_VERSIONS = (QUESTIONNAIRE_VERSION,)
 CLOCK_SKEW_SECONDS = 300  # a signed request older or newer than this is refused, with the server's time
+CLOCK_TOLERANCE_MS = 5000  # a kiosk clock this close to the server's is taken as right (network delay)
 
 # The purpose goes into every signature, so a request's signature can never pass as an ack's.
 PURPOSES = ("request", "ack", "bundle")
@@ -42,6 +43,27 @@ def sign(secret: str, purpose: str, kiosk_id: str, timestamp: str, body: bytes) 
     assert purpose in PURPOSES
     message = "\n".join([PROTOCOL, purpose, kiosk_id, timestamp, hashlib.sha256(body).hexdigest()])
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def signed_time(timestamp: str, kiosk_clock: str = "", install: str = "") -> str:
+    """What a request's signature covers as its time: the corrected ``X-SKM-Timestamp``, then, when the
+    kiosk sends them, its own clock reading (``X-SKM-Kiosk-Clock``) and its install id (``X-SKM-Install``).
+    A kiosk that sends neither signs the timestamp alone, as before; dropping either header breaks the
+    signature."""
+    if not (kiosk_clock or install):
+        return timestamp
+    return f"{timestamp}\nclock={kiosk_clock}\ninstall={install}"
+
+
+def measured_skew_ms(kiosk_clock: str, arrival: datetime) -> int:
+    """A kiosk's clock minus the server's, in ms, from its signed reading and the request's arrival; 0
+    within ``CLOCK_TOLERANCE_MS`` (the time on the wire) or for a reading that is not a time of 2000..2999."""
+    problems: list[Problem] = []
+    reading = parse_time(kiosk_clock, "kiosk_clock", problems)
+    if reading is None:
+        return 0
+    skew = int((reading - arrival).total_seconds() * 1000)
+    return skew if abs(skew) >= CLOCK_TOLERANCE_MS else 0
 
 
 def verify(secret: str, purpose: str, kiosk_id: str, timestamp: str, body: bytes, signature: str) -> bool:

@@ -58,7 +58,13 @@ from .kiosks import (
     kiosks_by_reference,
     list_kiosks,
     revoke_kiosk,
+    skewed_kiosks,
     touch_kiosk,
+    install_revoked,
+    record_install,
+    kiosk_installs,
+    copied_kiosks,
+    revoke_install,
 )
 from .officers import (
     add_officer_note,
@@ -70,6 +76,7 @@ from .officers import (
     save_officer,
     set_officer_ranking,
     unit_officers,
+    unit_officer_nips,
 )
 from .org import (
     all_units,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, exc, insert, select
@@ -24,15 +25,20 @@ class Outcome:
 
 
 def response_row(response: WireResponse, kiosk_id: str | None, zone: ZoneInfo, batch_id: str,
-                 received_at: str, content_hash: str) -> dict:
+                 received_at: str, content_hash: str, clock_skew_ms: int = 0) -> dict:
+    """The stored row: times corrected by the kiosk's clock skew (ms, its clock minus the server's), filed
+    under the corrected local day and hour; the claimed submit time kept beside them."""
+    skew = timedelta(milliseconds=clock_skew_ms)
+    submitted = response.submitted_at - skew
     row = {
         "id": response.id, "kiosk_id": kiosk_id, "seq": response.seq, "unit": response.unit,
         "service": response.service, "counter": response.counter, "officer": response.officer,
         "channel": response.channel, "questionnaire_version": response.questionnaire_version,
         "comment": response.content.comment,
-        "started_at": response.started_at.isoformat() if response.started_at else None,
-        "submitted_at": response.submitted_at.isoformat(), "local_day": response.submitted_at.astimezone(zone).date(),
-        "local_hour": response.submitted_at.astimezone(zone).hour,
+        "started_at": (response.started_at - skew).isoformat() if response.started_at else None,
+        "submitted_at": submitted.isoformat(), "claimed_submitted_at": response.submitted_at.isoformat(),
+        "clock_skew_ms": clock_skew_ms, "local_day": submitted.astimezone(zone).date(),
+        "local_hour": submitted.astimezone(zone).hour,
         "duration_ms": response.duration_ms, "suspect": response.suspect, "suspect_reason": response.suspect_reason,
         "received_at": received_at, "batch_id": batch_id, "content_hash": content_hash,
     }
@@ -42,7 +48,7 @@ def response_row(response: WireResponse, kiosk_id: str | None, zone: ZoneInfo, b
 
 
 def ingest(engine: Engine, kiosk_id: str, batch_id: str, source: str, valid: list[tuple[WireResponse, str]],
-           invalid: list[Outcome], zone: ZoneInfo) -> list[Outcome]:
+           invalid: list[Outcome], zone: ZoneInfo, clock_skew_ms: int = 0) -> list[Outcome]:
     """Store a batch in one transaction: the new responses, their aggregates, conflicts kept aside.
 
     ``valid`` pairs each validated response with its content hash. Safe to run twice: a response
@@ -60,7 +66,8 @@ def ingest(engine: Engine, kiosk_id: str, batch_id: str, source: str, valid: lis
     A fault of the database itself (disk full, locked, gone) still fails the whole batch, to be resent.
     """
     received_at = now_iso()
-    rows = [response_row(response, kiosk_id, zone, batch_id, received_at, digest) for response, digest in valid]
+    rows = [response_row(response, kiosk_id, zone, batch_id, received_at, digest, clock_skew_ms)
+            for response, digest in valid]
     prepare_for_days(engine, {row["local_day"] for row in rows})
     try:
         with engine.begin() as conn:

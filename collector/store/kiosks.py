@@ -7,9 +7,10 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from .. import schema as t
+from .accounts import audit
 from .engine import NotFound, Refused, now_iso, rows
 from .officers import unit_officers
 from .org import _require, get_unit, unit_counters
@@ -36,20 +37,28 @@ def add_kiosk(engine: Engine, unit: str, name: str | None = None, valid_days: in
 
 
 def enroll(engine: Engine, code: str) -> dict:
-    """Exchange a one-time code for the kiosk's id and secret. The code works once."""
+    """Exchange a one-time code for the kiosk's id and secret. The code works once: it is claimed by one
+    ``UPDATE ... WHERE enroll_code_hash = :h AND secret IS NULL ... RETURNING``, so of several kiosks
+    presenting it at the same moment exactly one gets a secret (the others find no row to update)."""
+    code_hash, now = _hash_code(code), now_iso()
+    k = t.kiosks
+    secret = secrets.token_hex(32)
     with engine.begin() as conn:
-        row = conn.execute(select(t.kiosks).where(t.kiosks.c.enroll_code_hash == _hash_code(code))).first()
-        if row is None:
-            raise Refused("enroll_code_unknown", "this enrollment code is unknown or was already used")
-        kiosk = dict(row._mapping)
-        if kiosk["revoked_at"]:
-            raise Refused("revoked", "this kiosk was revoked")
-        if datetime.fromisoformat(kiosk["enroll_expires_at"]) < datetime.now(timezone.utc):
-            raise Refused("enroll_code_expired", "this enrollment code has expired; ask for a new one")
-        secret = secrets.token_hex(32)
-        conn.execute(update(t.kiosks).where(t.kiosks.c.id == kiosk["id"]).values(
-            secret=secret, enroll_code_hash=None, enrolled_at=now_iso()))
-    return {**kiosk, "secret": secret}
+        claimed = conn.execute(update(k).where(
+            (k.c.enroll_code_hash == code_hash) & k.c.secret.is_(None) & k.c.revoked_at.is_(None)
+            & (k.c.enroll_expires_at >= now)
+        ).values(secret=secret, enroll_code_hash=None, enrolled_at=now).returning(*k.c)).first()
+        if claimed is None:
+            raise _why_not_enrolled(conn.execute(select(k).where(k.c.enroll_code_hash == code_hash)).first())
+    return dict(claimed._mapping)
+
+
+def _why_not_enrolled(row) -> Refused:
+    if row is not None and row.revoked_at:
+        return Refused("revoked", "this kiosk was revoked")
+    if row is not None and row.secret is None:
+        return Refused("enroll_code_expired", "this enrollment code has expired; ask for a new one")
+    return Refused("enroll_code_unknown", "this enrollment code is unknown or was already used")
 
 
 def kiosks_by_reference(engine: Engine, reference: str) -> list[dict]:
@@ -80,9 +89,93 @@ def revoke_kiosk(engine: Engine, kiosk_id: str) -> None:
         raise NotFound(f"kiosk {kiosk_id!r} does not exist")
 
 
-def touch_kiosk(engine: Engine, kiosk_id: str) -> None:
+def touch_kiosk(engine: Engine, kiosk_id: str, clock_skew_ms: int) -> None:
+    """A signed request came in: when, and how far off the kiosk's clock was (ms, kiosk minus server)."""
+    now = now_iso()
     with engine.begin() as conn:
-        conn.execute(update(t.kiosks).where(t.kiosks.c.id == kiosk_id).values(last_seen_at=now_iso()))
+        conn.execute(update(t.kiosks).where(t.kiosks.c.id == kiosk_id).values(
+            last_seen_at=now, clock_skew_ms=clock_skew_ms, clock_measured_at=now))
+
+
+def skewed_kiosks(engine: Engine, unit: str, beyond_ms: int) -> list[dict]:
+    """The unit's kiosks whose clock was last measured off by more than ``beyond_ms``, in either direction."""
+    k = t.kiosks
+    with engine.connect() as conn:
+        return rows(conn.execute(select(k).where(
+            (k.c.unit == unit) & k.c.revoked_at.is_(None)
+            & ((k.c.clock_skew_ms > beyond_ms) | (k.c.clock_skew_ms < -beyond_ms))).order_by(k.c.name)))
+
+
+# -- installs: copies of one kiosk ------------------------------------------------------------------------------
+
+def install_revoked(engine: Engine, kiosk_id: str, install: str) -> bool:
+    i = t.kiosk_installs
+    with engine.connect() as conn:
+        return conn.execute(select(i.c.revoked_at).where(
+            (i.c.kiosk_id == kiosk_id) & (i.c.install_id == install))).scalar() is not None
+
+
+def record_install(engine: Engine, kiosk_id: str, install: str, responses: Mapping[int, str]) -> list[str]:
+    """Note a batch from one install of a kiosk (``responses``: seq -> response id) and return what shows
+    the kiosk was copied: a new install while another one is in use, or a seq already stored under
+    another response id of this kiosk. Each is also written to the audit log."""
+    i, r, now = t.kiosk_installs, t.responses, now_iso()
+    with engine.begin() as conn:
+        others = list(conn.execute(select(i.c.install_id).where(
+            (i.c.kiosk_id == kiosk_id) & (i.c.install_id != install) & i.c.revoked_at.is_(None))).scalars())
+        known = conn.execute(select(i.c.max_seq).where((i.c.kiosk_id == kiosk_id) & (i.c.install_id == install))
+                             ).first()
+        clashes = sorted(conn.execute(select(r.c.seq).where(
+            (r.c.kiosk_id == kiosk_id) & r.c.seq.in_(list(responses)) & r.c.id.not_in(list(responses.values())))
+        ).scalars())
+        top = max(responses, default=None)
+        if known is None:
+            conn.execute(insert(i).values(kiosk_id=kiosk_id, install_id=install, first_seen_at=now, last_seen_at=now,
+                                          max_seq=top))
+        else:
+            conn.execute(update(i).where((i.c.kiosk_id == kiosk_id) & (i.c.install_id == install)).values(
+                last_seen_at=now, max_seq=max(s for s in (known.max_seq, top) if s is not None) if top else known.max_seq))
+    warnings = []
+    if known is None and others:
+        warnings.append(f"a second install {install or 'unknown'} of kiosk {kiosk_id} (others: "
+                        f"{', '.join(o or 'unknown' for o in others)}): the kiosk may have been copied")
+    if clashes:
+        warnings.append(f"install {install or 'unknown'} of kiosk {kiosk_id} sent seq {shown_seqs(clashes)} already "
+                        f"stored with other responses: the kiosk may have been copied")
+    for warning in warnings:
+        audit(engine, "kiosk_copy_suspected", None, kiosk_id, warning)
+    return warnings
+
+
+def shown_seqs(seqs: list[int], limit: int = 5) -> str:
+    return ", ".join(map(str, seqs[:limit])) + (f" and {len(seqs) - limit} more" if len(seqs) > limit else "")
+
+
+def kiosk_installs(engine: Engine, kiosk_id: str) -> list[dict]:
+    i = t.kiosk_installs
+    with engine.connect() as conn:
+        return rows(conn.execute(select(i).where(i.c.kiosk_id == kiosk_id).order_by(i.c.first_seen_at)))
+
+
+def copied_kiosks(engine: Engine, unit: str) -> list[dict]:
+    """The unit's kiosks with more than one install in use, each with its installs."""
+    i, k = t.kiosk_installs, t.kiosks
+    with engine.connect() as conn:
+        ids = list(conn.execute(select(i.c.kiosk_id).join(k, k.c.id == i.c.kiosk_id).where(
+            (k.c.unit == unit) & i.c.revoked_at.is_(None) & k.c.revoked_at.is_(None)).group_by(i.c.kiosk_id)
+            .having(func.count() > 1)).scalars())
+    return [{**get_kiosk(engine, kiosk_id), "installs": kiosk_installs(engine, kiosk_id)} for kiosk_id in ids]
+
+
+def revoke_install(engine: Engine, kiosk_id: str, install: str) -> None:
+    """Refuse one copy of a kiosk; the others go on."""
+    i = t.kiosk_installs
+    with engine.begin() as conn:
+        done = conn.execute(update(i).where((i.c.kiosk_id == kiosk_id) & (i.c.install_id == install)).values(
+            revoked_at=now_iso()))
+    if done.rowcount == 0:
+        raise NotFound(f"kiosk {kiosk_id!r} has no install {install!r}")
+    audit(engine, "kiosk_install_revoked", None, kiosk_id, f"install {install or 'unknown'} revoked")
 
 
 def kiosk_config(engine: Engine, kiosk: Mapping[str, Any]) -> dict:

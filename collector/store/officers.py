@@ -31,6 +31,12 @@ def unit_officers(engine: Engine, unit: str) -> list[dict]:
                                  .order_by(t.officers.c.name)))
 
 
+def unit_officer_nips(engine: Engine, unit: str) -> set[str]:
+    """Every officer registered for the unit, active or not (a response may arrive after a deactivation)."""
+    with engine.connect() as conn:
+        return set(conn.execute(select(t.officers.c.nip).where(t.officers.c.unit == unit)).scalars())
+
+
 def officer_totals(engine: Engine, officers: Iterable[str], start: date, end: date,
                    group_by: tuple[str, ...] = ("officer",)) -> list[dict]:
     """Sums of the officers' daily figures (trusted responses only) over [start, end)."""

@@ -129,3 +129,25 @@ def test_the_head_matches_the_models(tmp_path):
     migrations.upgrade(engine)
     assert migrations.differences(engine) == []
     engine.dispose()
+
+
+def test_kiosk_clocks_and_installs_revision_keeps_every_response_and_kiosk(tmp_path):
+    """m008 -> m009 with data: the responses keep their times (claimed time unknown, skew 0), the kiosks
+    their secrets, and no install is invented."""
+    engine = load(COMMITS[-1], tmp_path / "old")
+    with engine.begin() as conn:  # the last release's database (old steps table), brought to m008
+        command.stamp(migrations.alembic_config(conn), RELEASES[COMMITS[-1]])
+        command.upgrade(migrations.alembic_config(conn), "m008_receipt_codes")
+    with engine.connect() as conn:
+        before = {r.id: (r.submitted_at, r.local_day) for r in conn.execute(text("SELECT * FROM responses"))}
+        kiosks = {r.id: r.secret for r in conn.execute(text("SELECT id, secret FROM kiosks"))}
+    migrations.upgrade(engine)
+    with engine.connect() as conn:
+        after = conn.execute(text("SELECT id, submitted_at, local_day, claimed_submitted_at, clock_skew_ms "
+                                  "FROM responses")).all()
+        assert {r.id: (r.submitted_at, r.local_day) for r in after} == before and len(before) > 200
+        assert {(r.claimed_submitted_at, r.clock_skew_ms) for r in after} == {(None, 0)}
+        assert {r.id: r.secret for r in conn.execute(text("SELECT id, secret FROM kiosks"))} == kiosks
+        assert conn.execute(text("SELECT COUNT(*) FROM kiosk_installs")).scalar() == 0
+    assert migrations.differences(engine) == []
+    engine.dispose()
