@@ -58,5 +58,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TRUSTED_PROXIES", 0, "Number of reverse proxies in front (nginx: 1) whose X-Forwarded-For, "
                                   "X-Forwarded-Proto and X-Request-Id are trusted, so HTTPS is recognised "
                                   "behind them.", minimum=0, maximum=10),
+    Setting("SERVER_CONNECTION_LIMIT", 500, "Connections `skm kiosk run` holds open at once; more wait. Room for "
+                                            "every tablet's keep-alive connections and then some.",
+            minimum=10, maximum=10000),
+    Setting("SERVER_CHANNEL_TIMEOUT_SECONDS", 15, "Seconds a connection may sit idle (no request, or between "
+                                                  "requests) before the server closes it, so idle connections "
+                                                  "from one host cannot crowd the tablets out.",
+            minimum=1, maximum=3600),
+    Setting("SERVER_CLEANUP_INTERVAL_SECONDS", 2, "How often the server looks for idle connections to close.",
+            minimum=1, maximum=600),
     *COMMON_SETTINGS,
 )
