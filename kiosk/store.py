@@ -104,6 +104,15 @@ def m004_tablets(db: sqlite_utils.Database) -> None:
            "id" TEXT PRIMARY KEY, "counter" TEXT, "unsent" INTEGER NOT NULL, "last_seen" TEXT NOT NULL)""")
 
 
+@migration
+def m005_pin_attempts(db: sqlite_utils.Database) -> None:
+    """Wrong-PIN counters (the staff PIN, each officer's check-in PIN), in the file so that every server
+    thread counts the same attempts."""
+    run_sql(db, """
+        CREATE TABLE "pin_attempts" (
+           "key" TEXT PRIMARY KEY, "failures" INTEGER NOT NULL, "paused_until" REAL NOT NULL)""")
+
+
 class StoreError(Exception):
     """The kiosk store was asked for something it cannot do."""
 
@@ -166,6 +175,30 @@ def set_settings(db: sqlite_utils.Database, **values: str) -> None:
         for key, value in values.items():
             db.conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+
+def take_pin_attempt(db: sqlite_utils.Database, key: str, limit: int, pause_seconds: float, now: float) -> float:
+    """Count one PIN attempt for ``key`` before its PIN is compared, in one write transaction, so concurrent
+    attempts cannot all read the same count. Returns 0 when the PIN may be compared, else the seconds left
+    of the pause. The ``limit``-th attempt is still compared, and starts the pause."""
+    with transaction(db):
+        row = db.conn.execute("SELECT failures, paused_until FROM pin_attempts WHERE key = ?", (key,)).fetchone()
+        failures, paused_until = row or (0, 0.0)
+        if now < paused_until:
+            return paused_until - now
+        failures += 1
+        if failures >= limit:
+            failures, paused_until = 0, now + pause_seconds
+        db.conn.execute("INSERT INTO pin_attempts (key, failures, paused_until) VALUES (?, ?, ?) ON CONFLICT(key) "
+                        "DO UPDATE SET failures = excluded.failures, paused_until = excluded.paused_until",
+                        (key, failures, paused_until))
+    return 0.0
+
+
+def clear_pin_attempts(db: sqlite_utils.Database, key: str) -> None:
+    """The right PIN was given: its attempts no longer count."""
+    with transaction(db):
+        db.conn.execute("DELETE FROM pin_attempts WHERE key = ?", (key,))
 
 
 @dataclass(frozen=True)
