@@ -348,6 +348,41 @@ def add_user(ctx, username, name, role, units, officer, password):
     click.echo(f"user {username}: {role}" + (f" of {', '.join(units)}" if units else ""))
 
 
+@user_group.command("password")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="At least 10 characters; asked for when not given.")
+@click.pass_context
+@fail_on(store.NotFound)
+def user_password(ctx, username, password):
+    """Change an account's password; every session it has open ends."""
+    try:
+        ended = auth.change_password(engine_from(ctx), username, password)
+    except auth.UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"user {username}: password changed, {ended} session(s) ended")
+
+
+@user_group.command("disable")
+@click.argument("username")
+@click.pass_context
+@fail_on(store.NotFound)
+def user_disable(ctx, username):
+    """Disable an account: it cannot sign in, and every session it has open ends now."""
+    ended = auth.disable_user(engine_from(ctx), username)
+    click.echo(f"user {username}: disabled, {ended} session(s) ended")
+
+
+@user_group.command("enable")
+@click.argument("username")
+@click.pass_context
+@fail_on(store.NotFound)
+def user_enable(ctx, username):
+    """Let a disabled account sign in again."""
+    auth.enable_user(engine_from(ctx), username)
+    click.echo(f"user {username}: enabled")
+
+
 @user_group.command("list")
 @click.pass_context
 def list_users(ctx):

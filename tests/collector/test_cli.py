@@ -113,3 +113,22 @@ def test_every_command_has_help():
             if hasattr(command, "commands"):
                 walk(command)
     walk(collector)
+
+
+def test_user_password_and_disable_end_sessions_through_the_cli(tmp_path):
+    from collector import auth
+    app = create_collector({"TESTING": True}, instance_path=tmp_path)
+    engine = app.extensions["skm_engine"]
+    auth.create_user(engine, "ani", "Ani", "kata-sandi-panjang", "pimpinan", [])
+    store.start_session(engine, "a" * 64, "ani")
+    store.start_session(engine, "b" * 64, "ani")
+    run = CliRunner().invoke
+    changed = run(main, ["collector", "--instance", str(tmp_path), "user", "password", "ani", "--password",
+                         "kata-sandi-baru-1"])
+    assert changed.exit_code == 0 and "2 session(s) ended" in changed.output
+    store.start_session(engine, "c" * 64, "ani")
+    disabled = run(main, ["collector", "--instance", str(tmp_path), "user", "disable", "ani"])
+    assert disabled.exit_code == 0 and "disabled, 1 session(s) ended" in disabled.output
+    assert store.get_user(engine, "ani")["disabled"]
+    missing = run(main, ["collector", "--instance", str(tmp_path), "user", "disable", "nobody"])
+    assert missing.exit_code == 1 and "does not exist" in missing.output
