@@ -470,15 +470,15 @@ def officer_group() -> None:
 @click.option("--name", required=True)
 @click.option("--unit", required=True, help="The unit the officer serves.")
 @click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="The PIN the officer checks in with at the kiosk (at least 4 digits).")
+              help="The PIN the officer checks in with at the kiosk (at least 6 digits).")
 @click.pass_context
 @fail_on(store.NotFound)
 def add_officer(ctx, nip, name, unit, pin):
     """Register an officer (or change their name, unit or PIN); kiosks of the unit get them at their next sync."""
-    from werkzeug.security import generate_password_hash
-    if not (pin.isdigit() and len(pin) >= 4):
-        raise click.BadParameter("the PIN must be at least 4 digits", param_hint="--pin")
-    store.save_officer(engine_from(ctx), nip, name, unit, generate_password_hash(pin))
+    from . import officers
+    if officers.pin_problem(pin):
+        raise click.BadParameter(officers.pin_problem(pin), param_hint="--pin")
+    store.save_officer(engine_from(ctx), nip, name, unit, officers.hash_pin(pin))
     click.echo(f"officer {nip}: {name} ({unit})")
 
 

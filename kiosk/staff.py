@@ -17,7 +17,7 @@ from wtforms.validators import InputRequired
 from skmweb import local_path
 from skmweb.qr import qr_svg
 
-from . import receipts, store
+from . import officer_pins, receipts, store
 from .db import get_db
 from .responses import now
 
@@ -116,7 +116,8 @@ def home():
 
 @bp.post("/checkin")
 def checkin():
-    """An officer starts a shift at a counter with their own PIN (verified here, offline)."""
+    """An officer starts a shift at a counter with their own PIN, verified here (offline) against the sealed
+    verifier; wrong PINs pause that officer's check-in as they pause the staff page."""
     db = get_db()
     nip, counter_code, pin = (request.form.get(k, "") for k in ("nip", "counter", "pin"))
     officer = next((o for o in store.officers(db) if o["nip"] == nip), None)
@@ -124,8 +125,13 @@ def checkin():
         store.counter(db, counter_code)
     except store.UnknownCounter:
         officer = None
-    if officer is None or not check_password_hash(officer["pin_hash"], pin):
+    if officer is None:
         return redirect(url_for("staff.home", checkin_error="1"))
+    right, wait = limited_pin_check(
+        db, f"officer:{nip}", lambda: officer_pins.verify(officer["pin_verifier"], pin, officer_pins.key_for(db)))
+    if not right:
+        log.warning("officer check-in refused: %s", "paused after too many wrong PINs" if wait else "wrong PIN")
+        return redirect(url_for("staff.home", checkin_error="paused" if wait else "1"))
     store.check_in(db, nip, counter_code, now(db).isoformat(timespec="milliseconds"))
     return redirect(url_for("staff.home"))
 

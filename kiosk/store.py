@@ -113,6 +113,12 @@ def m005_pin_attempts(db: sqlite_utils.Database) -> None:
            "key" TEXT PRIMARY KEY, "failures" INTEGER NOT NULL, "paused_until" REAL NOT NULL)""")
 
 
+@migration
+def m006_officer_verifiers(db: sqlite_utils.Database) -> None:
+    """Each officer's sealed PIN verifier (kiosk/officer_pins.py); the app seals and clears pin_hash at start."""
+    run_sql(db, """ALTER TABLE "officers" ADD COLUMN "pin_verifier" TEXT""")
+
+
 class StoreError(Exception):
     """The kiosk store was asked for something it cannot do."""
 
@@ -399,16 +405,31 @@ def integrity(path: str) -> str:
 # -- officers and shifts ---------------------------------------------------------------------------------------
 
 def save_officers(db: sqlite_utils.Database, officers: list[dict]) -> None:
-    """Replace the unit's officers with the collector's list; shifts keep the NIPs they were recorded with."""
+    """Replace the unit's officers with the collector's list (each with its sealed ``pin_verifier``, see
+    officer_pins.py); shifts keep the NIPs they were recorded with."""
     with transaction(db):
         db.conn.execute("DELETE FROM officers")
-        db.conn.executemany("INSERT INTO officers (nip, name, pin_hash) VALUES (?, ?, ?)",
-                            [(o["nip"], o["name"], o["pin_hash"]) for o in officers])
+        db.conn.executemany("INSERT INTO officers (nip, name, pin_verifier) VALUES (?, ?, ?)",
+                            [(o["nip"], o["name"], o["pin_verifier"]) for o in officers])
 
 
 def officers(db: sqlite_utils.Database) -> list[dict]:
-    cursor = db.conn.execute("SELECT nip, name, pin_hash FROM officers ORDER BY name")
-    return [dict(zip(("nip", "name", "pin_hash"), row)) for row in cursor]
+    cursor = db.conn.execute("SELECT nip, name, pin_verifier FROM officers ORDER BY name")
+    return [dict(zip([c[0] for c in cursor.description], row)) for row in cursor.fetchall()]
+
+
+def officers_with_pin_hash(db: sqlite_utils.Database) -> list[tuple[str, str]]:
+    """(nip, pin_hash) of officers an older kiosk kept with the collector's hash itself."""
+    return db.conn.execute("SELECT nip, pin_hash FROM officers WHERE pin_hash IS NOT NULL").fetchall()
+
+
+def replace_pin_hashes(db: sqlite_utils.Database, verifiers: dict[str, str | None]) -> None:
+    """Keep each officer's sealed verifier instead of the hash; the hash's bytes are overwritten (secure_delete)."""
+    with transaction(db):
+        db.conn.execute("PRAGMA secure_delete=ON")
+        db.conn.executemany("UPDATE officers SET pin_verifier = ?, pin_hash = NULL WHERE nip = ?",
+                            [(v, nip) for nip, v in verifiers.items()])
+    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the old pages leave the write-ahead log too
 
 
 def check_in(db: sqlite_utils.Database, nip: str, counter_code: str, at: str) -> int:

@@ -132,3 +132,18 @@ def test_user_password_and_disable_end_sessions_through_the_cli(tmp_path):
     assert store.get_user(engine, "ani")["disabled"]
     missing = run(main, ["collector", "--instance", str(tmp_path), "user", "disable", "nobody"])
     assert missing.exit_code == 1 and "does not exist" in missing.output
+
+
+def test_officer_pins_need_six_digits_and_a_costly_hash(tmp_path):
+    seeded = tmp_path / "c"
+    from tests.helpers import seed_collector
+    seed_collector(seeded)
+    base = ["collector", "--instance", str(seeded), "officer", "add", "198501012010011001", "--name", "Ani",
+            "--unit", "dumai-disdukcapil", "--pin"]
+    short = CliRunner().invoke(main, [*base, "2468"])
+    assert short.exit_code == 2 and "at least 6 digits" in short.output
+    assert CliRunner().invoke(main, [*base, "246813"]).exit_code == 0
+    from tests.helpers import collector_engine
+    engine = collector_engine(seeded)
+    assert store.get_officer(engine, "198501012010011001")["pin_hash"].startswith("scrypt:131072:8:1$")
+    engine.dispose()
