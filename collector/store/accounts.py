@@ -100,16 +100,18 @@ def session_user(engine: Engine, token_hash: str, idle: timedelta, touch_after: 
     is written again only when older than ``touch_after`` (not a write per request)."""
     s = t.sessions
     now = datetime.now(timezone.utc)
-    with engine.begin() as conn:
+    with engine.connect() as conn:  # a read: most requests write nothing (SQLite's write lock stays free)
         row = conn.execute(select(s.c.username, s.c.last_seen_at, s.c.ended_at).where(s.c.token_hash == token_hash)).first()
-        if row is None or row.ended_at is not None:
-            return None
-        seen = datetime.fromisoformat(row.last_seen_at)
-        if now - seen > idle:
-            conn.execute(update(s).where(s.c.token_hash == token_hash).values(ended_at=now_iso(), ended_why="idle"))
-            return None
-        if now - seen > touch_after:
-            conn.execute(update(s).where(s.c.token_hash == token_hash).values(last_seen_at=now_iso()))
+    if row is None or row.ended_at is not None:
+        return None
+    seen = datetime.fromisoformat(row.last_seen_at)
+    if now - seen > idle:
+        end_session(engine, token_hash, "idle")
+        return None
+    if now - seen > touch_after:
+        with engine.begin() as conn:
+            conn.execute(update(s).where((s.c.token_hash == token_hash) & s.c.ended_at.is_(None))
+                         .values(last_seen_at=now_iso()))
     return row.username
 
 

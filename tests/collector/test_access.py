@@ -503,3 +503,12 @@ def test_disabling_an_account_ends_its_sessions_and_its_sign_in(app, engine):
     again = app.test_client()
     refused = again.post("/login", data={"username": KEPALA, "password": PASSWORD, "csrf_token": csrf_token(again)})
     assert refused.status_code == 400 and "Nama pengguna atau kata sandi salah." in refused.get_data(as_text=True)
+
+
+def test_a_session_idle_at_the_collector_ends_whatever_the_cookie_says(app, engine):
+    client = login(app, KEPALA)
+    with engine.begin() as conn:
+        conn.execute(schema.sessions.update().values(last_seen_at="2020-01-01T00:00:00.000+00:00"))
+    assert is_login_redirect(client.get(f"/unit/{OWN}"), f"/unit/{OWN}")
+    with engine.connect() as conn:
+        assert conn.execute(select(schema.sessions.c.ended_why)).scalars().all() == ["idle"]
