@@ -99,17 +99,24 @@ def change_password(engine, username: str, password: str) -> int:
     """Set a new password and end every session of the account (the CLI has none to keep); returns how many."""
     check_password_rules(password)
     store.set_password_hash(engine, username, generate_password_hash(password, method="scrypt"))
-    return store.end_sessions_of(engine, username, "password")
+    ended = store.end_sessions_of(engine, username, "password")
+    store.audit(engine, "password_changed", None, target=username, detail=f"{ended} sessions ended")
+    log.info("password changed user=%r: %d sessions ended", username, ended)
+    return ended
 
 
 def disable_user(engine, username: str) -> int:
     """Disable the account: it cannot sign in, and every session of it ends now; returns how many."""
     store.set_user_disabled(engine, username, True)
-    return store.end_sessions_of(engine, username, "disabled")
+    ended = store.end_sessions_of(engine, username, "disabled")
+    store.audit(engine, "user_disabled", None, target=username, detail=f"{ended} sessions ended")
+    log.info("account disabled user=%r: %d sessions ended", username, ended)
+    return ended
 
 
 def enable_user(engine, username: str) -> None:
     store.set_user_disabled(engine, username, False)
+    store.audit(engine, "user_enabled", None, target=username)
 
 
 def check_password_rules(password: str) -> None:

@@ -130,6 +130,8 @@ def test_user_password_and_disable_end_sessions_through_the_cli(tmp_path):
     disabled = run(main, ["collector", "--instance", str(tmp_path), "user", "disable", "ani"])
     assert disabled.exit_code == 0 and "disabled, 1 session(s) ended" in disabled.output
     assert store.get_user(engine, "ani")["disabled"]
+    assert [(e["action"], e["target"]) for e in store.audit_entries(engine, 2)] == [
+        ("user_disabled", "ani"), ("password_changed", "ani")]
     missing = run(main, ["collector", "--instance", str(tmp_path), "user", "disable", "nobody"])
     assert missing.exit_code == 1 and "does not exist" in missing.output
 
