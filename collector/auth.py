@@ -1,12 +1,14 @@
 """Accounts, sign-in and who may see what.
 
 Roles: ``admin`` (everything, may edit), ``pimpinan`` (sees everything, read only) and ``kepala_unit``
-(sees and edits only the units assigned). Passwords are hashed with werkzeug's scrypt; the session is
-replaced at sign-in and ends after an idle time; repeated failures for one account slow the next attempt
-and then lock it for a while. Every sign-in, failure and export goes to the audit log.
+(sees and edits only the units assigned). Passwords are hashed with werkzeug's scrypt. Sessions are
+server-side (the ``sessions`` table): replaced at sign-in, ended by logout, a password change, disabling the
+account or an idle time. Repeated failures for a name (an account's or not) slow the next attempt and then
+lock it for a while, counted in the database. Every sign-in, failure and export goes to the audit log.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import time
@@ -27,7 +29,8 @@ ROLES = ("admin", "pimpinan", "kepala_unit", "petugas")
 SLOW_AFTER = 3  # failures before each further attempt must wait
 LOCK_AFTER = 6  # failures before the account is locked
 LOCK_MINUTES = 15
-DUMMY_HASH = generate_password_hash("not a real password")
+DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
+TOUCH_AFTER = timedelta(seconds=60)  # a session's last-seen time is rewritten at most this often
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -41,8 +44,7 @@ def create_user(engine, username: str, name: str, password: str, role: str, unit
                 officer: str | None = None) -> None:
     if role not in ROLES:
         raise UserError(f"role {role!r}: use one of {', '.join(ROLES)}")
-    if len(password) < 10:
-        raise UserError("the password needs at least 10 characters")
+    check_password_rules(password)
     if role == "kepala_unit" and not units:
         raise UserError("a kepala_unit needs at least one --unit")
     if role == "petugas" and (not officer or store.get_officer(engine, officer) is None):
@@ -56,6 +58,7 @@ def create_user(engine, username: str, name: str, password: str, role: str, unit
         raise UserError(str(exc)) from exc
     if officer:
         store.link_user_to_officer(engine, username, officer)
+    store.end_sessions_of(engine, username, "password")  # replacing an account replaces its password
 
 
 def engine():
@@ -68,20 +71,57 @@ class LoginForm(FlaskForm):
 
 
 def current_user() -> dict | None:
-    """The signed-in user, or None; an idle session ends here."""
+    """The signed-in user, or None. The cookie's token must name a session the collector has not ended (by
+    logout, a password change, disabling the account, or idleness), so a copied cookie dies with it."""
     if "user" in g:
         return g.user
     g.user = None
-    username, seen = session.get("user"), session.get("seen", 0)
-    idle = current_app.config["COLLECTOR_IDLE_MINUTES"] * 60
-    if username and time.time() - seen <= idle:
-        user = store.get_user(engine(), username)
-        if user and not user["disabled"]:
-            g.user = user
-            session["seen"] = time.time()
-    elif username:
+    token, seen = session.get("sid"), session.get("seen", 0)
+    idle = timedelta(minutes=current_app.config["COLLECTOR_IDLE_MINUTES"])
+    username = None
+    if token and time.time() - seen <= idle.total_seconds():
+        username = store.session_user(engine(), token_hash(token), idle, TOUCH_AFTER)
+    user = store.get_user(engine(), username) if username else None
+    if user and not user["disabled"]:
+        g.user = user
+        session["seen"] = time.time()
+    elif token:
         session.clear()
     return g.user
+
+
+def token_hash(token: str) -> str:
+    """What the sessions table keeps of a cookie's token: a stolen database names no live session."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def change_password(engine, username: str, password: str) -> int:
+    """Set a new password and end every session of the account (the CLI has none to keep); returns how many."""
+    check_password_rules(password)
+    store.set_password_hash(engine, username, generate_password_hash(password, method="scrypt"))
+    ended = store.end_sessions_of(engine, username, "password")
+    store.audit(engine, "password_changed", None, target=username, detail=f"{ended} sessions ended")
+    log.info("password changed user=%r: %d sessions ended", username, ended)
+    return ended
+
+
+def disable_user(engine, username: str) -> int:
+    """Disable the account: it cannot sign in, and every session of it ends now; returns how many."""
+    store.set_user_disabled(engine, username, True)
+    ended = store.end_sessions_of(engine, username, "disabled")
+    store.audit(engine, "user_disabled", None, target=username, detail=f"{ended} sessions ended")
+    log.info("account disabled user=%r: %d sessions ended", username, ended)
+    return ended
+
+
+def enable_user(engine, username: str) -> None:
+    store.set_user_disabled(engine, username, False)
+    store.audit(engine, "user_enabled", None, target=username)
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < 10:
+        raise UserError("the password needs at least 10 characters")
 
 
 def can_see(user: dict, unit: str) -> bool:
@@ -138,35 +178,38 @@ def login():
 
 
 def attempt(username: str, password: str) -> str | None:
-    """Sign in, or say why not. Unknown names and wrong passwords get the same answer."""
-    user = store.get_user(engine(), username)
-    now = datetime.now(timezone.utc)
-    if user and user["next_attempt_at"] and datetime.fromisoformat(user["next_attempt_at"]) > now:
-        wait = int((datetime.fromisoformat(user["next_attempt_at"]) - now).total_seconds()) + 1
+    """Sign in, or say why not. Any name typed, an account's or not, is counted and slowed the same way, and
+    gets the same answers: a wrong password and an unknown or disabled name cannot be told apart."""
+    wait = store.take_login_attempt(engine(), username, datetime.now(timezone.utc), wait_after)
+    if wait:
         store.audit(engine(), "login_refused_wait", username, detail=f"{wait}s", ip=client_ip())
         log.warning("sign-in refused user=%r: must wait %ds after failures", username, wait)
         return _("Terlalu banyak percobaan gagal. Coba lagi dalam %(s)d detik.", s=wait)
-    valid = check_password_hash(user["password_hash"] if user else DUMMY_HASH, password)
+    user = store.get_user(engine(), username)
+    valid = check_password_hash(user["password_hash"] if user else DUMMY_HASH, password)  # the same work for all
     if not user or user["disabled"] or not valid:
-        if user:
-            failures = user["failed_logins"] + 1
-            if failures >= LOCK_AFTER:
-                delay = timedelta(minutes=LOCK_MINUTES)
-            elif failures >= SLOW_AFTER:
-                delay = timedelta(seconds=5 * 2 ** (failures - SLOW_AFTER))
-            else:
-                delay = None
-            store.record_login_failure(engine(), username, (now + delay).isoformat() if delay else None)
         store.audit(engine(), "login_failed", username, ip=client_ip())
         log.warning("sign-in refused user=%r: unknown name, disabled or wrong password", username)
         return _("Nama pengguna atau kata sandi salah.")
-    store.record_login_success(engine(), username)
+    store.clear_login_failures(engine(), username)
     session.clear()  # a new session at sign-in: nothing from before carries over
+    token = secrets.token_hex(16)
+    store.start_session(engine(), token_hash(token), username)
+    session["sid"] = token
     session["user"] = username
-    session["sid"] = secrets.token_hex(16)
     session["seen"] = time.time()
     store.audit(engine(), "login", username, ip=client_ip())
     log.info("sign-in user=%r role=%s", username, user["role"])
+    return None
+
+
+def wait_after(failures: int) -> timedelta | None:
+    """How long the attempt after ``failures`` failures in a row must wait: SLOW_AFTER free attempts, then
+    5 s doubling, then a LOCK_MINUTES lock at LOCK_AFTER."""
+    if failures >= LOCK_AFTER:
+        return timedelta(minutes=LOCK_MINUTES)
+    if failures >= SLOW_AFTER:
+        return timedelta(seconds=5 * 2 ** (failures - SLOW_AFTER))
     return None
 
 
@@ -174,6 +217,7 @@ def attempt(username: str, password: str) -> str | None:
 def logout():
     user = current_user()
     if user:
+        store.end_session(engine(), token_hash(session["sid"]), "logout")
         store.audit(engine(), "logout", user["username"], ip=client_ip())
     session.clear()
     return redirect(url_for("auth.login"))

@@ -367,6 +367,41 @@ def add_user(ctx, username, name, role, units, officer, password):
     click.echo(f"user {username}: {role}" + (f" of {', '.join(units)}" if units else ""))
 
 
+@user_group.command("password")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="At least 10 characters; asked for when not given.")
+@click.pass_context
+@fail_on(store.NotFound)
+def user_password(ctx, username, password):
+    """Change an account's password; every session it has open ends."""
+    try:
+        ended = auth.change_password(engine_from(ctx), username, password)
+    except auth.UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"user {username}: password changed, {ended} session(s) ended")
+
+
+@user_group.command("disable")
+@click.argument("username")
+@click.pass_context
+@fail_on(store.NotFound)
+def user_disable(ctx, username):
+    """Disable an account: it cannot sign in, and every session it has open ends now."""
+    ended = auth.disable_user(engine_from(ctx), username)
+    click.echo(f"user {username}: disabled, {ended} session(s) ended")
+
+
+@user_group.command("enable")
+@click.argument("username")
+@click.pass_context
+@fail_on(store.NotFound)
+def user_enable(ctx, username):
+    """Let a disabled account sign in again."""
+    auth.enable_user(engine_from(ctx), username)
+    click.echo(f"user {username}: enabled")
+
+
 @user_group.command("list")
 @click.pass_context
 def list_users(ctx):
@@ -454,15 +489,15 @@ def officer_group() -> None:
 @click.option("--name", required=True)
 @click.option("--unit", required=True, help="The unit the officer serves.")
 @click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="The PIN the officer checks in with at the kiosk (at least 4 digits).")
+              help="The PIN the officer checks in with at the kiosk (at least 6 digits).")
 @click.pass_context
 @fail_on(store.NotFound)
 def add_officer(ctx, nip, name, unit, pin):
     """Register an officer (or change their name, unit or PIN); kiosks of the unit get them at their next sync."""
-    from werkzeug.security import generate_password_hash
-    if not (pin.isdigit() and len(pin) >= 4):
-        raise click.BadParameter("the PIN must be at least 4 digits", param_hint="--pin")
-    store.save_officer(engine_from(ctx), nip, name, unit, generate_password_hash(pin))
+    from . import officers
+    if officers.pin_problem(pin):
+        raise click.BadParameter(officers.pin_problem(pin), param_hint="--pin")
+    store.save_officer(engine_from(ctx), nip, name, unit, officers.hash_pin(pin))
     click.echo(f"officer {nip}: {name} ({unit})")
 
 

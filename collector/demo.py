@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from skm import CODES, PROFILE, QUESTIONNAIRE_VERSION
 from skm.periods import containing
 
-from . import auth, ingest, store
+from . import auth, ingest, officers, store
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ COMMENTS = {
             "NIK saya 1472012501900003 belum bisa dicetak, tolong dicek."],
 }
 DEMO_PASSWORD = "demo-skm-2026"
-DEMO_OFFICER_PIN = "2468"
+DEMO_OFFICER_PIN = "246813"
 FIRST_NAMES = ("Siti", "Budi", "Rina", "Ahmad", "Dewi", "Hendra", "Fitri", "Yusuf", "Maya", "Rizky", "Nurul", "Agus",
                "Intan", "Fajar", "Lestari")
 LAST_NAMES = ("Rahmawati", "Santoso", "Hasibuan", "Siregar", "Lubis", "Nasution", "Pratama", "Wijaya", "Harahap")
@@ -94,9 +94,8 @@ def demo_officers(unit_index: int, unit: "DemoUnit") -> list[tuple[str, str]]:
 
 
 def build_org(engine: Engine) -> None:
-    from werkzeug.security import generate_password_hash
     store.save_pemda(engine, *PEMDA)
-    pin_hash = generate_password_hash(DEMO_OFFICER_PIN)
+    pin_hash = officers.hash_pin(DEMO_OFFICER_PIN)
     for index, unit in enumerate(UNITS):
         store.save_opd(engine, unit.opd, PEMDA[0], unit.opd_name)
         store.save_unit(engine, unit.code, unit.opd, unit.name, "Asia/Jakarta")

@@ -11,6 +11,7 @@ from fractions import Fraction
 from typing import cast
 
 from sqlalchemy import Engine
+from werkzeug.security import generate_password_hash
 
 from skm import IncompleteData, IndexResult, from_aggregates
 from skm.index import round_half_up
@@ -20,7 +21,20 @@ from skm.periods import Period, trailing_months
 from . import rollups, store
 
 INFLUENCED = ("perilaku", "kompetensi", "waktu")  # the unsur an officer influences most
+PIN_DIGITS = 6  # a check-in PIN's least length: kiosks verify it offline (docs/security.md, "Officer PINs")
+PIN_HASH_METHOD = "scrypt:131072:8:1"  # 4x werkzeug's default cost: each guess against a stolen kiosk is slower
 Z95 = 1.96
+
+
+def pin_problem(pin: str) -> str | None:
+    """What is wrong with a new check-in PIN, or None."""
+    if not (pin.isdigit() and len(pin) >= PIN_DIGITS):
+        return f"the PIN must be at least {PIN_DIGITS} digits"
+    return None
+
+
+def hash_pin(pin: str) -> str:
+    return generate_password_hash(pin, method=PIN_HASH_METHOD)
 
 
 @dataclass(frozen=True)

@@ -257,8 +257,9 @@ users = Table(
     Column("password_hash", String(300), nullable=False),
     Column("role", String(20), nullable=False),  # admin | pimpinan | kepala_unit
     Column("created_at", String(40), nullable=False),
+    # Unused since m009 (sign-in failures are counted in login_throttle, for any name typed); kept as shipped.
     Column("failed_logins", Integer, nullable=False, server_default="0"),
-    Column("next_attempt_at", String(40)),  # failed logins slow the next attempt, then lock
+    Column("next_attempt_at", String(40)),
     Column("disabled", Boolean, nullable=False, server_default="0"),
     Column("officer", String(30)),  # the NIP of a petugas account
 )
@@ -268,6 +269,27 @@ user_units = Table(
     Column("username", String(100), ForeignKey("users.username"), nullable=False),
     Column("unit", String(40), ForeignKey("units.code"), nullable=False),
     PrimaryKeyConstraint("username", "unit"),
+)
+
+# Dashboard sessions: the cookie carries a random token, this table its SHA-256. A request is signed in only
+# while its row has not ended; logout, a password change and disabling the account end rows.
+sessions = Table(
+    "sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("username", String(100), ForeignKey("users.username"), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("last_seen_at", String(40), nullable=False),
+    Column("ended_at", String(40)),
+    Column("ended_why", String(20)),  # logout | password | disabled | idle
+    Index("ix_sessions_username", "username"),
+)
+
+# Failed sign-ins per name as typed, whether or not an account has it, so the answers cannot tell them apart.
+login_throttle = Table(
+    "login_throttle", metadata,
+    Column("username", String(100), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("next_attempt_at", String(40)),
 )
 
 audit_log = Table(

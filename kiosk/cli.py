@@ -250,10 +250,18 @@ def run_command(ctx: click.Context, host: str, port: int, threads: int) -> None:
     click.echo(f"  http://{shown}:{port}/staff/  staff page")
     agent = start_agent(app) if app.config["KIOSK_SYNC_ENABLED"] else None
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="skm-kiosk")
+        waitress.serve(app, host=host, port=port, threads=threads, ident="skm-kiosk", **waitress_options(app.config))
     finally:
         if agent:
             agent.stop.set()
+
+
+def waitress_options(config) -> dict:
+    """The server's connection limits from the settings. poll() instead of select(), so the number of open
+    connections is not capped by select's 1024 file descriptors."""
+    return {"connection_limit": config["KIOSK_SERVER_CONNECTION_LIMIT"],
+            "channel_timeout": config["KIOSK_SERVER_CHANNEL_TIMEOUT_SECONDS"],
+            "cleanup_interval": config["KIOSK_SERVER_CLEANUP_INTERVAL_SECONDS"], "asyncore_use_poll": True}
 
 
 @kiosk.command("settings")

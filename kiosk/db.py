@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlite_utils
 from flask import Flask, current_app, g
 
-from . import store
+from . import officer_pins, store
 
 
 def get_db() -> sqlite_utils.Database:
@@ -20,10 +20,11 @@ def close_db(exc: BaseException | None = None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Run pending migrations once at start-up and close each request's connection."""
+    """Run pending migrations (then seal PIN hashes an older kiosk kept) once at start-up and close each request's connection."""
     db = store.connect(app.config["KIOSK_DATABASE"])
     try:
         store.migrate(db)
+        officer_pins.seal_kept_hashes(db)
     finally:
         db.conn.close()
     app.teardown_appcontext(close_db)

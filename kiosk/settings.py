@@ -64,5 +64,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CLOCK_SHIFT_SECONDS", 0.0, "For drills and tests only: run the kiosk's clock this many seconds "
                                         "fast (negative: slow), as a wrong PC clock would. Leave 0.",
             kind=float, minimum=-3650 * DAY, maximum=3650 * DAY),
+    Setting("SERVER_CONNECTION_LIMIT", 500, "Connections `skm kiosk run` holds open at once; more wait. Room for "
+                                            "every tablet's keep-alive connections and then some.",
+            minimum=10, maximum=10000),
+    Setting("SERVER_CHANNEL_TIMEOUT_SECONDS", 15, "Seconds a connection may sit idle (no request, or between "
+                                                  "requests) before the server closes it, so idle connections "
+                                                  "from one host cannot crowd the tablets out.",
+            minimum=1, maximum=3600),
+    Setting("SERVER_CLEANUP_INTERVAL_SECONDS", 2, "How often the server looks for idle connections to close.",
+            minimum=1, maximum=600),
     *COMMON_SETTINGS,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from typing import Callable
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -17,7 +18,7 @@ from skmweb import local_path
 from skmweb.clocks import skew_text
 from skmweb.qr import qr_svg
 
-from . import receipts, store, sync
+from . import officer_pins, receipts, store, sync
 from .db import get_db
 from .responses import now
 
@@ -58,30 +59,37 @@ def login():
     form = PinForm()
     pin_hash = store.get_setting(db, PIN_KEY)
     error = None
-    locked_until = float(store.get_setting(db, "staff_locked_until") or 0)
     if pin_hash is None:
         error = _("PIN staf belum diatur. Jalankan: skm kiosk set-pin")
     elif form.validate_on_submit():
-        if time.time() < locked_until:
-            error = _("Terlalu banyak PIN salah. Coba lagi dalam %(s)d detik.", s=int(locked_until - time.time()) + 1)
-            log.warning("staff PIN refused: paused after too many wrong PINs")
-        elif check_password_hash(pin_hash, form.pin.data):
-            store.set_settings(db, staff_failures="0")
+        right, wait = limited_pin_check(db, "staff", lambda: check_password_hash(pin_hash, form.pin.data))
+        if right:
             session.clear()  # a fresh session at sign-in
             session["staff_seen"] = time.time()
             log.info("staff signed in")
             target = request.args.get("next", "")
             return redirect(target if local_path(target) and target.startswith("/staff/") else url_for("staff.home"))
+        if wait:
+            error = _("Terlalu banyak PIN salah. Coba lagi dalam %(s)d detik.", s=wait)
+            log.warning("staff PIN refused: paused after too many wrong PINs")
         else:
-            failures = int(store.get_setting(db, "staff_failures") or 0) + 1
-            values = {"staff_failures": str(failures)}
-            if failures >= current_app.config["KIOSK_STAFF_PIN_ATTEMPTS"]:
-                values = {"staff_failures": "0", "staff_locked_until": str(time.time() + LOCK_SECONDS)}
-            store.set_settings(db, **values)
-            log.warning("staff PIN refused: wrong PIN (%d in a row)", failures)
+            log.warning("staff PIN refused: wrong PIN")
             error = _("PIN salah.")
     status = 200 if error is None else (503 if pin_hash is None else 400)
     return render_template("kiosk/staff_login.html", form=form, error=error), status
+
+
+def limited_pin_check(db, key: str, pin_is_right: Callable[[], bool]) -> tuple[bool, int]:
+    """(right, seconds to wait): KIOSK_STAFF_PIN_ATTEMPTS wrong PINs for ``key`` pause it for LOCK_SECONDS.
+    The attempt is counted in the store before the PIN is compared, so concurrent guesses all count; during
+    a pause no PIN is compared at all."""
+    wait = store.take_pin_attempt(db, key, current_app.config["KIOSK_STAFF_PIN_ATTEMPTS"], LOCK_SECONDS, time.time())
+    if wait:
+        return False, int(wait) + 1
+    if pin_is_right():
+        store.clear_pin_attempts(db, key)
+        return True, 0
+    return False, 0
 
 
 @bp.post("/logout")
@@ -119,7 +127,8 @@ def clock_warning(db) -> str | None:
 
 @bp.post("/checkin")
 def checkin():
-    """An officer starts a shift at a counter with their own PIN (verified here, offline)."""
+    """An officer starts a shift at a counter with their own PIN, verified here (offline) against the sealed
+    verifier; wrong PINs pause that officer's check-in as they pause the staff page."""
     db = get_db()
     nip, counter_code, pin = (request.form.get(k, "") for k in ("nip", "counter", "pin"))
     officer = next((o for o in store.officers(db) if o["nip"] == nip), None)
@@ -127,8 +136,13 @@ def checkin():
         store.counter(db, counter_code)
     except store.UnknownCounter:
         officer = None
-    if officer is None or not check_password_hash(officer["pin_hash"], pin):
+    if officer is None:
         return redirect(url_for("staff.home", checkin_error="1"))
+    right, wait = limited_pin_check(
+        db, f"officer:{nip}", lambda: officer_pins.verify(officer["pin_verifier"], pin, officer_pins.key_for(db)))
+    if not right:
+        log.warning("officer check-in refused: %s", "paused after too many wrong PINs" if wait else "wrong PIN")
+        return redirect(url_for("staff.home", checkin_error="paused" if wait else "1"))
     store.check_in(db, nip, counter_code, now(db).isoformat(timespec="milliseconds"))
     return redirect(url_for("staff.home"))
 

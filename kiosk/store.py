@@ -106,6 +106,21 @@ def m004_tablets(db: sqlite_utils.Database) -> None:
            "id" TEXT PRIMARY KEY, "counter" TEXT, "unsent" INTEGER NOT NULL, "last_seen" TEXT NOT NULL)""")
 
 
+@migration
+def m005_pin_attempts(db: sqlite_utils.Database) -> None:
+    """Wrong-PIN counters (the staff PIN, each officer's check-in PIN), in the file so that every server
+    thread counts the same attempts."""
+    run_sql(db, """
+        CREATE TABLE "pin_attempts" (
+           "key" TEXT PRIMARY KEY, "failures" INTEGER NOT NULL, "paused_until" REAL NOT NULL)""")
+
+
+@migration
+def m006_officer_verifiers(db: sqlite_utils.Database) -> None:
+    """Each officer's sealed PIN verifier (kiosk/officer_pins.py); the app seals and clears pin_hash at start."""
+    run_sql(db, """ALTER TABLE "officers" ADD COLUMN "pin_verifier" TEXT""")
+
+
 class StoreError(Exception):
     """The kiosk store was asked for something it cannot do."""
 
@@ -168,6 +183,30 @@ def set_settings(db: sqlite_utils.Database, **values: str) -> None:
         for key, value in values.items():
             db.conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+
+def take_pin_attempt(db: sqlite_utils.Database, key: str, limit: int, pause_seconds: float, now: float) -> float:
+    """Count one PIN attempt for ``key`` before its PIN is compared, in one write transaction, so concurrent
+    attempts cannot all read the same count. Returns 0 when the PIN may be compared, else the seconds left
+    of the pause. The ``limit``-th attempt is still compared, and starts the pause."""
+    with transaction(db):
+        row = db.conn.execute("SELECT failures, paused_until FROM pin_attempts WHERE key = ?", (key,)).fetchone()
+        failures, paused_until = row or (0, 0.0)
+        if now < paused_until:
+            return paused_until - now
+        failures += 1
+        if failures >= limit:
+            failures, paused_until = 0, now + pause_seconds
+        db.conn.execute("INSERT INTO pin_attempts (key, failures, paused_until) VALUES (?, ?, ?) ON CONFLICT(key) "
+                        "DO UPDATE SET failures = excluded.failures, paused_until = excluded.paused_until",
+                        (key, failures, paused_until))
+    return 0.0
+
+
+def clear_pin_attempts(db: sqlite_utils.Database, key: str) -> None:
+    """The right PIN was given: its attempts no longer count."""
+    with transaction(db):
+        db.conn.execute("DELETE FROM pin_attempts WHERE key = ?", (key,))
 
 
 @dataclass(frozen=True)
@@ -371,16 +410,31 @@ def integrity(path: str) -> str:
 # -- officers and shifts ---------------------------------------------------------------------------------------
 
 def save_officers(db: sqlite_utils.Database, officers: list[dict]) -> None:
-    """Replace the unit's officers with the collector's list; shifts keep the NIPs they were recorded with."""
+    """Replace the unit's officers with the collector's list (each with its sealed ``pin_verifier``, see
+    officer_pins.py); shifts keep the NIPs they were recorded with."""
     with transaction(db):
         db.conn.execute("DELETE FROM officers")
-        db.conn.executemany("INSERT INTO officers (nip, name, pin_hash) VALUES (?, ?, ?)",
-                            [(o["nip"], o["name"], o["pin_hash"]) for o in officers])
+        db.conn.executemany("INSERT INTO officers (nip, name, pin_verifier) VALUES (?, ?, ?)",
+                            [(o["nip"], o["name"], o["pin_verifier"]) for o in officers])
 
 
 def officers(db: sqlite_utils.Database) -> list[dict]:
-    cursor = db.conn.execute("SELECT nip, name, pin_hash FROM officers ORDER BY name")
-    return [dict(zip(("nip", "name", "pin_hash"), row)) for row in cursor]
+    cursor = db.conn.execute("SELECT nip, name, pin_verifier FROM officers ORDER BY name")
+    return [dict(zip([c[0] for c in cursor.description], row)) for row in cursor.fetchall()]
+
+
+def officers_with_pin_hash(db: sqlite_utils.Database) -> list[tuple[str, str]]:
+    """(nip, pin_hash) of officers an older kiosk kept with the collector's hash itself."""
+    return db.conn.execute("SELECT nip, pin_hash FROM officers WHERE pin_hash IS NOT NULL").fetchall()
+
+
+def replace_pin_hashes(db: sqlite_utils.Database, verifiers: dict[str, str | None]) -> None:
+    """Keep each officer's sealed verifier instead of the hash; the hash's bytes are overwritten (secure_delete)."""
+    with transaction(db):
+        db.conn.execute("PRAGMA secure_delete=ON")
+        db.conn.executemany("UPDATE officers SET pin_verifier = ?, pin_hash = NULL WHERE nip = ?",
+                            [(v, nip) for nip, v in verifiers.items()])
+    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the old pages leave the write-ahead log too
 
 
 def check_in(db: sqlite_utils.Database, nip: str, counter_code: str, at: str) -> int:

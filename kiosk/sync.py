@@ -26,7 +26,7 @@ import sqlite_utils
 
 from skm import CODES, PROFILE, wire
 
-from . import clock, store
+from . import clock, officer_pins, store
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +200,7 @@ def pull_configuration(db: sqlite_utils.Database, client: Client) -> None:
     if counters:  # a unit without counters at the collector keeps the local ones
         store.save_configuration(db, data["unit"], counters)
     if isinstance(data.get("officers"), list):
-        store.save_officers(db, data["officers"])
+        store.save_officers(db, officer_pins.sealed_officers(data["officers"], officer_pins.key_for(db)))
 
 
 # -- pushing ------------------------------------------------------------------------------------------------------

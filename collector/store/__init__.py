@@ -14,11 +14,18 @@ SQLAlchemy Core, so the same code runs on SQLite (default) and PostgreSQL; the s
 from .accounts import (
     audit,
     audit_entries,
+    clear_login_failures,
+    end_session,
+    end_sessions_of,
     get_user,
     list_users,
-    record_login_failure,
-    record_login_success,
+    login_failures,
     save_user,
+    session_user,
+    set_password_hash,
+    set_user_disabled,
+    start_session,
+    take_login_attempt,
 )
 from .aggregates import (
     AGGREGATE_SOURCE,

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from collector import demo, schema, store
+from collector import auth, demo, schema, store
 from skm import wire
 from tests.helpers import copy_collector, create_collector, full_answers, hidden
 
@@ -483,3 +483,61 @@ def test_petugas_sees_only_their_own_feedback(app, engine):
     assert not problems, report(problems)
     changed = changed_tables(before, snapshot(engine))
     assert set(changed) <= {"audit_log", "officer_notes"}, changed  # their views are audited; a note is theirs
+
+
+# -- server-side sessions -----------------------------------------------------------------------------------
+
+def signed_in_pages(app):
+    """Every GET page that needs a sign-in, with its URL (exports included)."""
+    for rule, method in routes(app):
+        if method == "GET" and rule.endpoint not in PUBLIC and not rule.endpoint.startswith("api."):
+            yield url(app, rule)
+
+
+def replay(app, cookie: str):
+    """A new browser carrying a captured session cookie."""
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    return thief
+
+
+def refused_pages(app, cookie: str) -> list[str]:
+    thief = replay(app, cookie)
+    return [path for path in signed_in_pages(app) if not is_login_redirect(thief.get(path), path)]
+
+
+def test_a_cookie_captured_before_logout_is_refused_on_every_page(app, engine):
+    client = login(app, KEPALA)
+    captured = client.get_cookie("session").value
+    assert replay(app, captured).get(f"/unit/{OWN}/export.csv").status_code == 200  # the cookie works, before
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    pages = list(signed_in_pages(app))
+    assert f"/unit/{OWN}/export.csv" in pages and len(pages) >= 10
+    assert refused_pages(app, captured) == []
+    assert [e["action"] for e in store.audit_entries(engine, 2)][0] == "logout"
+
+
+def test_a_password_change_ends_every_session_of_the_account(app, engine):
+    client = login(app, KEPALA)
+    captured = client.get_cookie("session").value
+    auth.change_password(engine, KEPALA, "kata-sandi-baru-panjang")
+    assert refused_pages(app, captured) == []
+    assert is_login_redirect(client.get("/"), "/")
+
+
+def test_disabling_an_account_ends_its_sessions_and_its_sign_in(app, engine):
+    client = login(app, KEPALA)
+    auth.disable_user(engine, KEPALA)
+    assert is_login_redirect(client.get(f"/unit/{OWN}/export.csv"), f"/unit/{OWN}/export.csv")
+    again = app.test_client()
+    refused = again.post("/login", data={"username": KEPALA, "password": PASSWORD, "csrf_token": csrf_token(again)})
+    assert refused.status_code == 400 and "Nama pengguna atau kata sandi salah." in refused.get_data(as_text=True)
+
+
+def test_a_session_idle_at_the_collector_ends_whatever_the_cookie_says(app, engine):
+    client = login(app, KEPALA)
+    with engine.begin() as conn:
+        conn.execute(schema.sessions.update().values(last_seen_at="2020-01-01T00:00:00.000+00:00"))
+    assert is_login_redirect(client.get(f"/unit/{OWN}"), f"/unit/{OWN}")
+    with engine.connect() as conn:
+        assert conn.execute(select(schema.sessions.c.ended_why)).scalars().all() == ["idle"]

@@ -113,3 +113,39 @@ def test_every_command_has_help():
             if hasattr(command, "commands"):
                 walk(command)
     walk(collector)
+
+
+def test_user_password_and_disable_end_sessions_through_the_cli(tmp_path):
+    from collector import auth
+    app = create_collector({"TESTING": True}, instance_path=tmp_path)
+    engine = app.extensions["skm_engine"]
+    auth.create_user(engine, "ani", "Ani", "kata-sandi-panjang", "pimpinan", [])
+    store.start_session(engine, "a" * 64, "ani")
+    store.start_session(engine, "b" * 64, "ani")
+    run = CliRunner().invoke
+    changed = run(main, ["collector", "--instance", str(tmp_path), "user", "password", "ani", "--password",
+                         "kata-sandi-baru-1"])
+    assert changed.exit_code == 0 and "2 session(s) ended" in changed.output
+    store.start_session(engine, "c" * 64, "ani")
+    disabled = run(main, ["collector", "--instance", str(tmp_path), "user", "disable", "ani"])
+    assert disabled.exit_code == 0 and "disabled, 1 session(s) ended" in disabled.output
+    assert store.get_user(engine, "ani")["disabled"]
+    assert [(e["action"], e["target"]) for e in store.audit_entries(engine, 2)] == [
+        ("user_disabled", "ani"), ("password_changed", "ani")]
+    missing = run(main, ["collector", "--instance", str(tmp_path), "user", "disable", "nobody"])
+    assert missing.exit_code == 1 and "does not exist" in missing.output
+
+
+def test_officer_pins_need_six_digits_and_a_costly_hash(tmp_path):
+    seeded = tmp_path / "c"
+    from tests.helpers import seed_collector
+    seed_collector(seeded)
+    base = ["collector", "--instance", str(seeded), "officer", "add", "198501012010011001", "--name", "Ani",
+            "--unit", "dumai-disdukcapil", "--pin"]
+    short = CliRunner().invoke(main, [*base, "2468"])
+    assert short.exit_code == 2 and "at least 6 digits" in short.output
+    assert CliRunner().invoke(main, [*base, "246813"]).exit_code == 0
+    from tests.helpers import collector_engine
+    engine = collector_engine(seeded)
+    assert store.get_officer(engine, "198501012010011001")["pin_hash"].startswith("scrypt:131072:8:1$")
+    engine.dispose()

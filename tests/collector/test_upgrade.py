@@ -151,3 +151,20 @@ def test_kiosk_clocks_and_installs_revision_keeps_every_response_and_kiosk(tmp_p
         assert conn.execute(text("SELECT COUNT(*) FROM kiosk_installs")).scalar() == 0
     assert migrations.differences(engine) == []
     engine.dispose()
+
+
+def test_m010_moves_sign_in_failures_and_starts_without_sessions(tmp_path):
+    engine = collector_engine(tmp_path)
+    with engine.begin() as conn:
+        command.upgrade(migrations.alembic_config(conn), "m009_kiosk_clocks_and_installs")
+        conn.execute(text("INSERT INTO users (username, name, password_hash, role, created_at, failed_logins, "
+                          "next_attempt_at, disabled) VALUES ('ani', 'Ani', 'x', 'pimpinan', '2026-01-01', 4, "
+                          "'2030-01-01T00:00:00+00:00', false), ('budi', 'Budi', 'x', 'pimpinan', '2026-01-01', 0, "
+                          "NULL, false)"))
+    migrations.upgrade(engine)
+    assert store.login_failures(engine, "ani") == 4 and store.login_failures(engine, "budi") == 0
+    with engine.connect() as conn:
+        assert conn.execute(select(t.login_throttle.c.next_attempt_at)).scalars().all() == \
+            ["2030-01-01T00:00:00+00:00"]
+        assert conn.execute(select(t.sessions)).all() == []
+    engine.dispose()

@@ -169,3 +169,50 @@ def test_no_leaderboard_unless_the_unit_turns_it_on_for_pimpinan(office):
     assert "<th scope=\"col\">#</th>" not in kepala_page  # ranking is for pimpinan only
     entries = [e for e in cstore.audit_entries(engine) if e["action"] == "view_officers"]
     assert any(e["detail"].endswith("ranked") and e["username"] == "sekda" for e in entries)
+
+
+# -- officer PINs on the kiosk's disk (docs/security.md, "Officer PINs") --------------------------------------
+
+def kiosk_files(office) -> bytes:
+    """What a copy of the kiosk's database holds: the file and its write-ahead log (not the instance's key)."""
+    path = office["kiosk"].config["KIOSK_DATABASE"]
+    return b"".join(open(p, "rb").read() for p in (path, path + "-wal") if __import__("os").path.exists(p))
+
+
+def test_the_kiosk_database_holds_no_pin_hash_and_check_in_works_offline(office):
+    collector_hash = cstore.get_officer(office["engine"], ANI)["pin_hash"]
+    digest = collector_hash.rsplit("$", 1)[1]
+    assert digest.encode() not in kiosk_files(office)  # the crackable hash never reaches the kiosk's disk
+    stored = [v for row in office["db"].conn.execute("SELECT * FROM officers") for v in row if isinstance(v, str)]
+    assert stored and not any(check_password_hash(v, pin) for v in stored for pin in ("1111", "2222")
+                              if v.startswith(("scrypt:", "pbkdf2:")))
+    office["server"].stop()  # the collector out of reach: check-in is verified on the kiosk alone
+    response = check_in(office, ANI, "2", "1111")
+    assert response.status_code == 302 and "checkin_error" not in response.headers["Location"]
+    assert [s["nip"] for s in kstore.open_shifts(office["db"], "0000")] == [ANI]
+
+
+def test_wrong_check_in_pins_pause_that_officer(office):
+    attempts = office["kiosk"].config["KIOSK_STAFF_PIN_ATTEMPTS"]
+    for _ in range(attempts):
+        assert "checkin_error=1" in check_in(office, ANI, "2", "9999").headers["Location"]
+    paused = check_in(office, ANI, "2", "1111")  # even the right PIN waits now
+    assert "checkin_error=paused" in paused.headers["Location"]
+    assert "Terlalu banyak PIN salah untuk petugas ini" in office["staff"].get(paused.headers["Location"]).get_data(
+        as_text=True)
+    assert "checkin_error" not in check_in(office, BUDI, "2", "2222").headers["Location"]  # others are not paused
+    assert [s["nip"] for s in kstore.open_shifts(office["db"], "0000")] == [BUDI]
+
+
+def test_hashes_kept_by_an_older_kiosk_are_sealed_at_start(tmp_path):
+    instance = init_kiosk(tmp_path / "kiosk")
+    db = kstore.connect(str(instance / "kiosk.db"))
+    raw = generate_password_hash("1111")
+    db.conn.execute("INSERT INTO officers (nip, name, pin_hash) VALUES (?, 'Ani', ?)", (ANI, raw))
+    create_kiosk({"TESTING": True}, instance_path=instance)  # the start after an upgrade
+    assert db.conn.execute("SELECT pin_hash FROM officers").fetchall() == [(None,)]
+    from kiosk import officer_pins
+    [officer] = kstore.officers(db)
+    assert officer_pins.verify(officer["pin_verifier"], "1111", officer_pins.key_for(db))
+    assert not officer_pins.verify(officer["pin_verifier"], "1112", officer_pins.key_for(db))
+    db.conn.close()
