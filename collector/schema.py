@@ -1,8 +1,8 @@
 """The collector's tables (SQLAlchemy Core): one definition for SQLite and PostgreSQL."""
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Boolean, false, Column, Date, ForeignKey, ForeignKeyConstraint, Index, Integer, MetaData,
-                        PrimaryKeyConstraint, String, Table, Text)
+from sqlalchemy import (BigInteger, Boolean, false, Column, Date, ForeignKey, ForeignKeyConstraint, Index, Integer,
+                        MetaData, PrimaryKeyConstraint, String, Table, Text)
 from sqlalchemy.schema import DefaultClause
 
 from skm import CODES, PROFILE, limits

@@ -52,7 +52,7 @@ def _mac(key: bytes, digest: str) -> str:
     return hmac.new(key, digest.encode(), hashlib.sha256).hexdigest()
 
 
-def seal(pin_hash: str, key: bytes) -> str | None:
+def seal(pin_hash: object, key: bytes) -> str | None:
     """The verifier kept for a collector's PIN hash (``method$salt$hex``); None if it is not one."""
     parts = pin_hash.split("$") if isinstance(pin_hash, str) else []
     if len(parts) != 3 or _digest(parts[0], parts[1], "") is None:

@@ -326,9 +326,11 @@ def install_id(db: sqlite_utils.Database) -> str:
     (another PC, another folder) mints its own the first time it syncs."""
     database = Path(db.conn.execute("PRAGMA database_list").fetchone()[2]).resolve()
     place = f"{machine_id()}:{database}"
-    if store.get_setting(db, "install_place") != place or not store.get_setting(db, "install_id"):
-        store.set_settings(db, install_id=str(uuid.uuid4()), install_place=place)
-    return store.get_setting(db, "install_id")
+    install = store.get_setting(db, "install_id")
+    if store.get_setting(db, "install_place") != place or not install:
+        install = str(uuid.uuid4())
+        store.set_settings(db, install_id=install, install_place=place)
+    return install
 
 
 def record(db: sqlite_utils.Database, started: str, report: SyncReport) -> None:

@@ -101,7 +101,8 @@ def session_user(engine: Engine, token_hash: str, idle: timedelta, touch_after: 
     s = t.sessions
     now = datetime.now(timezone.utc)
     with engine.connect() as conn:  # a read: most requests write nothing (SQLite's write lock stays free)
-        row = conn.execute(select(s.c.username, s.c.last_seen_at, s.c.ended_at).where(s.c.token_hash == token_hash)).first()
+        row = conn.execute(select(s.c.username, s.c.last_seen_at, s.c.ended_at)
+                           .where(s.c.token_hash == token_hash)).first()
     if row is None or row.ended_at is not None:
         return None
     seen = datetime.fromisoformat(row.last_seen_at)

@@ -121,11 +121,11 @@ def record_install(engine: Engine, kiosk_id: str, install: str, responses: Mappi
     another response id of this kiosk. Each is also written to the audit log."""
     i, r, now = t.kiosk_installs, t.responses, now_iso()
     with engine.begin() as conn:
-        others = list(conn.execute(select(i.c.install_id).where(
+        others: list[str] = list(conn.execute(select(i.c.install_id).where(
             (i.c.kiosk_id == kiosk_id) & (i.c.install_id != install) & i.c.revoked_at.is_(None))).scalars())
         known = conn.execute(select(i.c.max_seq).where((i.c.kiosk_id == kiosk_id) & (i.c.install_id == install))
                              ).first()
-        clashes = sorted(conn.execute(select(r.c.seq).where(
+        clashes: list[int] = sorted(conn.execute(select(r.c.seq).where(
             (r.c.kiosk_id == kiosk_id) & r.c.seq.in_(list(responses)) & r.c.id.not_in(list(responses.values())))
         ).scalars())
         top = max(responses, default=None)
@@ -133,8 +133,9 @@ def record_install(engine: Engine, kiosk_id: str, install: str, responses: Mappi
             conn.execute(insert(i).values(kiosk_id=kiosk_id, install_id=install, first_seen_at=now, last_seen_at=now,
                                           max_seq=top))
         else:
+            highest = max(s for s in (known.max_seq, top) if s is not None) if top else known.max_seq
             conn.execute(update(i).where((i.c.kiosk_id == kiosk_id) & (i.c.install_id == install)).values(
-                last_seen_at=now, max_seq=max(s for s in (known.max_seq, top) if s is not None) if top else known.max_seq))
+                last_seen_at=now, max_seq=highest))
     warnings = []
     if known is None and others:
         warnings.append(f"a second install {install or 'unknown'} of kiosk {kiosk_id} (others: "
@@ -161,10 +162,10 @@ def copied_kiosks(engine: Engine, unit: str) -> list[dict]:
     """The unit's kiosks with more than one install in use, each with its installs."""
     i, k = t.kiosk_installs, t.kiosks
     with engine.connect() as conn:
-        ids = list(conn.execute(select(i.c.kiosk_id).join(k, k.c.id == i.c.kiosk_id).where(
+        ids: list[str] = list(conn.execute(select(i.c.kiosk_id).join(k, k.c.id == i.c.kiosk_id).where(
             (k.c.unit == unit) & i.c.revoked_at.is_(None) & k.c.revoked_at.is_(None)).group_by(i.c.kiosk_id)
             .having(func.count() > 1)).scalars())
-    return [{**get_kiosk(engine, kiosk_id), "installs": kiosk_installs(engine, kiosk_id)} for kiosk_id in ids]
+    return [{**(get_kiosk(engine, kiosk_id) or {}), "installs": kiosk_installs(engine, kiosk_id)} for kiosk_id in ids]
 
 
 def revoke_install(engine: Engine, kiosk_id: str, install: str) -> None:
