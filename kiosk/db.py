@@ -20,7 +20,8 @@ def close_db(exc: BaseException | None = None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Run pending migrations (then seal PIN hashes an older kiosk kept) once at start-up and close each request's connection."""
+    """Run pending migrations (then seal PIN hashes an older kiosk kept) once at start-up and close each
+    request's connection."""
     db = store.connect(app.config["KIOSK_DATABASE"])
     try:
         store.migrate(db)

@@ -57,7 +57,7 @@ def test_one_code_raced_by_twenty_store_calls_is_claimed_once_each_round(tmp_pat
         secrets, refusals = [], []
         start = threading.Barrier(ATTEMPTS)
 
-        def attempt():
+        def attempt(start=start, code=code, secrets=secrets, refusals=refusals):  # this round's, bound now
             start.wait()
             try:
                 secrets.append(store.enroll(engine, code)["secret"])
