@@ -12,7 +12,6 @@ import urllib.request
 from contextlib import ExitStack
 from http.cookiejar import CookieJar
 
-import pytest
 
 from tests.helpers import KioskServer, full_answers, hidden, init_kiosk
 
