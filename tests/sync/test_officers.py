@@ -5,7 +5,7 @@ from datetime import date
 
 import openpyxl
 import pytest
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from collector import auth, store as cstore
 from kiosk import create_app as create_kiosk
