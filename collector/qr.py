@@ -19,7 +19,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from skm import PROFILE, QUESTIONNAIRE_VERSION, UNSUR, InvalidResponse, Problem, validate_response, wire
 from skm.misuse import MisuseRules, suspect_reason
-from skmweb import select_locale, take_posted_language
+from skmweb import public_page, select_locale, take_posted_language
 from skmweb.qr import qr_svg
 
 from . import store
@@ -98,6 +98,7 @@ def receipt_context(receipt: wire.Receipt, kiosk: dict) -> tuple[dict, list, str
 
 
 @bp.route("/q/<token>", methods=["GET", "POST"])
+@public_page
 def receipt_survey(token: str):
     try:
         receipt, kiosk = check_receipt(token)
@@ -131,6 +132,7 @@ def link_subtitle() -> str:
 
 
 @bp.route("/s/<unit>", methods=["GET", "POST"])
+@public_page
 def link_survey(unit: str):
     data = unit_or_404(unit)
     services = unit_services(unit)
@@ -147,6 +149,7 @@ def link_survey(unit: str):
 
 
 @bp.post("/s/<unit>/kode")
+@public_page
 def receipt_by_code(unit: str):
     """A receipt's short code typed on the unit's page leads to that receipt's survey (``/q/<token>``),
     where the one-answer rule holds as for a scan."""
@@ -240,6 +243,7 @@ def already_answered(unit: dict):
 
 
 @bp.get("/publik/<unit>/poster")
+@public_page
 def poster(unit: str):
     data = unit_or_404(unit)
     results_url = url_for("public.results", unit=unit, _external=True)

@@ -37,6 +37,7 @@ PUBLIC = {
     "public.switch_language": {302},
     "qr.receipt_survey": {200},  # a citizen's phone, from the QR code on a receipt: the form, then thanks
     "qr.link_survey": {200},  # the unit's general survey link (poster): the form, then thanks
+    "qr.receipt_by_code": {400},  # a receipt's short code typed on the link page (an unknown one here: 400)
     "qr.poster": {200},  # the A4 poster with the survey and results QR codes
     "api.clock": {200},  # unsigned by design: a kiosk corrects its clock before it can sign
     "api.enroll_kiosk": {400},  # unsigned by design: the one-time code is the credential (none sent here)
@@ -56,6 +57,7 @@ def public_survey_form(client, path: str) -> dict:
 FORMS = {
     "qr.receipt_survey": public_survey_form,
     "qr.link_survey": public_survey_form,
+    "qr.receipt_by_code": {"code": "7K3M-Q9XD"},
     "auth.login": {"username": ADMIN, "password": PASSWORD},
     "auth.logout": {},
     "dashboard.set_population": {"recipients": "1234"},
@@ -454,3 +456,45 @@ def test_petugas_sees_only_their_own_feedback(app, engine):
     assert not problems, report(problems)
     changed = changed_tables(before, snapshot(engine))
     assert set(changed) <= {"audit_log", "officer_notes"}, changed  # their views are audited; a note is theirs
+
+
+# -- response headers -------------------------------------------------------------------------------------------
+
+# Public pages a browser or proxy may keep caching as it did: the public results, the citizen's survey pages
+# and the poster, the language switch, static files. Every other answer (dashboard pages, exports, the API,
+# sign-in) is Cache-Control: no-store.
+CACHEABLE = {"static", "public.results", "public.switch_language", "qr.receipt_survey", "qr.link_survey",
+             "qr.receipt_by_code", "qr.poster"}
+
+
+def header_problems(where: str, response, cacheable: bool) -> list[str]:
+    problems = []
+    if response.headers.get("X-Content-Type-Options") != "nosniff":
+        problems.append(f"{where} ({response.mimetype}): no X-Content-Type-Options: nosniff")
+    no_store = "no-store" in response.headers.get("Cache-Control", "")
+    if no_store == cacheable:
+        problems.append(f"{where} ({response.mimetype}): Cache-Control {response.headers.get('Cache-Control')!r}, "
+                        f"expected {'no no-store (a public page)' if cacheable else 'no-store'}")
+    return problems
+
+
+def test_every_response_has_nosniff_and_every_non_public_one_no_store(app, engine):
+    """Every route of the URL map, as admin (who may open everything) or, for a public page and the API, as
+    anyone: the exports, the JSON and the dashboard pages too."""
+    assert CACHEABLE <= {rule.endpoint for rule in app.url_map.iter_rules()}, "stale CACHEABLE entries"
+    admin, anyone = login(app, ADMIN), app.test_client()
+    problems, mimetypes = [], set()
+    for rule, method in routes(app):
+        if rule.endpoint in ("auth.logout", "auth.login") and method == "POST":
+            continue  # would end or restart the admin's session; the sign-in page itself is checked
+        client = anyone if rule.endpoint in PUBLIC or rule.endpoint.startswith("api.") else admin
+        path = url(app, rule, unit=OWN)
+        response = call(client, rule, method, path, csrf_token(client) if method == "POST" else None)
+        if client is admin and response.status_code >= 400:
+            problems.append(f"admin {method} {path}: {response.status_code}, so its real answer was not checked")
+        mimetypes.add(response.mimetype)
+        problems += header_problems(f"{method} {path}", response, rule.endpoint in CACHEABLE)
+    problems += header_problems("GET /no-such-page", anyone.get("/no-such-page"), cacheable=False)
+    assert {"text/csv", "application/json", "text/html", "text/css",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"} <= mimetypes, mimetypes
+    assert not problems, report(problems)
