@@ -116,10 +116,13 @@ def abandon(code: str):
     counter = counter_or_404(code)
     try:
         ticket = responses.read_ticket(request.form.get("ticket", ""), counter.code)
+        step = responses.read_step(request.form.get("step", ""))
     except responses.BadTicket:
         return jsonify(status="invalid"), 400
+    except responses.BadStep as exc:
+        return jsonify(status="invalid", errors={"step": [str(exc)]}), 400
     new = responses.abandon(get_db(), counter, ticket, request.form.get("service") or None,
-                            request.form.get("reached", ""), request.form.get("step", ""))
+                            request.form.get("reached", ""), step)
     return jsonify(status="counted" if new else "known")
 
 
