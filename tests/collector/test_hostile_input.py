@@ -5,8 +5,10 @@ import json
 import uuid
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from sqlalchemy import func, select
 
-from collector import auth
+from collector import auth, schema
 from skm import wire
 from tests.helpers import hidden, wire_response
 
@@ -117,3 +119,71 @@ def test_hostile_input_gets_a_clear_4xx_and_changes_nothing(engine, client, kios
     if status == 200:
         changed -= {"batches", "ingest_outcomes"}  # the refusal itself is recorded, as for any invalid response
     assert not changed, f"{name} changed {changed}"
+
+
+# -- the signed API under extreme values (hypothesis) ----------------------------------------------------------
+
+ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=60)  # surrogates and NUL too
+HUGE = st.sampled_from([2 ** 31, 2 ** 63, 2 ** 70, -2 ** 70, 10 ** 30, 10 ** 100])
+EXTREME = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), HUGE, st.floats(allow_nan=False, allow_infinity=False),
+              ANY_TEXT),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(ANY_TEXT, inner, max_size=3), max_leaves=8)
+FIELDS = ["id", "seq", "unit", "service", "counter", "officer", "channel", "questionnaire_version", "answers",
+          "profile", "comment", "started_at", "submitted_at", "duration_ms", "suspect", "suspect_reason"]
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def rows(engine, table) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar()
+
+
+def stored_ids(engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.execute(select(schema.responses.c.id)).scalars())
+
+
+def json_body(value) -> bytes:
+    """JSON as a kiosk could send it: ASCII, a lone surrogate as its escape, NaN as NaN."""
+    return json.dumps(value, allow_nan=True).encode()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(FIELDS), EXTREME | HUGE | st.just(nested(5000))), min_size=1, max_size=4),
+       st.integers(1, 3), st.booleans())
+def test_the_signed_batch_api_never_5xx_and_stores_exactly_the_accepted(engine, kiosk, changes, copies, raw_nesting):
+    responses = []
+    for i in range(copies):
+        response = wire_response(seq=10_000 + i)
+        for field, value in changes:
+            response[field] = value
+        responses.append(response)
+    body = json_body({"protocol": wire.PROTOCOL, "batch_id": str(uuid.uuid4()), "responses": responses})
+    if raw_nesting:
+        body = body.replace(b'"responses": [', b'"responses": [' + nested(3000).encode() + b", ", 1)
+    before = stored_ids(engine)
+    response = kiosk.push(None, body=body)
+    assert response.status_code < 500, response.data[:300]
+    after = stored_ids(engine)
+    if response.status_code != 200:
+        assert after == before, "a refused batch stored something"
+        return
+    accepted = {r["id"] for r in response.get_json()["results"] if r["status"] == "accepted"}
+    assert after - before == accepted, "the ack and the database disagree"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(st.sampled_from(["nonce", "counter", "service", "issued_at"]), EXTREME | HUGE)
+def test_the_signed_receipts_api_never_5xx_and_stores_all_or_nothing(engine, kiosk, field, value):
+    good = {"nonce": uuid.uuid4().hex[:16], "counter": "2", "service": "kk", "issued_at": 1_790_000_000}
+    body = json_body({"receipts": [good, {**good, "nonce": uuid.uuid4().hex[:16], field: value}]})
+    before = rows(engine, schema.receipts_issued)
+    response = kiosk.client.post("/api/v1/receipts-issued", data=body, headers=kiosk.headers(body))
+    assert response.status_code in (200, 400), response.data[:300]
+    assert rows(engine, schema.receipts_issued) - before == (2 if response.status_code == 200 else 0)
