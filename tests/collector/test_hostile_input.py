@@ -187,3 +187,14 @@ def test_the_signed_receipts_api_never_5xx_and_stores_all_or_nothing(engine, kio
     response = kiosk.client.post("/api/v1/receipts-issued", data=body, headers=kiosk.headers(body))
     assert response.status_code in (200, 400), response.data[:300]
     assert rows(engine, schema.receipts_issued) - before == (2 if response.status_code == 200 else 0)
+
+
+def test_a_body_past_the_limit_is_refused_with_a_clear_page_or_json(instance):
+    from tests.helpers import create_collector
+    app = create_collector({"TESTING": True, "COLLECTOR_MAX_BODY_BYTES": 2048}, instance_path=instance)
+    client = app.test_client()
+    page = client.post("/login", data={"username": "admin", "password": "x" * 4096})
+    assert page.status_code == 413 and "Data yang dikirim terlalu besar (lebih dari 2 KB)" in page.get_data(as_text=True)
+    api = client.post("/api/v1/enroll", data=b" " * 4096, content_type="application/json")
+    assert api.status_code == 413 and api.get_json()["error"] == "body_too_large"
+    app.extensions["skm_engine"].dispose()
