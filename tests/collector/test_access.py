@@ -10,11 +10,12 @@ import re
 import time
 import uuid
 from urllib.parse import parse_qs, quote, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from collector import demo, schema
+from collector import demo, schema, store
 from skm import wire
 from tests.helpers import copy_collector, create_collector, full_answers, hidden
 
@@ -37,7 +38,7 @@ PUBLIC = {
     "public.switch_language": {302},
     "qr.receipt_survey": {200},  # a citizen's phone, from the QR code on a receipt: the form, then thanks
     "qr.link_survey": {200},  # the unit's general survey link (poster): the form, then thanks
-    "qr.receipt_by_code": {400},  # a receipt's short code typed on the link page (an unknown one here: 400)
+    "qr.receipt_by_code": {303},  # a receipt's short code typed on the link page: on to its survey
     "qr.poster": {200},  # the A4 poster with the survey and results QR codes
     "api.clock": {200},  # unsigned by design: a kiosk corrects its clock before it can sign
     "api.enroll_kiosk": {400},  # unsigned by design: the one-time code is the credential (none sent here)
@@ -57,7 +58,7 @@ def public_survey_form(client, path: str) -> dict:
 FORMS = {
     "qr.receipt_survey": public_survey_form,
     "qr.link_survey": public_survey_form,
-    "qr.receipt_by_code": {"code": "7K3M-Q9XD"},
+    "qr.receipt_by_code": lambda client, path: {"code": RECEIPT_CODES[path.split("/")[2]]},
     "auth.login": {"username": ADMIN, "password": PASSWORD},
     "auth.logout": {},
     "dashboard.set_population": {"recipients": "1234"},
@@ -70,6 +71,20 @@ FORMS = {
 
 # -- set-up ---------------------------------------------------------------------------------------------------
 
+RECEIPT_CODES: dict[str, str] = {}  # unit -> the short code of a receipt its demo kiosk reported as issued
+
+
+def issue_receipts(engine) -> None:
+    """A receipt for OWN and OTHER, as their demo kiosks report them, so a typed short code leads on."""
+    for unit in (OWN, OTHER):
+        kiosk = demo_kiosk(engine, unit)
+        counter, _name, services = next(u for u in demo.UNITS if u.code == unit).counters[0]
+        nonce = uuid.uuid4().hex[:12]
+        store.store_receipts_issued(engine, kiosk, [{"nonce": nonce, "counter": counter, "service": services[0][0],
+                                                     "issued_at": int(time.time()) // 60 * 60}],
+                                    ZoneInfo(store.get_unit(engine, unit)["timezone"]))
+        RECEIPT_CODES[unit] = wire.grouped_code(wire.receipt_code(kiosk["secret"], nonce))
+
 @pytest.fixture(scope="module")
 def demo_instance(tmp_path_factory):
     """The Kota Dumai demo (small), built once; each test works on its own copy."""
@@ -77,6 +92,7 @@ def demo_instance(tmp_path_factory):
     app = create_collector({"TESTING": True}, instance_path=path)
     engine = app.extensions["skm_engine"]
     demo.build(engine, months=2, scale=0.05)
+    issue_receipts(engine)
     engine.dispose()  # the last connection closes: the WAL is checkpointed into collector.db
     return path
 
@@ -123,15 +139,20 @@ def routes(app):
             yield rule, method
 
 
-def receipt_token(engine, unit: str) -> str:
-    """A fresh receipt token, as the unit's demo kiosk prints it in a QR code."""
+def demo_kiosk(engine, unit: str) -> dict:
     with engine.connect() as conn:
         kiosk = conn.execute(select(schema.kiosks).where((schema.kiosks.c.unit == unit)
                                                          & schema.kiosks.c.secret.is_not(None))).first()
     assert kiosk is not None, f"the demo enrolled no kiosk for {unit}"
+    return dict(kiosk._mapping)
+
+
+def receipt_token(engine, unit: str) -> str:
+    """A fresh receipt token, as the unit's demo kiosk prints it in a QR code."""
+    kiosk = demo_kiosk(engine, unit)
     counter, _name, services = next(u for u in demo.UNITS if u.code == unit).counters[0]
-    receipt = wire.Receipt(kiosk.id, counter, services[0][0], int(time.time()), uuid.uuid4().hex[:16])
-    return wire.make_receipt_token(kiosk.secret, receipt)
+    receipt = wire.Receipt(kiosk["id"], counter, services[0][0], int(time.time()), uuid.uuid4().hex[:16])
+    return wire.make_receipt_token(kiosk["secret"], receipt)
 
 
 def officer_of(unit: str) -> str:
