@@ -8,7 +8,7 @@ import os
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import Babel
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -47,7 +47,6 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | os.
     """The collector app. Raises ``migrations.SchemaNotCurrent`` (and logs it) when the database is not at
     the schema revision this code needs: ``skm collector migrate`` is a deploy step, never done here."""
     app = configured_app(config, instance_path)
-    app.config["MAX_CONTENT_LENGTH"] = app.config["COLLECTOR_MAX_BODY_BYTES"]
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 6 * 3600)  # a citizen may fill the phone survey slowly
 
     engine = store.make_engine(app.config["COLLECTOR_DATABASE_URL"])
@@ -116,7 +115,9 @@ def html_error(error: HTTPException):
               405: _("Metode tidak diizinkan"), 413: _("Terlalu besar")}
     messages: dict[int | None, str]
     messages = {403: _("Akun Anda tidak berhak atas halaman ini."),
-                404: _("Halaman ini tidak ada, atau Anda tidak berhak melihatnya.")}
+                404: _("Halaman ini tidak ada, atau Anda tidak berhak melihatnya."),
+                413: _("Data yang dikirim terlalu besar (lebih dari %(kb)d KB).",
+                       kb=current_app.config["MAX_CONTENT_LENGTH"] // 1024)}
     if isinstance(error, CSRFError):
         message = _("Formulir kedaluwarsa. Muat ulang halaman dan coba lagi.")
     else:

@@ -37,7 +37,7 @@ def engine():
 def answer(data: dict, status: int = 200, sign_for: dict | None = None) -> Response:
     """JSON with the server's time in the body and a header; signed as an ack when ``sign_for`` is a kiosk."""
     now = data.setdefault("server_time", server_time())
-    body = json.dumps(data, ensure_ascii=False).encode()
+    body = json.dumps(data).encode()  # ASCII escapes: a lone surrogate a kiosk sent comes back as \\ud800
     response = Response(body, status=status, mimetype="application/json")
     response.headers["X-SKM-Server-Time"] = now
     if sign_for is not None:
@@ -93,8 +93,11 @@ def clock():
 
 @bp.post("/enroll")
 def enroll_kiosk():
-    data = request.get_json(silent=True) or {}
-    code = str(data.get("code", "")).strip()
+    try:
+        data = wire.parse_json(request.get_data())
+    except wire.NotJSON:
+        data = None
+    code = str(data.get("code", "")).strip() if isinstance(data, dict) else ""
     if not code:
         return refuse("enroll_code_unknown", 400, "an enrollment code is required")
     try:
@@ -126,14 +129,14 @@ def push_batch():
 @bp.post("/receipts-issued")
 def receipts_issued():
     """A kiosk reports the receipt tokens it issued, so the dashboard can show answers per token issued."""
-    data = request.get_json(silent=True)
-    receipts = data.get("receipts") if isinstance(data, dict) else None
-    if not isinstance(receipts, list) or len(receipts) > current_app.config["COLLECTOR_BATCH_MAX"] or not all(
-            isinstance(r, dict) and isinstance(r.get("nonce"), str) and 0 < len(r["nonce"]) <= 40
-            and isinstance(r.get("counter"), str) and isinstance(r.get("service"), str)
-            and isinstance(r.get("issued_at"), int) and not isinstance(r.get("issued_at"), bool) for r in receipts):
-        return refuse("malformed_batch", 400, "receipts: a list of {nonce, counter, service, issued_at} objects, "
-                                              f"at most {current_app.config['COLLECTOR_BATCH_MAX']}")
+    try:
+        data = wire.parse_json(request.get_data())
+    except wire.NotJSON as exc:
+        return refuse("malformed_json", 400, f"the body is not JSON: {exc}")
+    try:
+        receipts = wire.read_issued_receipts(data, current_app.config["COLLECTOR_BATCH_MAX"])
+    except ValueError as exc:
+        return refuse("malformed_batch", 400, str(exc))
     codes = ingest.UnitCodes.of(engine(), g.kiosk["unit"])
     known, refused = [], []
     for r in receipts:

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
 
-from skm import UNSUR, InvalidOption
+from skm import UNSUR, InvalidOption, limits
 from skm.periods import Period, parse
 from skmweb import select_locale
 from skmweb.clocks import skew_text
@@ -145,7 +145,7 @@ def add_followup(unit: str):
     return redirect(url_for("dashboard.unit_page", unit=unit, period=period.key()) + "#rtl")
 
 
-@bp.post("/unit/<unit>/followup/<int:followup_id>")
+@bp.post(f"/unit/<unit>/followup/<int(max={limits.INTEGER_MAX}):followup_id>")
 def set_followup_status(unit: str, followup_id: int):
     require_edit(unit)
     period = period_arg(unit_or_404(unit)["timezone"])

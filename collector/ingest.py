@@ -4,7 +4,6 @@ Validation comes first and covers the whole batch; then one transaction stores i
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
@@ -77,8 +76,8 @@ def shown(value: str, limit: int = 40) -> str:
 
 def parse_batch(body: bytes, max_responses: int) -> dict:
     try:
-        batch = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        batch = wire.parse_json(body)
+    except wire.NotJSON as exc:
         raise BatchError("malformed_json", f"the body is not JSON: {exc}") from exc
     if not isinstance(batch, dict) or not isinstance(batch.get("responses"), list):
         raise BatchError("malformed_batch", "a batch is an object with a 'responses' list")
@@ -141,10 +140,10 @@ def ingest_batch(engine: Engine, kiosk: Mapping[str, Any], batch: Mapping[str, A
 def read_bundle(engine: Engine, content: bytes) -> tuple[dict, dict]:
     """An offline bundle's kiosk and batch, after checking its signature with that kiosk's secret."""
     try:
-        bundle = json.loads(content)
+        bundle = wire.parse_json(content)
         kiosk_id, signed_at, signature = bundle["kiosk_id"], bundle["signed_at"], bundle["signature"]
         body = wire.canonical(bundle["batch"])
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+    except (wire.NotJSON, KeyError, TypeError) as exc:
         raise BatchError("malformed_bundle", f"not an SKM bundle file: {exc}") from exc
     if bundle.get("format") != wire.BUNDLE_FORMAT:
         raise BatchError("malformed_bundle", f"unknown bundle format {bundle.get('format')!r}")

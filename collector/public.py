@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 
-from skmweb import LANGUAGES
+from skmweb import LANGUAGES, public_page
 
 from . import auth, reports, store
 
@@ -12,6 +12,7 @@ bp = Blueprint("public", __name__)
 
 
 @bp.get("/publik/<unit>")
+@public_page
 def results(unit: str):
     engine = current_app.extensions["skm_engine"]
     try:
@@ -22,6 +23,7 @@ def results(unit: str):
 
 
 @bp.get("/lang/<lang>")
+@public_page
 def switch_language(lang: str):
     if lang in LANGUAGES:
         session["lang"] = lang

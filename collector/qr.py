@@ -24,7 +24,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from skm import CODES, PROFILE, QUESTIONNAIRE_VERSION, UNSUR, InvalidResponse, Problem, validate_response, wire
 from skm.misuse import (LinkRules, MisuseRules, burst_members, burst_reason, device_reason, link_suspect_reason,
                         questions_answered, suspect_reason)
-from skmweb import select_locale, take_posted_language
+from skmweb import public_page, select_locale, take_posted_language
 from skmweb.qr import qr_svg
 
 from . import ingest, store
@@ -142,6 +142,7 @@ def receipt_context(receipt: wire.Receipt, kiosk: dict) -> tuple[dict, list, str
 
 
 @bp.route("/q/<token>", methods=["GET", "POST"])
+@public_page
 def receipt_survey(token: str):
     try:
         receipt, kiosk = check_receipt(token)
@@ -175,6 +176,7 @@ def link_subtitle() -> str:
 
 
 @bp.route("/s/<unit>", methods=["GET", "POST"])
+@public_page
 def link_survey(unit: str):
     data = unit_or_404(unit)
     services = unit_services(unit)
@@ -191,6 +193,7 @@ def link_survey(unit: str):
 
 
 @bp.post("/s/<unit>/kode")
+@public_page
 def receipt_by_code(unit: str):
     """A receipt's short code typed on the unit's page leads to that receipt's survey (``/q/<token>``),
     where the one-answer rule holds as for a scan."""
@@ -324,6 +327,7 @@ def already_answered(unit: dict):
 
 
 @bp.get("/publik/<unit>/poster")
+@public_page
 def poster(unit: str):
     data = unit_or_404(unit)
     results_url = url_for("public.results", unit=unit, _external=True)

@@ -19,6 +19,7 @@ from skm.masking import mask_personal_data
 from skm.periods import Period, containing
 
 from . import rollups, store
+from .exports import append_row, text_row
 
 def today_in(zone_name: str) -> date:
     return datetime.now(ZoneInfo(zone_name)).date()
@@ -136,7 +137,7 @@ def csv_lines(engine: Engine, unit: str, period: Period, separator: str = "comma
         buffer.seek(0)
         buffer.truncate()
         row["comment"] = mask_personal_data(row["comment"])
-        writer.writerow([row.get(c) for c in CSV_COLUMNS])
+        writer.writerow(text_row(row.get(c) for c in CSV_COLUMNS))
         yield buffer.getvalue()
 
 
@@ -152,12 +153,12 @@ def xlsx_bytes(engine: Engine, unit: dict, period: Period, lang: str = "id", lea
     ws = wb.active
     ws.title = "Pengolahan"
     bold = Font(bold=True)
-    ws.append([f"Pengolahan Data Survei Kepuasan Masyarakat - {unit['name']}"])
-    ws.append([f"Periode: {period.label(lang)}", f"Konvensi: {result.options.describe(lang) if result else '-'}",
-               *([LEFT_OUT_NOTE[lang]] if leave_out else [])])
-    ws.append([])
+    append_row(ws, [f"Pengolahan Data Survei Kepuasan Masyarakat - {unit['name']}"])
+    append_row(ws, [f"Periode: {period.label(lang)}", f"Konvensi: {result.options.describe(lang) if result else '-'}",
+                    *([LEFT_OUT_NOTE[lang]] if leave_out else [])])
+    append_row(ws, [])
     header = ["No", "Tanggal", "Layanan", "Loket", "Kanal", *[f"U{u.order}" for u in UNSUR]]
-    ws.append(header)
+    append_row(ws, header)
     for cell in ws[ws.max_row]:
         cell.font = bold
     number = 0
@@ -165,9 +166,9 @@ def xlsx_bytes(engine: Engine, unit: dict, period: Period, lang: str = "id", lea
         if row["suspect"]:
             continue  # the index leaves suspect responses out; so does its worksheet
         number += 1
-        ws.append([number, str(row["local_day"]), row["service"], row["counter"], row["channel"],
+        append_row(ws, [number, str(row["local_day"]), row["service"], row["counter"], row["channel"],
                    *[row[u.code] for u in UNSUR]])
-    ws.append([])
+    append_row(ws, [])
     if result is not None:
         by_code = {u.code: u for u in result.unsur}
         lines = [
@@ -178,35 +179,35 @@ def xlsx_bytes(engine: Engine, unit: dict, period: Period, lang: str = "id", lea
             ("Mutu per unsur", lambda u: u.mutu),
         ]
         for label, of_unsur in lines:
-            ws.append([label, "", "", "", "", *[of_unsur(by_code[u.code]) for u in UNSUR]])
+            append_row(ws, [label, "", "", "", "", *[of_unsur(by_code[u.code]) for u in UNSUR]])
             ws.cell(ws.max_row, 1).font = bold
-        ws.append([])
+        append_row(ws, [])
         for label, value in (("IKM", float(result.ikm_display(4))),
                              ("Nilai konversi (IKM x 25)", float(result.konversi)),
                              ("Mutu pelayanan", result.mutu), ("Kinerja unit pelayanan", result.kinerja(lang)),
                              ("Jumlah responden", result.respondents),
                              ("Responden ditandai mencurigakan (tidak dihitung)", summary.rollup.suspect)):
-            ws.append([label, value])
+            append_row(ws, [label, value])
             ws.cell(ws.max_row, 1).font = bold
-        ws.append(["Unsur prioritas tindak lanjut", ", ".join(
+        append_row(ws, ["Unsur prioritas tindak lanjut", ", ".join(
             f"U{by_code[c].order} {next(u.name[lang] for u in UNSUR if u.code == c)}" for c in result.priorities)])
     else:
-        ws.append(["Belum ada data lengkap untuk periode ini"])
+        append_row(ws, ["Belum ada data lengkap untuk periode ini"])
     ws.column_dimensions["A"].width = 34
     profile = wb.create_sheet("Profil responden")
     for field in PROFILE:
-        profile.append([field.label[lang]])
+        append_row(profile, [field.label[lang]])
         profile.cell(profile.max_row, 1).font = bold
         counts = dict(summary.rollup.profile().get(field.name, []))
         for choice, choice_label in field.choices:
-            profile.append([choice_label[lang], counts.get(choice, 0)])
-        profile.append([{"id": "Tidak menjawab", "en": "Not answered"}[lang], counts.get(None, 0)])
-        profile.append([])
+            append_row(profile, [choice_label[lang], counts.get(choice, 0)])
+        append_row(profile, [{"id": "Tidak menjawab", "en": "Not answered"}[lang], counts.get(None, 0)])
+        append_row(profile, [])
     profile.column_dimensions["A"].width = 30
     plan = wb.create_sheet("Rencana tindak lanjut")
-    plan.append(["Unsur", "Kegiatan", "Penanggung jawab", "Batas waktu", "Status"])
+    append_row(plan, ["Unsur", "Kegiatan", "Penanggung jawab", "Batas waktu", "Status"])
     for f in store.followups(engine, unit["code"], period.key()):
-        plan.append([f["unsur"], f["action"], f["person"], str(f["deadline"] or ""), f["status"]])
+        append_row(plan, [f["unsur"], f["action"], f["person"], str(f["deadline"] or ""), f["status"]])
     for sheet in wb.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
@@ -224,33 +225,33 @@ def officer_xlsx(unit: dict, view: dict, lang: str = "id") -> bytes:
     ws.title = "Umpan balik"
     bold = Font(bold=True)
     officer, own, period = view["officer"], view["own"], view["period"]
-    ws.append([f"Umpan balik layanan - {officer['name']} (NIP {officer['nip']})"])
+    append_row(ws, [f"Umpan balik layanan - {officer['name']} (NIP {officer['nip']})"])
     ws.cell(1, 1).font = bold
-    ws.append([f"Unit: {unit['name']}", f"Periode: {period.label(lang)}"])
-    ws.append([])
-    ws.append(["", "Petugas", "Rentang 95%", "Unit"])
+    append_row(ws, [f"Unit: {unit['name']}", f"Periode: {period.label(lang)}"])
+    append_row(ws, [])
+    append_row(ws, ["", "Petugas", "Rentang 95%", "Unit"])
     unit_result = view["unit_result"]
-    ws.append(["Responden", own.respondents, "", view["unit_respondents"]])
+    append_row(ws, ["Responden", own.respondents, "", view["unit_respondents"]])
     if own.enough:
-        ws.append(["Nilai konversi", float(own.result.konversi),
+        append_row(ws, ["Nilai konversi", float(own.result.konversi),
                    f"{own.konversi_range.low} - {own.konversi_range.high}",
                    float(unit_result.konversi) if unit_result else None])
         for code in INFLUENCED:
-            ws.append([f"NRR {code}", float(round_half_up(own.result.by_code(code).nrr, 2)),
+            append_row(ws, [f"NRR {code}", float(round_half_up(own.result.by_code(code).nrr, 2)),
                        f"{own.unsur_ranges[code].low} - {own.unsur_ranges[code].high}",
                        float(round_half_up(unit_result.by_code(code).nrr, 2)) if unit_result else None])
     else:
-        ws.append([f"Data belum cukup: {own.respondents} dari minimal {view['minimum']} responden"])
-    ws.append([])
-    ws.append(["Catatan konteks"])
+        append_row(ws, [f"Data belum cukup: {own.respondents} dari minimal {view['minimum']} responden"])
+    append_row(ws, [])
+    append_row(ws, ["Catatan konteks"])
     ws.cell(ws.max_row, 1).font = bold
     for note in view["notes"]:
-        ws.append([note["created_at"][:10], note["note"]])
-    ws.append([])
-    ws.append(["Komentar warga (data pribadi disamarkan)"])
+        append_row(ws, [note["created_at"][:10], note["note"]])
+    append_row(ws, [])
+    append_row(ws, ["Komentar warga (data pribadi disamarkan)"])
     ws.cell(ws.max_row, 1).font = bold
     for c in view["comments"]:
-        ws.append([c["submitted_at"][:16], mask_personal_data(c["comment"])])
+        append_row(ws, [c["submitted_at"][:16], mask_personal_data(c["comment"])])
     ws.column_dimensions["A"].width = 28
     out = io.BytesIO()
     wb.save(out)

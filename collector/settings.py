@@ -13,8 +13,8 @@ SETTINGS: tuple[Setting, ...] = (
                                   "instance folder. PostgreSQL: postgresql+psycopg://user:pass@host/db", kind=str),
     Setting("BATCH_MAX", 500, "Most responses accepted in one batch; a larger batch is refused whole (413).",
             minimum=1, maximum=10000),
-    Setting("MAX_BODY_BYTES", 8 * 1024 * 1024, "Largest request body accepted.", minimum=1024,
-            maximum=1024 ** 3),
+    Setting("MAX_BODY_BYTES", 8 * 1024 * 1024, "Largest request body accepted; a larger one is refused with 413.",
+            minimum=1024, maximum=1024 ** 3),
     Setting("CLOCK_SKEW_SECONDS", 300, "A signed request whose timestamp is further than this from the "
                                        "server's clock is refused, with the server's time so the kiosk can correct.",
             minimum=1, maximum=86400),

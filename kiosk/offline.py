@@ -16,6 +16,8 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
+from skmweb import public_page
+
 from . import store
 from .db import get_db
 from .responses import iso, now
@@ -29,6 +31,7 @@ MAX_UNSENT = 100_000
 
 
 @bp.get("/sw.js")
+@public_page
 def service_worker():
     """The service worker with its cache version (a digest of itself and the assets it keeps, so any
     change of them installs a new worker that replaces the old cache) and the assets' URLs."""
@@ -45,12 +48,14 @@ def service_worker():
 
 
 @bp.get("/k/<code>/survey/offline")
+@public_page
 def survey_shell(code: str):
     """The survey as the tablet keeps it: no ticket, so kiosk.js mints an offline one for each citizen."""
     return render_survey(counter_or_404(code), ticket="")
 
 
 @bp.get("/k/<code>/thanks/offline")
+@public_page
 def thanks_offline(code: str):
     return render_template("kiosk/thanks.html", unit=store.unit(get_db()), counter=counter_or_404(code),
                            seconds=current_app.config["KIOSK_THANKS_SECONDS"], offline=True)

@@ -190,13 +190,29 @@ def pick_service(counter: store.Counter, chosen: str | None) -> str | Problem:
     return Problem("unknown_service", "service", {"value": chosen})
 
 
+MAX_STEP = 1000  # far more steps than any questionnaire has
+
+
+class BadStep(ValueError):
+    """An abandonment beacon's step that no survey page sends."""
+
+
+def read_step(text: str) -> int | None:
+    """The step a citizen left the survey on: empty, or a whole number 0..MAX_STEP in ASCII digits."""
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(MAX_STEP)) and int(text) <= MAX_STEP):
+        raise BadStep(f"step: a whole number from 0 to {MAX_STEP}")
+    return int(text)
+
+
 def abandon(db: sqlite_utils.Database, counter: store.Counter, ticket: Ticket, service: str | None,
-            reached: str, step: str) -> bool:
+            reached: str, step: int | None) -> bool:
     at = now(db)
     return store.record_abandonment(db, {
         "id": ticket.id, "counter": counter.code, "service": service if service in
         {s.code for s in counter.services} else None, "reached": reached[:40] or "?",
-        "step": int(step) if step.isdigit() else None,
+        "step": step,
         "started_at": ticket.started_at.astimezone(at.tzinfo).isoformat(timespec="milliseconds"),
         "abandoned_at": at.isoformat(timespec="milliseconds")})
 

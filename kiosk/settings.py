@@ -12,6 +12,8 @@ DAY = 86400
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE", None, "Path of the kiosk's SQLite file; default kiosk.db in the instance folder.", kind=str),
+    Setting("MAX_BODY_BYTES", 1024 * 1024, "Largest request body accepted (a survey form is a few KB); a larger "
+                                           "one is refused with 413.", minimum=16 * 1024, maximum=64 * 1024 * 1024),
     Setting("IDLE_SECONDS", 60, "Seconds without a tap mid-survey before the screen returns to the start "
                                 "and the answers are discarded (counted as abandoned).", minimum=1, maximum=3600),
     Setting("IDLE_WARNING_SECONDS", 15, "Seconds the \"Masih mengisi?\" overlay counts down, once IDLE_SECONDS have "

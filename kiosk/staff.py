@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField
 from wtforms.validators import InputRequired
 
+from skm import limits
 from skmweb import local_path
 from skmweb.clocks import skew_text
 from skmweb.qr import qr_svg
@@ -147,7 +148,7 @@ def checkin():
     return redirect(url_for("staff.home"))
 
 
-@bp.post("/checkout/<int:shift_id>")
+@bp.post(f"/checkout/<int(max={limits.INTEGER_MAX}):shift_id>")
 def checkout(shift_id: int):
     db = get_db()
     store.check_out(db, shift_id, now(db).isoformat(timespec="milliseconds"))

@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 
 from skm import PROFILE, UNSUR, InvalidResponse
 
-from skmweb import LANGUAGES, local_path, select_locale, take_posted_language
+from skmweb import LANGUAGES, local_path, public_page, select_locale, take_posted_language
 
 from . import responses, store
 from .db import get_db
@@ -30,6 +30,7 @@ def wants_json() -> bool:
 
 
 @bp.get("/")
+@public_page
 def index():
     db = get_db()
     if not store.is_configured(db):
@@ -38,11 +39,13 @@ def index():
 
 
 @bp.get("/k/<code>")
+@public_page
 def welcome(code: str):
     return render_template("kiosk/welcome.html", unit=store.unit(get_db()), counter=counter_or_404(code))
 
 
 @bp.get("/k/<code>/survey")
+@public_page
 def survey(code: str):
     counter = counter_or_404(code)
     ticket = responses.new_ticket(get_db(), counter.code)
@@ -65,6 +68,7 @@ def same_step_in_new_language(counter: store.Counter):
 
 
 @bp.post("/k/<code>/survey")
+@public_page
 def submit(code: str):
     counter = counter_or_404(code)
     try:
@@ -91,12 +95,14 @@ def submit(code: str):
 
 
 @bp.get("/k/<code>/thanks")
+@public_page
 def thanks(code: str):
     return render_template("kiosk/thanks.html", unit=store.unit(get_db()), counter=counter_or_404(code),
                            seconds=current_app.config["KIOSK_THANKS_SECONDS"])
 
 
 @bp.get("/k/<code>/next")
+@public_page
 def next_citizen(code: str):
     """The start screen for the next citizen, in the kiosk's default language whatever the last one chose."""
     counter = counter_or_404(code)
@@ -105,18 +111,23 @@ def next_citizen(code: str):
 
 
 @bp.post("/k/<code>/abandon")
+@public_page
 def abandon(code: str):
     counter = counter_or_404(code)
     try:
         ticket = responses.read_ticket(request.form.get("ticket", ""), counter.code)
+        step = responses.read_step(request.form.get("step", ""))
     except responses.BadTicket:
         return jsonify(status="invalid"), 400
+    except responses.BadStep as exc:
+        return jsonify(status="invalid", errors={"step": [str(exc)]}), 400
     new = responses.abandon(get_db(), counter, ticket, request.form.get("service") or None,
-                            request.form.get("reached", ""), request.form.get("step", ""))
+                            request.form.get("reached", ""), step)
     return jsonify(status="counted" if new else "known")
 
 
 @bp.get("/csrf")
+@public_page
 def fresh_csrf():
     """A fresh CSRF token for a survey page that has been open for long (same-origin only)."""
     response = jsonify(csrf_token=generate_csrf())
@@ -125,6 +136,7 @@ def fresh_csrf():
 
 
 @bp.get("/lang/<lang>")
+@public_page
 def switch_language(lang: str):
     if lang in LANGUAGES:
         session["lang"] = lang
@@ -161,6 +173,16 @@ def csrf_expired(error: CSRFError):
     if wants_json():
         return jsonify(status="csrf", error=error.description), 400
     return error_page(400, _("Halaman ini sudah terlalu lama terbuka. Silakan muat ulang dan coba lagi."))
+
+
+@bp.app_errorhandler(413)
+def too_large(_error):
+    """A body past ``KIOSK_MAX_BODY_BYTES``: JSON to a script or the receipt API, else a page."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if wants_json() or request.path.startswith("/api/"):
+        return jsonify(error="body_too_large", message=f"the body is larger than {limit} bytes"), 413
+    return error_page(413, _("Data yang dikirim terlalu besar (lebih dari %(kb)d KB). Silakan mulai lagi dari "
+                             "layar awal.", kb=limit // 1024))
 
 
 @bp.app_errorhandler(404)

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from . import limits
 from .errors import InvalidOption, Problem
 
 MONTHS = {
@@ -107,11 +108,12 @@ def parse(text: str) -> Period:
             year = int(match.group(1))
             part = int(match.group(2)) if kind != "year" else 1
             month = {"month": part, "triwulan": (part - 1) * 3 + 1, "semester": (part - 1) * 6 + 1, "year": 1}[kind]
-            return containing(kind, date(year, month, 1))
+            if limits.FIRST_YEAR <= year <= limits.LAST_YEAR:
+                return containing(kind, date(year, month, 1))
         first, sep, last = text.partition("..")
         if sep:
             start, end = date.fromisoformat(first), date.fromisoformat(last)
-            if end >= start:
+            if end >= start and limits.FIRST_YEAR <= start.year and end.year <= limits.LAST_YEAR:
                 return Period("range", start, end + timedelta(days=1))
     except ValueError:
         pass

@@ -11,7 +11,7 @@ import hmac
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from . import limits
@@ -25,6 +25,49 @@ CHANNELS = ("kiosk", "qr")
 KNOWN_VERSIONS = (QUESTIONNAIRE_VERSION,)
 CLOCK_SKEW_SECONDS = 300  # a signed request older or newer than this is refused, with the server's time
 CLOCK_TOLERANCE_MS = 5000  # a kiosk clock this close to the server's is taken as right (network delay)
+
+FIRST_SECOND = int(datetime(limits.FIRST_YEAR, 1, 1, tzinfo=timezone.utc).timestamp())
+LAST_SECOND = int(datetime(limits.LAST_YEAR, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp())
+
+
+class NotJSON(ValueError):
+    """A body that is not JSON the API can read."""
+
+
+def _no_constant(name: str):
+    raise NotJSON(f"{name} is not a JSON value")
+
+
+def parse_json(body: bytes | str) -> Any:
+    """JSON as the API reads it; ``NotJSON`` for anything else: not UTF-8, not JSON, NaN or Infinity, or
+    nested deeper than Python's parser can go (the audit sent 100,000 levels)."""
+    try:
+        return json.loads(body, parse_constant=_no_constant)
+    except RecursionError as exc:
+        raise NotJSON("nested too deeply") from exc
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise NotJSON(str(exc)) from exc
+
+
+def read_issued_receipts(data: Any, most: int) -> list[dict]:
+    """The receipts of a kiosk's ``receipts-issued`` report, each checked; ``ValueError`` naming the first
+    field that is wrong (a list of at most ``most`` objects {nonce, counter, service, issued_at})."""
+    receipts = data.get("receipts") if isinstance(data, dict) else None
+    if not isinstance(receipts, list) or len(receipts) > most:
+        raise ValueError(f"receipts: a list of at most {most} {{nonce, counter, service, issued_at}} objects")
+    for position, receipt in enumerate(receipts):
+        where = f"receipts[{position}]"
+        if not isinstance(receipt, dict):
+            raise ValueError(f"{where}: an object {{nonce, counter, service, issued_at}}")
+        for field, limit in (("nonce", limits.NONCE_LENGTH), ("counter", limits.CODE_LENGTH),
+                             ("service", limits.CODE_LENGTH)):
+            value = receipt.get(field)
+            if not isinstance(value, str) or not 0 < len(value) <= limit or unstorable_character(value):
+                raise ValueError(f"{where}.{field}: a text of 1 to {limit} characters")
+        if not _whole_number(receipt.get("issued_at"), FIRST_SECOND, LAST_SECOND):
+            raise ValueError(f"{where}.issued_at: unix seconds from {FIRST_SECOND} to {LAST_SECOND}")
+    return receipts
+
 
 # The purpose goes into every signature, so a request's signature can never pass as an ack's.
 PURPOSES = ("request", "ack", "bundle")
@@ -322,8 +365,11 @@ def read_receipt_token(token: str) -> ReceiptToken:
 def _read_v1(token: str) -> ReceiptToken:
     payload_text, signature_text = token.split(".")
     payload, signature = _unb64(payload_text), _unb64(signature_text)
-    data = json.loads(payload)
-    receipt = Receipt(str(uuid.UUID(data["k"])), str(data["c"]), str(data["s"]), int(data["t"]), str(data["n"]))
+    data = parse_json(payload)
+    if not (isinstance(data, dict) and all(isinstance(data.get(k), str) for k in "kcsn")
+            and _whole_number(data.get("t"), FIRST_SECOND, LAST_SECOND)):
+        raise BadReceipt("fields of the wrong type")
+    receipt = Receipt(str(uuid.UUID(data["k"])), data["c"], data["s"], data["t"], data["n"])
     if not (0 < len(receipt.nonce) <= limits.NONCE_LENGTH and len(receipt.counter) <= limits.CODE_LENGTH
             and len(receipt.service) <= limits.CODE_LENGTH and len(signature) == 16):
         raise BadReceipt("fields out of range")

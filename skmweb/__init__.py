@@ -23,10 +23,9 @@ from .settings import (Setting, SettingError, checked_values, describe_settings,
 HERE = Path(__file__).resolve().parent  # templates, static files and translations ship inside this package
 LANGUAGES = ("id", "en")
 
-SECURITY_HEADERS = {
+HTML_SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                                "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     # Sends the origin on same-site HTTPS posts, which Flask-WTF's referrer check needs.
     "Referrer-Policy": "strict-origin-when-cross-origin",
@@ -68,6 +67,7 @@ def make_app(import_name: str, prefix: str, settings: tuple[Setting, ...], confi
     if config:
         app.config.update(config)
         app.config.update(checked_values(prefix, settings, config, " (given to create_app)"))
+    app.config["MAX_CONTENT_LENGTH"] = app.config[f"{prefix}_MAX_BODY_BYTES"]  # every app declares its limit
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or instance_secret(app.instance_path)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", BABEL_DEFAULT_LOCALE="id",
@@ -116,10 +116,29 @@ def take_posted_language() -> bool:
     return True
 
 
+def public_page(view: Callable) -> Callable:
+    """Marks a view as a public page (the public results, a citizen's survey pages): its answers keep the
+    caching headers they have. Every other answer of both apps is ``Cache-Control: no-store``."""
+    view.skm_public_page = True
+    return view
+
+
+def is_public_page() -> bool:
+    """Whether this request went to a view marked ``public_page``, or to a static file."""
+    if request.endpoint == "static":
+        return True
+    return getattr(current_app.view_functions.get(request.endpoint), "skm_public_page", False)
+
+
 def add_security_headers(response):
+    """``nosniff`` on every answer (CSV, XLSX and JSON too), the page headers on HTML, and ``no-store`` on
+    every answer but a public page's: dashboard pages, exports, API answers, the staff page, errors."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if response.mimetype == "text/html":
-        for name, value in SECURITY_HEADERS.items():
+        for name, value in HTML_SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+    if not is_public_page():
+        response.headers["Cache-Control"] = "no-store"
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response

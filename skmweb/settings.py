@@ -70,10 +70,15 @@ class Setting:
 
 def bounds_text(minimum: float | None, maximum: float | None) -> str:
     if minimum is not None and maximum is not None:
-        return f" from {minimum:g} to {maximum:g}"
+        return f" from {number_text(minimum)} to {number_text(maximum)}"
     if minimum is not None:
-        return f" of at least {minimum:g}"
-    return f" of at most {maximum:g}" if maximum is not None else ""
+        return f" of at least {number_text(minimum)}"
+    return f" of at most {number_text(maximum)}" if maximum is not None else ""
+
+
+def number_text(value: float) -> str:
+    """A bound as written: every digit of a whole number (67108864, not 6.71089e+07)."""
+    return str(value) if isinstance(value, int) else f"{value:g}"
 
 
 def to_bool(value: Any) -> bool:

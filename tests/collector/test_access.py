@@ -10,7 +10,6 @@ import re
 import time
 import uuid
 from urllib.parse import parse_qs, quote, urlsplit
-
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -57,17 +56,11 @@ def public_survey_form(client, path: str) -> dict:
 RECEIPT_NONCE = "0123456789ab"  # the receipt each demo kiosk reported (demo_instance), whose code a citizen types
 
 
-def demo_kiosk(engine, unit: str):
-    with engine.connect() as conn:
-        return conn.execute(select(schema.kiosks).where((schema.kiosks.c.unit == unit)
-                                                        & schema.kiosks.c.secret.is_not(None))).first()
-
-
 def report_a_receipt_per_unit(engine) -> None:
     """Each unit's demo kiosk reports one compact receipt, as its sync does after printing a slip."""
     for unit in demo.UNITS:
         counter, _name, services = unit.counters[0]
-        store.store_receipts_issued(engine, dict(demo_kiosk(engine, unit.code)._mapping), [
+        store.store_receipts_issued(engine, demo_kiosk(engine, unit.code), [
             {"nonce": RECEIPT_NONCE, "counter": counter, "service": services[0][0], "issued_at": int(time.time()) // 60 * 60}],
             ZoneInfo("Asia/Jakarta"))
 
@@ -75,7 +68,7 @@ def report_a_receipt_per_unit(engine) -> None:
 def typed_receipt_code(client, path: str) -> dict:
     """The short code of the receipt the unit's demo kiosk reported, as a citizen types it from the slip."""
     kiosk = demo_kiosk(client.application.extensions["skm_engine"], path.split("/")[2])
-    return {"code": wire.grouped_code(wire.receipt_code(kiosk.secret, RECEIPT_NONCE))}
+    return {"code": wire.grouped_code(wire.receipt_code(kiosk["secret"], RECEIPT_NONCE))}
 
 
 # Valid form data for each POST endpoint (or a function of the client and path making it), so that only the
@@ -150,15 +143,20 @@ def routes(app):
             yield rule, method
 
 
-def receipt_token(engine, unit: str) -> str:
-    """A fresh receipt token, as the unit's demo kiosk prints it in a QR code."""
+def demo_kiosk(engine, unit: str) -> dict:
     with engine.connect() as conn:
         kiosk = conn.execute(select(schema.kiosks).where((schema.kiosks.c.unit == unit)
                                                          & schema.kiosks.c.secret.is_not(None))).first()
     assert kiosk is not None, f"the demo enrolled no kiosk for {unit}"
+    return dict(kiosk._mapping)
+
+
+def receipt_token(engine, unit: str) -> str:
+    """A fresh receipt token, as the unit's demo kiosk prints it in a QR code."""
+    kiosk = demo_kiosk(engine, unit)
     counter, _name, services = next(u for u in demo.UNITS if u.code == unit).counters[0]
-    receipt = wire.Receipt(kiosk.id, counter, services[0][0], int(time.time()), uuid.uuid4().hex[:16])
-    return wire.make_receipt_token(kiosk.secret, receipt)
+    receipt = wire.Receipt(kiosk["id"], counter, services[0][0], int(time.time()), uuid.uuid4().hex[:16])
+    return wire.make_receipt_token(kiosk["secret"], receipt)
 
 
 def officer_of(unit: str) -> str:
@@ -541,3 +539,45 @@ def test_a_session_idle_at_the_collector_ends_whatever_the_cookie_says(app, engi
     assert is_login_redirect(client.get(f"/unit/{OWN}"), f"/unit/{OWN}")
     with engine.connect() as conn:
         assert conn.execute(select(schema.sessions.c.ended_why)).scalars().all() == ["idle"]
+
+
+# -- response headers -------------------------------------------------------------------------------------------
+
+# Public pages a browser or proxy may keep caching as it did: the public results, the citizen's survey pages
+# and the poster, the language switch, static files. Every other answer (dashboard pages, exports, the API,
+# sign-in) is Cache-Control: no-store.
+CACHEABLE = {"static", "public.results", "public.switch_language", "qr.receipt_survey", "qr.link_survey",
+             "qr.receipt_by_code", "qr.poster"}
+
+
+def header_problems(where: str, response, cacheable: bool) -> list[str]:
+    problems = []
+    if response.headers.get("X-Content-Type-Options") != "nosniff":
+        problems.append(f"{where} ({response.mimetype}): no X-Content-Type-Options: nosniff")
+    no_store = "no-store" in response.headers.get("Cache-Control", "")
+    if no_store == cacheable:
+        problems.append(f"{where} ({response.mimetype}): Cache-Control {response.headers.get('Cache-Control')!r}, "
+                        f"expected {'no no-store (a public page)' if cacheable else 'no-store'}")
+    return problems
+
+
+def test_every_response_has_nosniff_and_every_non_public_one_no_store(app, engine):
+    """Every route of the URL map, as admin (who may open everything) or, for a public page and the API, as
+    anyone: the exports, the JSON and the dashboard pages too."""
+    assert CACHEABLE <= {rule.endpoint for rule in app.url_map.iter_rules()}, "stale CACHEABLE entries"
+    admin, anyone = login(app, ADMIN), app.test_client()
+    problems, mimetypes = [], set()
+    for rule, method in routes(app):
+        if rule.endpoint in ("auth.logout", "auth.login") and method == "POST":
+            continue  # would end or restart the admin's session; the sign-in page itself is checked
+        client = anyone if rule.endpoint in PUBLIC or rule.endpoint.startswith("api.") else admin
+        path = url(app, rule, unit=OWN)
+        response = call(client, rule, method, path, csrf_token(client) if method == "POST" else None)
+        if client is admin and response.status_code >= 400:
+            problems.append(f"admin {method} {path}: {response.status_code}, so its real answer was not checked")
+        mimetypes.add(response.mimetype)
+        problems += header_problems(f"{method} {path}", response, rule.endpoint in CACHEABLE)
+    problems += header_problems("GET /no-such-page", anyone.get("/no-such-page"), cacheable=False)
+    assert {"text/csv", "application/json", "text/html", "text/css",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"} <= mimetypes, mimetypes
+    assert not problems, report(problems)
