@@ -119,7 +119,7 @@ def take_posted_language() -> bool:
 def public_page(view: Callable) -> Callable:
     """Marks a view as a public page (the public results, a citizen's survey pages): its answers keep the
     caching headers they have. Every other answer of both apps is ``Cache-Control: no-store``."""
-    view.skm_public_page = True
+    view.skm_public_page = True  # type: ignore[attr-defined]  # a mark read back by is_public_page
     return view
 
 
@@ -127,7 +127,8 @@ def is_public_page() -> bool:
     """Whether this request went to a view marked ``public_page``, or to a static file."""
     if request.endpoint == "static":
         return True
-    return getattr(current_app.view_functions.get(request.endpoint), "skm_public_page", False)
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return getattr(view, "skm_public_page", False)
 
 
 def add_security_headers(response):
