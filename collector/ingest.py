@@ -91,6 +91,13 @@ def parse_batch(body: bytes, max_responses: int) -> dict:
     return batch
 
 
+def stored_seqs(batch: Mapping[str, Any], result: "BatchResult") -> dict[int, str]:
+    """seq -> response id of the batch's responses that are stored (accepted now, or a duplicate of one stored
+    before): what a kiosk install's highest seq and a seq clash are judged on."""
+    stored = {o.id for o in result.outcomes if o.status in ("accepted", "duplicate")}
+    return {seq: response_id for seq, response_id in seqs_of(batch).items() if response_id in stored}
+
+
 def seqs_of(batch: Mapping[str, Any]) -> dict[int, str]:
     """seq -> response id of the batch's responses that have both in range (the invalid ones left out)."""
     return {r["seq"]: str(r["id"]) for r in batch["responses"] if isinstance(r, Mapping)
