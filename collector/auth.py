@@ -22,6 +22,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from skmweb import local_path
+from skmweb.forms import StorableText, unstorable_message
 
 from . import store
 
@@ -66,7 +67,7 @@ def engine():
 
 
 class LoginForm(FlaskForm):
-    username = StringField("username", validators=[InputRequired(), Length(max=100)])
+    username = StringField("username", validators=[InputRequired(), Length(max=100), StorableText()])
     password = PasswordField("password", validators=[InputRequired(), Length(max=200)])
 
 
@@ -173,7 +174,7 @@ def login():
             target = request.args.get("next", "")
             return redirect(target if local_path(target) else url_for("dashboard.overview"))
     elif request.method == "POST":
-        error = _("Sesi formulir kedaluwarsa atau isian kosong. Silakan coba lagi.")
+        error = unstorable_message(form) or _("Sesi formulir kedaluwarsa atau isian kosong. Silakan coba lagi.")
     return render_template("collector/login.html", form=form, error=error), 200 if error is None else 400
 
 

@@ -12,6 +12,7 @@ from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Option
 from skm import UNSUR, InvalidOption, limits
 from skm.periods import Period, parse
 from skmweb import select_locale
+from skmweb.forms import StorableText, unstorable_message
 from skmweb.clocks import skew_text
 
 from . import auth, officers, reports, store
@@ -66,8 +67,8 @@ class PopulationForm(FlaskForm):
 
 class FollowupForm(FlaskForm):
     unsur = StringField("unsur", validators=[InputRequired(), AnyOf([u.code for u in UNSUR])])
-    action = TextAreaField("action", validators=[InputRequired(), Length(max=1000)])
-    person = StringField("person", validators=[InputRequired(), Length(max=200)])
+    action = TextAreaField("action", validators=[InputRequired(), Length(max=1000), StorableText()])
+    person = StringField("person", validators=[InputRequired(), Length(max=200), StorableText()])
     deadline = DateField("deadline", validators=[Optional()])
     status = StringField("status", validators=[InputRequired(), AnyOf(STATUSES)])
 
@@ -141,7 +142,8 @@ def add_followup(unit: str):
                            form.person.data.strip(), form.deadline.data, form.status.data, g.user["username"])
         flash(_("Rencana tindak lanjut ditambahkan."))
     else:
-        flash(_("Rencana tindak lanjut belum lengkap: isi kegiatan dan penanggung jawab."), "error")
+        flash(unstorable_message(form) or _("Rencana tindak lanjut belum lengkap: isi kegiatan dan penanggung jawab."),
+              "error")
     return redirect(url_for("dashboard.unit_page", unit=unit, period=period.key()) + "#rtl")
 
 
@@ -211,7 +213,7 @@ def audit_log():
 # -- officer feedback ------------------------------------------------------------------------------------------
 
 class NoteForm(FlaskForm):
-    note = TextAreaField("note", validators=[InputRequired(), Length(max=500)])
+    note = TextAreaField("note", validators=[InputRequired(), Length(max=500), StorableText()])
 
 
 def minimum() -> int:
@@ -245,7 +247,7 @@ def add_officer_note(nip: str):
         store.add_officer_note(engine(), nip, period.key(), form.note.data.strip(), g.user["username"])
         flash(_("Catatan konteks disimpan."))
     else:
-        flash(_("Catatan kosong atau lebih dari 500 karakter."), "error")
+        flash(unstorable_message(form) or _("Catatan kosong atau lebih dari 500 karakter."), "error")
     return redirect(url_for("dashboard.officer_page", nip=nip, period=period.key()))
 
 

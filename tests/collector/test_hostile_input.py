@@ -199,3 +199,36 @@ def test_a_body_past_the_limit_is_refused_with_a_clear_page_or_json(instance):
     api = client.post("/api/v1/enroll", data=b" " * 4096, content_type="application/json")
     assert api.status_code == 413 and api.get_json()["error"] == "body_too_large"
     app.extensions["skm_engine"].dispose()
+
+
+# -- text no database can keep, typed in a dashboard form ------------------------------------------------------
+
+FOLLOWUP = {"unsur": "waktu", "action": "Tambah petugas loket", "person": "Kepala Seksi Pelayanan",
+            "deadline": "2026-12-31", "status": "rencana"}
+
+
+@pytest.mark.parametrize("field, value, character", [("action", "Tambah\x00petugas", "U+0000"),
+                                                      ("person", "Kepala\x07Seksi", "U+0007")])
+def test_a_follow_up_with_text_no_database_can_keep_is_refused_with_the_character_named(engine, admin, field, value,
+                                                                                        character):
+    page = admin.get(f"/unit/{UNIT}").get_data(as_text=True)
+    answer = admin.post(f"/unit/{UNIT}/followup", data={**FOLLOWUP, field: value,
+                                                        "csrf_token": hidden(page, "csrf_token")},
+                        follow_redirects=True)
+    assert answer.status_code == 200
+    assert f"karakter yang tidak dapat disimpan ({character})" in answer.get_data(as_text=True)
+    assert rows(engine, schema.followups) == 0
+    page = admin.get(f"/unit/{UNIT}").get_data(as_text=True)  # the same plan, typed cleanly, is kept
+    admin.post(f"/unit/{UNIT}/followup", data={**FOLLOWUP, "csrf_token": hidden(page, "csrf_token")})
+    assert rows(engine, schema.followups) == 1
+
+
+def test_a_sign_in_name_with_a_nul_is_refused_and_counts_nothing(engine, app):
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    before = snapshot(engine)
+    answer = client.post("/login", data={"csrf_token": hidden(page, "csrf_token"), "username": "ad\x00min",
+                                         "password": PASSWORD})
+    assert answer.status_code == 400
+    assert "karakter yang tidak dapat disimpan (U+0000)" in answer.get_data(as_text=True)
+    assert not set(changed_tables(before, snapshot(engine))) - {"audit_log"}
