@@ -196,3 +196,27 @@ def test_backoff_is_full_jitter_below_the_cap(failures):
     delays = [sync.backoff_delay(failures, 2, 300, rnd) for _ in range(200)]
     assert all(0 <= d <= min(300, 2 * 2 ** failures) for d in delays)
     assert max(delays) > min(300, 2 * 2 ** failures) / 2  # spread over the range, not fixed
+
+
+def test_a_nul_in_a_comment_is_refused_at_the_counter_and_never_blocks_the_outbox(kiosk, collector):
+    """The audit's critical finding: one NUL in a comment stopped a kiosk's sync for good on PostgreSQL. The
+    counter's form refuses it, naming the character, and keeps the answers; a row an older version already
+    holds with one is answered invalid, and the 21 surveys after it arrive."""
+    from tests.helpers import full_answers
+    client = create_app({"TESTING": True}, instance_path=kiosk.instance).test_client()
+    page = client.get("/k/2/survey").get_data(as_text=True)
+    refused = client.post("/k/2/survey", data={"csrf_token": hidden(page, "csrf_token"), "ticket": hidden(page, "ticket"),
+                                               "service": "kk", **full_answers(3), "comment": "antri\x00lama"})
+    assert refused.status_code == 400
+    assert "karakter yang tidak dapat disimpan (U+0000)" in refused.get_data(as_text=True)
+    assert kiosk.conn.execute("SELECT COUNT(*) FROM responses").fetchone()[0] == 0
+    held = add_responses(kiosk, 1)
+    with kstore.transaction(kiosk):  # as an older version stored it, before the check
+        kiosk.conn.execute("UPDATE responses SET comment = ? WHERE id = ?", ("antri\x00lama", held[0]))
+    later = add_responses(kiosk, 21, seed=3)
+    report = sync.sync_once(kiosk)
+    assert (report.accepted, report.invalid) == (21, 1) and report.ok
+    assert set(later) <= collector_ids(collector) and held[0] not in collector_ids(collector)
+    row = kstore.get_response(kiosk, held[0])
+    assert row["sync_state"] == "invalid" and "cannot be stored (U+0000)" in row["sync_note"]
+    assert states(kiosk) == {"synced": 21, "invalid": 1}
