@@ -28,16 +28,24 @@ def stored_receipts(engine):
 
 
 def test_receipts_with_codes_the_unit_lacks_are_refused_each_with_its_reason(kiosk, engine):
-    got = report_receipts(kiosk, [receipt("a1"), receipt("b2", counter="C" * 5000), receipt("c3", service="sim"),
+    got = report_receipts(kiosk, [receipt("a1"), receipt("b2", counter="C" * 40), receipt("c3", service="sim"),
                                   receipt("d4", counter="9")])
     assert got.status_code == 200
     data = got.json
     assert data["nonces"] == ["a1", "b2", "c3", "d4"] and data["stored"] == 1
     assert {r["nonce"]: r["reason"] for r in data["refused"]} == {
-        "b2": f"counter: counter {'C' * 40 + '…'!r} is not registered for this unit",
+        "b2": f"counter: counter {'C' * 40!r} is not registered for this unit",
         "c3": "service: service 'sim' is not registered for this unit",
         "d4": "counter: counter '9' is not registered for this unit"}
     assert stored_receipts(engine) == {"a1": "2"}
+
+
+def test_a_receipt_report_with_a_code_past_its_limit_is_refused_whole(kiosk, engine):
+    """The audit's 5,000-character counter: past the column's limit the report is malformed, refused with the
+    field named, and nothing of it is stored."""
+    got = report_receipts(kiosk, [receipt("a1"), receipt("b2", counter="C" * 5000)])
+    assert got.status_code == 400 and "receipts[1].counter" in got.json["message"]
+    assert stored_receipts(engine) == {}
 
 
 def test_a_receipt_token_naming_an_unregistered_code_is_refused(client, engine, kiosk):

@@ -60,6 +60,7 @@ LONG_COUNTER, LONG_SERVICE, LONG_OFFICER = "c" * limits.CODE_LENGTH, "s" * limit
 def long_codes(engine):
     """A counter and a service whose codes are exactly at the limit."""
     store.save_counter(engine, "dumai-disdukcapil", LONG_COUNTER, "Loket panjang", [(LONG_SERVICE, "Layanan panjang")])
+    store.save_officer(engine, LONG_OFFICER, "Petugas dengan NIP terpanjang", "dumai-disdukcapil", "scrypt:1:1:1$a$b")
 
 
 AT_THE_LIMIT = [
