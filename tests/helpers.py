@@ -219,3 +219,26 @@ def collector_engine(instance: Path):
     from collector import store
     url = postgres_url_for(instance) if BACKEND == "postgresql" else f"sqlite:///{Path(instance)}/collector.db"
     return store.make_engine(url)
+
+
+def at_once(workers: list, attempt, tries_each: int, timeout: float = 180):
+    """Run ``attempt(worker, number, i)`` ``tries_each`` times from every worker, each in its own thread,
+    all released together by a barrier (as concurrent guessers would); returns a Counter of the results."""
+    import threading
+    from collections import Counter
+    counts: Counter = Counter()
+    lock, start = threading.Lock(), threading.Barrier(len(workers))
+
+    def run(worker, number: int) -> None:
+        start.wait()
+        for i in range(tries_each):
+            result = attempt(worker, number, i)
+            with lock:
+                counts[result] += 1
+
+    threads = [threading.Thread(target=run, args=(w, n)) for n, w in enumerate(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    return counts

@@ -8,7 +8,6 @@ Every answer is either "checked" (the password was compared: "Nama pengguna atau
 from __future__ import annotations
 
 import re
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -16,7 +15,7 @@ from collections import Counter
 from http.cookiejar import CookieJar
 
 from collector import auth
-from tests.helpers import CollectorServer, create_collector, hidden
+from tests.helpers import CollectorServer, at_once, create_collector, hidden
 
 GUESSERS = 16
 GUESSES_EACH = 2
@@ -48,23 +47,8 @@ def outcome(status: int, html: str) -> str:
 
 
 def guess_at_once(url: str, username: str) -> Counter:
-    guessers = [Guesser(url) for _ in range(GUESSERS)]
-    counts: Counter = Counter()
-    lock, start = threading.Lock(), threading.Barrier(GUESSERS)
-
-    def guess(g: Guesser, n: int) -> None:
-        start.wait()
-        for i in range(GUESSES_EACH):
-            result = outcome(*g.sign_in(username, f"tebakan-{n}-{i}"))
-            with lock:
-                counts[result] += 1
-
-    threads = [threading.Thread(target=guess, args=(g, n)) for n, g in enumerate(guessers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(180)
-    return counts
+    return at_once([Guesser(url) for _ in range(GUESSERS)],
+                   lambda g, n, i: outcome(*g.sign_in(username, f"tebakan-{n}-{i}")), GUESSES_EACH)
 
 
 def collector_with_account(instance):

@@ -6,14 +6,13 @@ compared); the test counts both.
 """
 from __future__ import annotations
 
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
 from http.cookiejar import CookieJar
 
-from tests.helpers import KioskServer, hidden, init_kiosk
+from tests.helpers import KioskServer, at_once, hidden, init_kiosk
 
 GUESSERS = 16
 GUESSES_EACH = 3
@@ -47,22 +46,7 @@ def outcome(html: str) -> str:
 
 
 def run_guessers(guessers: list[Guesser], attempt) -> Counter:
-    counts: Counter = Counter()
-    lock, start = threading.Lock(), threading.Barrier(len(guessers))
-
-    def guess(g: Guesser, number: int) -> None:
-        start.wait()
-        for i in range(GUESSES_EACH):
-            result = attempt(g, number, i)
-            with lock:
-                counts[result] += 1
-
-    threads = [threading.Thread(target=guess, args=(g, n)) for n, g in enumerate(guessers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return counts
+    return at_once(guessers, attempt, GUESSES_EACH, timeout=120)
 
 
 def test_sixteen_concurrent_staff_pin_guessers_get_five_pins_checked(tmp_path):

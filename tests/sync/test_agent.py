@@ -14,16 +14,7 @@ from kiosk import store as kstore
 from kiosk import sync
 from skm import CODES, QUESTIONNAIRE_VERSION
 from skm.cli import main
-from tests.helpers import CollectorServer, collector_engine, hidden, init_kiosk, seed_collector
-
-
-@pytest.fixture(scope="module")
-def collector(tmp_path_factory):
-    instance = seed_collector(tmp_path_factory.mktemp("collector"))
-    with CollectorServer(instance) as server:
-        server.engine = collector_engine(instance)
-        yield server
-        server.engine.dispose()
+from tests.helpers import hidden, init_kiosk
 
 
 @pytest.fixture

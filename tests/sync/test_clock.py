@@ -19,20 +19,11 @@ from kiosk import clock, create_app as create_kiosk
 from kiosk import store as kstore
 from skm import CODES
 from skm.cli import main
-from tests.helpers import CollectorServer, KioskServer, collector_engine, hidden, init_kiosk, seed_collector
+from tests.helpers import KioskServer, hidden, init_kiosk
 
 DAY = 86400
 ZONE = ZoneInfo("Asia/Jakarta")
 RECEIPT_KEY = "kunci-antrian"
-
-
-@pytest.fixture(scope="module")
-def collector(tmp_path_factory):
-    instance = seed_collector(tmp_path_factory.mktemp("collector"))
-    with CollectorServer(instance) as server:
-        server.engine = collector_engine(instance)
-        yield server
-        server.engine.dispose()
 
 
 @pytest.fixture(autouse=True)
