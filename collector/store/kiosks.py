@@ -7,11 +7,11 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, case, func, insert, select, update
 
 from .. import schema as t
 from .accounts import audit
-from .engine import NotFound, Refused, now_iso, rows
+from .engine import NotFound, Refused, _insert, now_iso, rows
 from .officers import unit_officers
 from .org import _require, get_unit, unit_counters
 
@@ -123,21 +123,22 @@ def record_install(engine: Engine, kiosk_id: str, install: str, responses: Mappi
     with engine.begin() as conn:
         others: list[str] = list(conn.execute(select(i.c.install_id).where(
             (i.c.kiosk_id == kiosk_id) & (i.c.install_id != install) & i.c.revoked_at.is_(None))).scalars())
-        known = conn.execute(select(i.c.max_seq).where((i.c.kiosk_id == kiosk_id) & (i.c.install_id == install))
-                             ).first()
         clashes: list[int] = sorted(conn.execute(select(r.c.seq).where(
             (r.c.kiosk_id == kiosk_id) & r.c.seq.in_(list(responses)) & r.c.id.not_in(list(responses.values())))
         ).scalars())
         top = max(responses, default=None)
-        if known is None:
-            conn.execute(insert(i).values(kiosk_id=kiosk_id, install_id=install, first_seen_at=now, last_seen_at=now,
-                                          max_seq=top))
-        else:
-            highest = max(s for s in (known.max_seq, top) if s is not None) if top else known.max_seq
-            conn.execute(update(i).where((i.c.kiosk_id == kiosk_id) & (i.c.install_id == install)).values(
-                last_seen_at=now, max_seq=highest))
+        # Several collector processes may take batches of one install at once: the row is claimed with ON
+        # CONFLICT DO NOTHING, and the highest seq raised in SQL, never read then written.
+        new = conn.execute(_insert(conn, i).values(
+            kiosk_id=kiosk_id, install_id=install, first_seen_at=now, last_seen_at=now, max_seq=top,
+        ).on_conflict_do_nothing(index_elements=["kiosk_id", "install_id"]).returning(i.c.install_id)).first()
+        if new is None:
+            values: dict = {"last_seen_at": now}
+            if top is not None:
+                values["max_seq"] = case((i.c.max_seq.is_(None) | (i.c.max_seq < top), top), else_=i.c.max_seq)
+            conn.execute(update(i).where((i.c.kiosk_id == kiosk_id) & (i.c.install_id == install)).values(**values))
     warnings = []
-    if known is None and others:
+    if new is not None and others:
         warnings.append(f"a second install {install or 'unknown'} of kiosk {kiosk_id} (others: "
                         f"{', '.join(o or 'unknown' for o in others)}): the kiosk may have been copied")
     if clashes:
