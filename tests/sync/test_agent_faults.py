@@ -12,7 +12,7 @@ from kiosk import create_app
 from kiosk import store as kstore
 from kiosk.cli import start_agent
 from tests.helpers import hidden
-from tests.sync.test_agent import add_responses, collector, kiosk, states  # noqa: F401 - fixtures
+from tests.sync.test_agent import add_responses, kiosk, states  # noqa: F401 - fixtures
 
 FAST = {"SYNC_INTERVAL_SECONDS": 0.05, "SYNC_BACKOFF_BASE_SECONDS": 0.01, "SYNC_BACKOFF_CAP_SECONDS": 0.05,
         "SYNC_WATCHDOG_SECONDS": 0.05, "SYNC_BATCH_SIZE": 50}
