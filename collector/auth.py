@@ -100,18 +100,20 @@ def change_password(engine, username: str, password: str) -> int:
     """Set a new password and end every session of the account (the CLI has none to keep); returns how many."""
     check_password_rules(password)
     store.set_password_hash(engine, username, generate_password_hash(password, method="scrypt"))
-    ended = store.end_sessions_of(engine, username, "password")
-    store.audit(engine, "password_changed", None, target=username, detail=f"{ended} sessions ended")
-    log.info("password changed user=%r: %d sessions ended", username, ended)
-    return ended
+    return _end_sessions(engine, username, "password", "password_changed", "password changed")
 
 
 def disable_user(engine, username: str) -> int:
     """Disable the account: it cannot sign in, and every session of it ends now; returns how many."""
     store.set_user_disabled(engine, username, True)
-    ended = store.end_sessions_of(engine, username, "disabled")
-    store.audit(engine, "user_disabled", None, target=username, detail=f"{ended} sessions ended")
-    log.info("account disabled user=%r: %d sessions ended", username, ended)
+    return _end_sessions(engine, username, "disabled", "user_disabled", "account disabled")
+
+
+def _end_sessions(engine, username: str, why: str, action: str, said: str) -> int:
+    """End every session of the account after a change to it, audited and logged; returns how many."""
+    ended = store.end_sessions_of(engine, username, why)
+    store.audit(engine, action, None, target=username, detail=f"{ended} sessions ended")
+    log.info("%s user=%r: %d sessions ended", said, username, ended)
     return ended
 
 
