@@ -113,6 +113,8 @@ def main() -> None:
     collector_folder.mkdir(parents=True, exist_ok=True)
     collector_url = f"http://127.0.0.1:{args.collector_port}"
     kiosk_url = f"http://127.0.0.1:{args.kiosk_port}"
+    for app in ("KIOSK", "COLLECTOR"):  # the banner below is what a new user reads; set INFO to see every request
+        os.environ.setdefault(f"SKM_{app}_LOG_LEVEL", "WARNING")
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "SKM_KIOSK_SYNC_INTERVAL_SECONDS": "5",
            "SKM_KIOSK_RECEIPT_API_KEY": os.environ.get("SKM_KIOSK_RECEIPT_API_KEY", "demo-receipt-key")}
 
