@@ -95,7 +95,7 @@ def test_a_signed_ticket_delivered_late_keeps_the_citizens_submit_within_its_sta
     ("submitted after sent", "offline:" + str(uuid.uuid4()) + ":{start}", ("{sent}", "{submitted}")),
     ("no tablet clock", "offline:" + str(uuid.uuid4()) + ":{start}", ("", "")),
     ("a clock that is not a number", "offline:" + str(uuid.uuid4()) + ":{start}", ("soon", "{sent}")),
-])
+], ids=lambda value: value if isinstance(value, str) and " " in value else "")
 def test_a_bad_offline_ticket_is_refused_with_the_reason_and_stores_nothing(client, db, case, ticket, clock):
     times = {"start": NOW_MS, "submitted": NOW_MS + 30_000, "sent": NOW_MS + 60_000}
     form = {"csrf_token": csrf(client), "ticket": ticket.format(**times), **full_answers(),
