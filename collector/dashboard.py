@@ -7,7 +7,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, 
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, StringField, TextAreaField
-from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from skm import UNSUR, InvalidOption, limits
 from skm.periods import Period, parse
@@ -170,7 +170,7 @@ def set_followup_status(unit: str, followup_id: int):
 # -- alerts ------------------------------------------------------------------------------------------------------
 
 class AckForm(FlaskForm):
-    note = TextAreaField("note", validators=[InputRequired(), Length(max=1000), StorableText()])
+    note = TextAreaField("note", validators=[DataRequired(), Length(max=1000), StorableText()])
 
 
 def alert_scope(user: dict) -> tuple[list[str] | None, tuple[str, ...] | None]:
