@@ -94,7 +94,8 @@ def checked_rule(kind: str, enabled: bool, threshold: str | None, min_count: int
     if kind in THRESHOLD_RANGE:
         low, high = THRESHOLD_RANGE[kind]
         try:
-            value = Decimal(str(threshold).replace(",", ".")) if threshold not in (None, "") else DEFAULTS[kind].threshold
+            value = (Decimal(str(threshold).replace(",", ".")) if threshold not in (None, "")
+                     else DEFAULTS[kind].threshold)
         except InvalidOperation as exc:
             raise RuleError(kind, "threshold", low, high) from exc
         if value is None or not value.is_finite() or not low <= value <= high:
@@ -317,7 +318,8 @@ def summary(alert: Mapping[str, Any], unsur_names: Mapping[str, str]) -> str:
         return (f"NRR {unsur_names.get(d['unsur'], d['unsur'])} 7 hari terakhir {d['nrr']} (n={d['n']}), turun "
                 f"{d['drop']} dari {d['nrr_before']} pada 4 minggu sebelumnya (n={d['n_before']}).")
     if kind == "nilai_rendah":
-        return f"{d['low']} penilaian rendah (rata-rata 2 atau kurang) di loket {d['counter_name']} dalam 1 jam terakhir."
+        return (f"{d['low']} penilaian rendah (rata-rata 2 atau kurang) di loket {d['counter_name']} "
+                "dalam 1 jam terakhir.")
     if kind == "kios_diam":
         why = "sinkronisasi macet" if d["why"] == "sync" else "tablet mati atau tidak dipakai"
         return (f"Kios {d['kiosk']} tidak mengirim jawaban selama {d['hours']} jam kerja (dugaan: {why}); "

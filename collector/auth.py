@@ -1,11 +1,12 @@
 """Accounts, sign-in and who may see what.
 
-Roles: ``admin`` (everything, may edit), ``pimpinan`` (sees everything, read only), ``kepala_unit``
-(sees and edits only the units assigned), ``petugas`` (an officer's own figures) and ``inspektorat`` (the
-integrity alerts of every unit, with masked comments, and no unit page). Passwords are hashed with werkzeug's scrypt. Sessions are
-server-side (the ``sessions`` table): replaced at sign-in, ended by logout, a password change, disabling the
-account or an idle time. Repeated failures for a name (an account's or not) slow the next attempt and then
-lock it for a while, counted in the database. Every sign-in, failure and export goes to the audit log.
+Roles: ``admin`` (everything, may edit), ``pimpinan`` (sees everything, read only), ``kepala_unit`` (sees
+and edits only the units assigned), ``petugas`` (an officer's own figures) and ``inspektorat`` (the
+integrity alerts of every unit, with masked comments, and no unit page). Passwords are hashed with
+werkzeug's scrypt. Sessions are server-side (the ``sessions`` table): replaced at sign-in, ended by logout,
+a password change, disabling the account or an idle time. Repeated failures for a name (an account's or not)
+slow the next attempt and then lock it for a while, counted in the database. Every sign-in, failure and
+export goes to the audit log.
 """
 from __future__ import annotations
 

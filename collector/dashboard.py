@@ -244,7 +244,8 @@ def set_alert_rules(unit: str):
         abort(400)
     try:
         rules = [alerts.checked_rule(kind, request.form.get(f"{kind}-enabled") == "1",
-                                     request.form.get(f"{kind}-threshold"), int_or_none(request.form.get(f"{kind}-count")))
+                                     request.form.get(f"{kind}-threshold"),
+                                     int_or_none(request.form.get(f"{kind}-count")))
                  for kind in alerts.KINDS]
     except alerts.RuleError as exc:
         flash(_("Aturan peringatan tidak disimpan: %(rule)s, %(field)s harus dari %(low)s sampai %(high)s.",

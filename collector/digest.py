@@ -96,8 +96,8 @@ def digest_html(parts: list[dict]) -> str:
                    + (f"<tr><th>Unsur terlemah</th><td>{e(p['weakest'][0])}</td></tr>" if p["weakest"] else "")
                    + "</table>")
         if p["themes"]:
-            out.append("<p>Tema baru dan naik: " + "; ".join(f"{e(t)} {now} ({before})" for t, now, before in p["themes"])
-                       + "</p>")
+            out.append("<p>Tema baru dan naik: "
+                       + "; ".join(f"{e(t)} {now} ({before})" for t, now, before in p["themes"]) + "</p>")
         out.append(f"<h3>Peringatan terbuka: {len(p['alerts'])}</h3><ul>"
                    + "".join(f"<li>#{a['id']} {e(alerts.summary(a, NAMES))}</li>" for a in p["alerts"]) + "</ul>")
         out.append(f"<h3>Tindak lanjut jatuh tempo: {len(p['due'])}</h3><ul>"

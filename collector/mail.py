@@ -58,7 +58,8 @@ def send_all(smtp: SmtpSettings, messages: list[EmailMessage]) -> list[str | Non
         if smtp.user:
             server.login(smtp.user, smtp.password or "")
         for message in messages:
-            message["From"] = message["From"] or smtp.sender
+            if not message["From"]:
+                message["From"] = smtp.sender
             try:
                 server.send_message(message)
                 results.append(None)

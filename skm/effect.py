@@ -29,7 +29,7 @@ class Side:
     def variance(self) -> Fraction:
         """The sample variance (n - 1 in the denominator)."""
         mean = self.mean
-        return sum((Fraction(s) - mean) ** 2 * c for s, c in self.counts.items()) / (self.n - 1)
+        return sum(((Fraction(s) - mean) ** 2 * c for s, c in self.counts.items()), Fraction(0)) / (self.n - 1)
 
 
 @dataclass(frozen=True)

@@ -172,7 +172,7 @@ def last_received_by_kiosk(engine: Engine, unit: str, since: date) -> dict[str, 
                                                                    r.c.kiosk_id.is_not(None))
             .group_by(r.c.kiosk_id))
     with engine.connect() as conn:
-        return {k: v for k, v in conn.execute(stmt)}
+        return {str(k): str(v) for k, v in conn.execute(stmt)}
 
 
 def low_responses(engine: Engine, unit: str, since_day: date, most_total: int) -> list[dict]:

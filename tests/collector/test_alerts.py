@@ -187,3 +187,23 @@ def test_a_kepala_unit_sets_the_rules_with_checked_values(kiosk, engine, client)
 def test_an_account_email_must_be_one_address(engine, email):
     with pytest.raises(auth.UserError, match="not an e-mail address"):
         auth.create_user(engine, "x", "X", "kata-sandi-panjang", "pimpinan", [], email=email)
+
+
+def test_the_unit_page_shows_whether_a_done_follow_up_worked(kiosk, engine, client):
+    """A follow-up on waktu done 10 days ago: 20 respondents before (waktu 2), 20 after (waktu 4)."""
+    people(engine)
+    now = datetime.now(timezone.utc)
+    done = (now - timedelta(days=10)).astimezone(alerts.ZoneInfo("Asia/Jakarta")).date()
+    from collector.reports import default_period
+    period = default_period("Asia/Jakarta").key()
+    store.add_followup(engine, UNIT, period, "waktu", "Tambah loket antrean", "Ani", None, "selesai", "kepala",
+                       "terlemah", done)
+    push(kiosk, now - timedelta(days=14), 10, answers={c: 3 for c in CODES} | {"waktu": 2})
+    push(kiosk, now - timedelta(days=13), 10, answers={c: 3 for c in CODES} | {"waktu": 3})
+    push(kiosk, now - timedelta(days=10), 50, score=1)  # the done day counts on neither side
+    push(kiosk, now - timedelta(days=3), 20, answers={c: 3 for c in CODES} | {"waktu": 4})
+    sign_in(client, "kepala")
+    page = client.get(f"/unit/{UNIT}?period={period}").get_data(as_text=True)
+    row = page[page.index('data-followup="'):]
+    row = row[:row.index("</tr>")]
+    assert "2,500 (20)" in row and "4,000 (20)" in row and "Naik, lebih besar dari kebetulan." in row
