@@ -1,14 +1,17 @@
 """Accounts, sign-in and who may see what.
 
-Roles: ``admin`` (everything, may edit), ``pimpinan`` (sees everything, read only) and ``kepala_unit``
-(sees and edits only the units assigned). Passwords are hashed with werkzeug's scrypt. Sessions are
-server-side (the ``sessions`` table): replaced at sign-in, ended by logout, a password change, disabling the
-account or an idle time. Repeated failures for a name (an account's or not) slow the next attempt and then
-lock it for a while, counted in the database. Every sign-in, failure and export goes to the audit log.
+Roles: ``admin`` (everything, may edit), ``pimpinan`` (sees everything, read only), ``kepala_unit`` (sees
+and edits only the units assigned), ``petugas`` (an officer's own figures) and ``inspektorat`` (the
+integrity alerts of every unit, with masked comments, and no unit page). Passwords are hashed with
+werkzeug's scrypt. Sessions are server-side (the ``sessions`` table): replaced at sign-in, ended by logout,
+a password change, disabling the account or an idle time. Repeated failures for a name (an account's or not)
+slow the next attempt and then lock it for a while, counted in the database. Every sign-in, failure and
+export goes to the audit log.
 """
 from __future__ import annotations
 
 import hashlib
+import re
 import logging
 import secrets
 import time
@@ -26,7 +29,8 @@ from skmweb.forms import StorableText, unstorable_message
 
 from . import store
 
-ROLES = ("admin", "pimpinan", "kepala_unit", "petugas")
+ROLES = ("admin", "pimpinan", "kepala_unit", "petugas", "inspektorat")
+EMAIL = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
 SLOW_AFTER = 3  # failures before each further attempt must wait
 LOCK_AFTER = 6  # failures before the account is locked
 LOCK_MINUTES = 15
@@ -42,7 +46,7 @@ class UserError(Exception):
 
 
 def create_user(engine, username: str, name: str, password: str, role: str, units: list[str],
-                officer: str | None = None) -> None:
+                officer: str | None = None, email: str | None = None) -> None:
     if role not in ROLES:
         raise UserError(f"role {role!r}: use one of {', '.join(ROLES)}")
     check_password_rules(password)
@@ -52,9 +56,13 @@ def create_user(engine, username: str, name: str, password: str, role: str, unit
         raise UserError("a petugas account needs --officer NIP of a registered officer")
     if role != "petugas" and officer:
         raise UserError("--officer goes with the petugas role only")
+    if email is not None and not EMAIL.fullmatch(email):
+        raise UserError(f"--email {email!r} is not an e-mail address (name@domain, no spaces)")
+    if role == "inspektorat" and units:
+        raise UserError("an inspektorat account sees every unit's integrity alerts: give no --unit")
     try:
         store.save_user(engine, username, name, generate_password_hash(password, method="scrypt"), role,
-                        [] if role == "petugas" else units)
+                        [] if role == "petugas" else units, email)
     except store.NotFound as exc:
         raise UserError(str(exc)) from exc
     if officer:

@@ -346,7 +346,8 @@ def rebuild_command(ctx):
 
 @collector.group("user")
 def user_group() -> None:
-    """Dashboard accounts: admin, pimpinan (sees everything, read only), kepala_unit (own units)."""
+    """Dashboard accounts: admin, pimpinan (sees everything, read only), kepala_unit (own units), petugas (own
+    figures), inspektorat (integrity alerts of every unit, nothing else)."""
 
 
 @user_group.command("add")
@@ -355,13 +356,15 @@ def user_group() -> None:
 @click.option("--role", type=click.Choice(auth.ROLES), required=True)
 @click.option("--unit", "units", multiple=True, help="A unit a kepala_unit sees; repeat for several.")
 @click.option("--officer", help="For a petugas account: the officer's NIP (see `skm collector officer add`).")
+@click.option("--email", help="Where alerts (kepala_unit, pimpinan, inspektorat) and the weekly digest "
+                              "(kepala_unit) go.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               help="At least 10 characters; asked for when not given.")
 @click.pass_context
-def add_user(ctx, username, name, role, units, officer, password):
-    """Add an account, or replace its name, role, units and password."""
+def add_user(ctx, username, name, role, units, officer, email, password):
+    """Add an account, or replace its name, role, units, e-mail address and password."""
     try:
-        auth.create_user(engine_from(ctx), username, name, password, role, list(units), officer)
+        auth.create_user(engine_from(ctx), username, name, password, role, list(units), officer, email)
     except auth.UserError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"user {username}: {role}" + (f" of {', '.join(units)}" if units else ""))
@@ -519,3 +522,69 @@ def officer_ranking(ctx, unit, state):
     """Show pimpinan a ranked table of the unit's officers (off by default; every view is audited)."""
     store.set_officer_ranking(engine_from(ctx), unit, state == "on")
     click.echo(f"unit {unit}: officer ranking for pimpinan {state}")
+
+
+# -- alerts and the weekly digest ---------------------------------------------------------------------------------
+
+def _smtp(ctx: click.Context):
+    from .mail import SmtpSettings
+    engine_from(ctx)
+    return SmtpSettings.from_config(_options(ctx)["app"].config)
+
+
+@collector.group("alerts")
+def alerts_group() -> None:
+    """Alert rules evaluated on a schedule (cron or a systemd timer, every 5 minutes: docs/operations.md)."""
+
+
+@alerts_group.command("run")
+@click.option("--no-mail", is_flag=True, help="Evaluate only; leave queued e-mails queued.")
+@click.pass_context
+def alerts_run(ctx, no_mail):
+    """Evaluate every unit's alert rules, then send the queued alert e-mails."""
+    from . import alerts, mail
+    engine = engine_from(ctx)
+    config = _options(ctx)["app"].config
+    outcome = alerts.run(engine, alerts.OfficeHours.from_config(config))
+    click.echo(f"alerts: {len(outcome.opened)} opened, {outcome.cleared} cleared")
+    if no_mail:
+        return
+    smtp = _smtp(ctx)
+    if not smtp.configured:
+        click.echo("e-mail: COLLECTOR_SMTP_HOST is not set; alert e-mails stay queued")
+        return
+    sent, failed = mail.send_queued(engine, smtp, lambda row: alerts.alert_email(
+        engine, row, smtp.sender, config["COLLECTOR_DASHBOARD_URL"]), alerts.MAIL_ATTEMPTS)
+    click.echo(f"e-mail: {sent} sent, {failed} failed")
+    if failed:
+        raise click.ClickException(f"{failed} e-mails not sent; see `skm collector alerts mail-log`")
+
+
+@alerts_group.command("mail-log")
+@click.option("--limit", default=30, show_default=True)
+@click.pass_context
+def alerts_mail_log(ctx, limit):
+    """The newest e-mails: queued, sent or failed (with why)."""
+    for m in store.mail_log(engine_from(ctx), limit):
+        state = f"sent {m['sent_at']}" if m["sent_at"] else (f"failed x{m['attempts']}: {m['error']}"
+                                                              if m["error"] else "queued")
+        click.echo(f"#{m['id']}  {m['created_at']}  {m['kind']}  {m['recipient']}  {m['subject']}  {state}")
+
+
+@collector.group("digest")
+def digest_group() -> None:
+    """The weekly digest e-mail to each kepala unit (a weekly cron job or timer: docs/operations.md)."""
+
+
+@digest_group.command("send")
+@click.pass_context
+def digest_send(ctx):
+    """Send this week's digest to every kepala unit with an e-mail address."""
+    from . import digest
+    smtp = _smtp(ctx)
+    if not smtp.configured:
+        raise click.ClickException("COLLECTOR_SMTP_HOST is not set: no digest can be sent")
+    sent, failed = digest.send_digests(engine_from(ctx), smtp)
+    click.echo(f"digest: {sent} sent, {failed} failed")
+    if failed:
+        raise click.ClickException(f"{failed} digests not sent; see `skm collector alerts mail-log`")

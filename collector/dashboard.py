@@ -7,7 +7,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, 
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, StringField, TextAreaField
-from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from skm import UNSUR, InvalidOption, limits
 from skm.periods import Period, parse
@@ -15,12 +15,13 @@ from skmweb import select_locale
 from skmweb.forms import StorableText, unstorable_message
 from skmweb.clocks import skew_text
 
-from . import auth, officers, reports, store
+from . import alerts, auth, followup_effect, officers, reports, store
 
 bp = Blueprint("dashboard", __name__)
 bp.before_request(auth.require_login)
 
 STATUSES = ("rencana", "berjalan", "selesai")
+SOURCES = ("", "alert", "tema", "terlemah")
 
 
 def engine():
@@ -71,6 +72,7 @@ class FollowupForm(FlaskForm):
     person = StringField("person", validators=[InputRequired(), Length(max=200), StorableText()])
     deadline = DateField("deadline", validators=[Optional()])
     status = StringField("status", validators=[InputRequired(), AnyOf(STATUSES)])
+    source = StringField("source", validators=[Optional(), AnyOf(SOURCES)])
 
 
 class StatusForm(FlaskForm):
@@ -82,10 +84,12 @@ def overview():
     user = g.user
     if user["role"] == "petugas":
         return redirect(url_for("dashboard.officer_page", nip=user["officer"]))
+    if user["role"] == "inspektorat":
+        return redirect(url_for("dashboard.alert_list"))
     units = auth.visible_units(user)
     period = period_arg()
     return render_template("collector/overview.html", user=user, period=period, view_args=view_args(period),
-                           **reports.overview(engine(), units, period, leave_out_arg()))
+                           alert_panel=alert_panel(units), **reports.overview(engine(), units, period, leave_out_arg()))
 
 
 @bp.get("/unit/<unit>")
@@ -97,7 +101,10 @@ def unit_page(unit: str):
                            view_args=view_args(period),
                            kiosk_warnings=kiosk_warnings(unit),
                            population_form=PopulationForm(recipients=page["population"]),
-                           followup_form=FollowupForm(), status_form=StatusForm(), statuses=STATUSES, **page)
+                           followup_form=FollowupForm(), status_form=StatusForm(), statuses=STATUSES,
+                           alert_panel=alert_panel([data], rules=auth.can_edit(g.user, unit)),
+                           followup_effects=followup_effect.effects(engine(), page["followups"],
+                                                                    reports.today_in(data["timezone"])), **page)
 
 
 def kiosk_warnings(unit: str) -> list[str]:
@@ -139,7 +146,8 @@ def add_followup(unit: str):
     form = FollowupForm()
     if form.validate_on_submit():
         store.add_followup(engine(), unit, period.key(), form.unsur.data, form.action.data.strip(),
-                           form.person.data.strip(), form.deadline.data, form.status.data, g.user["username"])
+                           form.person.data.strip(), form.deadline.data, form.status.data, g.user["username"],
+                           form.source.data or None, reports.today_in(unit_or_404(unit)["timezone"]))
         flash(_("Rencana tindak lanjut ditambahkan."))
     else:
         flash(unstorable_message(form) or _("Rencana tindak lanjut belum lengkap: isi kegiatan dan penanggung jawab."),
@@ -152,10 +160,115 @@ def set_followup_status(unit: str, followup_id: int):
     require_edit(unit)
     period = period_arg(unit_or_404(unit)["timezone"])
     form = StatusForm()
+    today = reports.today_in(unit_or_404(unit)["timezone"])
     if not form.validate_on_submit() or not store.set_followup_status(engine(), unit, followup_id, form.status.data,
-                                                                      g.user["username"]):
+                                                                      g.user["username"], today):
         abort(400)
     return redirect(url_for("dashboard.unit_page", unit=unit, period=period.key()) + "#rtl")
+
+
+# -- alerts ------------------------------------------------------------------------------------------------------
+
+class AckForm(FlaskForm):
+    note = TextAreaField("note", validators=[DataRequired(), Length(max=1000), StorableText()])
+
+
+def alert_scope(user: dict) -> tuple[list[str] | None, tuple[str, ...] | None]:
+    """(units, kinds) of the alerts the user sees; None: all. Inspektorat: integrity reports of every unit."""
+    if user["role"] in ("admin", "pimpinan"):
+        return None, None
+    if user["role"] == "inspektorat":
+        return None, ("integritas",)
+    if user["role"] == "kepala_unit":
+        return list(user["units"]), None
+    return [], None
+
+
+def can_acknowledge(user: dict, alert: dict) -> bool:
+    return auth.can_edit(user, alert["unit"]) or (alert["kind"] == "integritas"
+                                                  and user["role"] in alerts.INTEGRITY_ROLES)
+
+
+def alert_panel(units: list[dict] | None, rules: bool = False) -> dict:
+    """What ``_alerts.html`` shows: open episodes and recent history the user may see, of ``units`` (None:
+    every unit the user's scope has), and the unit's rules when editable."""
+    scope_units, kinds = alert_scope(g.user)
+    codes = None if units is None else [u["code"] for u in units]
+    if scope_units is not None:
+        codes = [c for c in (codes or scope_units) if c in scope_units]
+    named = store.all_units(engine())
+    open_alerts = alerts.with_units(store.alerts_of(engine(), codes, kinds, open_only=True), named)
+    history = alerts.with_units([a for a in store.alerts_of(engine(), codes, kinds, limit=20) if a["cleared_at"]],
+                                named)
+    return {"open": [dict(a, can_ack=can_acknowledge(g.user, a) and not a["acknowledged_at"]) for a in open_alerts],
+            "history": history, "form": AckForm(),
+            "rules": alerts.rule_rows(engine(), units[0]["code"]) if rules and units else None,
+            "unit": units[0]["code"] if units and len(units) == 1 else None}
+
+
+@bp.get("/alerts")
+def alert_list():
+    if g.user["role"] == "petugas":
+        abort(403)
+    return render_template("collector/alerts.html", user=g.user, alert_panel=alert_panel(None))
+
+
+@bp.post(f"/alerts/<int(max={limits.INTEGER_MAX}):alert_id>/ack")
+def acknowledge_alert(alert_id: int):
+    alert = store.get_alert(engine(), alert_id)
+    scope_units, kinds = alert_scope(g.user)
+    if alert is None or (scope_units is not None and alert["unit"] not in scope_units) \
+            or (kinds is not None and alert["kind"] not in kinds):
+        abort(404)
+    if not can_acknowledge(g.user, alert):
+        abort(403)
+    form = AckForm()
+    back = request.form.get("back")
+    target = back if back and back.startswith("/") and not back.startswith("//") else url_for("dashboard.alert_list")
+    if not form.validate_on_submit():
+        flash(unstorable_message(form) or _("Tulis catatan penanganan (paling banyak 1000 karakter)."), "error")
+    elif store.acknowledge(engine(), alert_id, g.user["username"], form.note.data.strip(),
+                           clear=alert["kind"] == "integritas"):
+        flash(_("Peringatan #%(id)d ditandai sudah ditangani.", id=alert_id))
+    else:
+        flash(_("Peringatan #%(id)d sudah ditangani sebelumnya.", id=alert_id), "error")
+    return redirect(target + f"#alert-{alert_id}")
+
+
+@bp.post("/unit/<unit>/alert-rules")
+def set_alert_rules(unit: str):
+    require_edit(unit)
+    unit_or_404(unit)
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        rules = [alerts.checked_rule(kind, request.form.get(f"{kind}-enabled") == "1",
+                                     request.form.get(f"{kind}-threshold"),
+                                     int_or_none(request.form.get(f"{kind}-count")))
+                 for kind in alerts.KINDS]
+    except alerts.RuleError as exc:
+        flash(_("Aturan peringatan tidak disimpan: %(rule)s, %(field)s harus dari %(low)s sampai %(high)s.",
+                rule=alerts.KIND_TITLES[exc.kind], field=_("batas") if exc.field == "threshold" else _("jumlah"),
+                low=exc.low, high=exc.high), "error")
+        return redirect(url_for("dashboard.unit_page", unit=unit) + "#alert-rules")
+    except ValueError as exc:
+        flash(_("Aturan peringatan tidak disimpan: %(why)s", why=str(exc)), "error")
+        return redirect(url_for("dashboard.unit_page", unit=unit) + "#alert-rules")
+    for rule in rules:
+        alerts.save_rule(engine(), unit, rule, g.user["username"])
+    flash(_("Aturan peringatan disimpan."))
+    return redirect(url_for("dashboard.unit_page", unit=unit) + "#alert-rules")
+
+
+def int_or_none(text: str | None) -> int | None:
+    """A whole number typed in a form, or None when left empty; raises ValueError saying what was typed."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ValueError(f"{text.strip()[:20]!r} bukan bilangan bulat") from None
 
 
 def audited_export(unit: str, kind: str, period: Period) -> None:

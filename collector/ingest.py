@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from skm import InvalidResponse, Problem, limits, wire
 
-from . import store
+from . import alerts, store
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,22 @@ def ingest_batch(engine: Engine, kiosk: Mapping[str, Any], batch: Mapping[str, A
     log.info("ingest kiosk=%s batch=%s source=%s %s ms=%.0f", kiosk["id"], batch["batch_id"], source,
              " ".join(f"{status}={n}" for status, n in result.counts().items()),
              (time.perf_counter() - started) * 1000)
+    accepted = {o.id for o in outcomes if o.status == "accepted"}
+    if accepted:
+        check_alerts(engine, unit, [response for response, _hash in valid if response.id in accepted])
     return result
+
+
+def check_alerts(engine: Engine, unit: Mapping[str, Any], accepted: list[wire.WireResponse]) -> None:
+    """The alert rules after the batch committed (its ack must not depend on them): from the aggregates, and
+    the integrity check on the new comments only. A failure is logged with its traceback; the schedule's
+    next run evaluates the same rules again."""
+    comments = [{"id": r.id, "counter": r.counter, "service": r.service, "submitted_at": r.submitted_at.isoformat(),
+                 "comment": r.content.comment} for r in accepted if r.content.comment]
+    try:
+        alerts.after_ingest(engine, unit, comments)
+    except Exception:  # noqa: BLE001 - the batch is stored; the scheduled run retries the rules
+        log.exception("alerts after ingest unit=%s failed; the scheduled run evaluates them again", unit["code"])
 
 
 def read_bundle(engine: Engine, content: bytes) -> tuple[dict, dict]:

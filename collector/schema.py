@@ -247,6 +247,8 @@ followups = Table(
     Column("status", String(20), nullable=False),  # rencana | berjalan | selesai
     Column("updated_by", String(100)),
     Column("updated_at", String(40), nullable=False),
+    Column("done_on", Date),  # the unit's local day it was marked selesai (the follow-up effect splits there)
+    Column("source", String(20)),  # what prompted it: alert | tema | terlemah; None when not said
     Index("ix_followups_unit_period", "unit", "period"),
 )
 
@@ -255,13 +257,14 @@ users = Table(
     Column("username", String(100), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("password_hash", String(300), nullable=False),
-    Column("role", String(20), nullable=False),  # admin | pimpinan | kepala_unit
+    Column("role", String(20), nullable=False),  # admin | pimpinan | kepala_unit | petugas | inspektorat
     Column("created_at", String(40), nullable=False),
     # Unused since m009 (sign-in failures are counted in login_throttle, for any name typed); kept as shipped.
     Column("failed_logins", Integer, nullable=False, server_default="0"),
     Column("next_attempt_at", String(40)),
     Column("disabled", Boolean, nullable=False, server_default="0"),
     Column("officer", String(30)),  # the NIP of a petugas account
+    Column("email", String(200)),  # where alerts and the weekly digest go; None: none sent
 )
 
 user_units = Table(
@@ -377,4 +380,52 @@ officer_notes = Table(
     Column("created_by", String(100), nullable=False),
     Column("created_at", String(40), nullable=False),
     Index("ix_officer_notes_officer_period", "officer", "period"),
+)
+
+
+# -- alerts ---------------------------------------------------------------------------------------------------
+
+# A unit's own setting of one alert rule; a rule without a row takes its default (collector/alerts.py).
+alert_rules = Table(
+    "alert_rules", metadata,
+    Column("unit", String(40), ForeignKey("units.code"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("threshold", String(20)),  # a decimal as text (konversi floor, NRR drop, silent hours)
+    Column("min_count", Integer),  # least responses (konversi, NRR) or low ratings (nilai_rendah)
+    Column("updated_by", String(100)),
+    Column("updated_at", String(40), nullable=False),
+    PrimaryKeyConstraint("unit", "kind"),
+)
+
+# One row per episode: opened when a rule's condition starts to hold for a subject (the unit, an unsur, a
+# counter, a kiosk, a response), cleared when it stops holding; a new episode only after it cleared.
+alerts = Table(
+    "alerts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("unit", String(40), ForeignKey("units.code"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("subject", String(64), nullable=False),
+    Column("opened_at", String(40), nullable=False),
+    Column("cleared_at", String(40)),
+    Column("detail", Text, nullable=False),  # JSON: the figures when it opened (never an officer, comments masked)
+    Column("acknowledged_by", String(100)),
+    Column("acknowledged_at", String(40)),
+    Column("ack_note", Text),
+    Index("ix_alerts_unit_kind_subject", "unit", "kind", "subject"),
+)
+
+# Every e-mail: queued (sent_at None), sent, or failed with the error (retried by the next run).
+mail_log = Table(
+    "mail_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", String(40), nullable=False),
+    Column("kind", String(20), nullable=False),  # alert | digest
+    Column("alert_id", Integer, ForeignKey("alerts.id")),
+    Column("recipient", String(200), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("sent_at", String(40)),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("error", Text),
+    Index("ix_mail_log_sent_at", "sent_at"),
 )

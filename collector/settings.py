@@ -58,5 +58,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TRUSTED_PROXIES", 0, "Number of reverse proxies in front (nginx: 1) whose X-Forwarded-For, "
                                   "X-Forwarded-Proto and X-Request-Id are trusted, so HTTPS is recognised "
                                   "behind them.", minimum=0, maximum=10),
+    Setting("SMTP_HOST", None, "SMTP server for alert and digest e-mails; unset: e-mails stay queued in the mail "
+                               "log, unsent.", kind=str),
+    Setting("SMTP_PORT", 25, "Port of SMTP_HOST (587 with STARTTLS is usual).", minimum=1, maximum=65535),
+    Setting("SMTP_USER", None, "Account to sign in to SMTP_HOST with; unset: no sign-in.", kind=str),
+    Setting("SMTP_PASSWORD", None, "Password of SMTP_USER (never logged or shown).", kind=str),
+    Setting("SMTP_STARTTLS", False, "Upgrade the SMTP connection with STARTTLS before signing in."),
+    Setting("SMTP_TIMEOUT_SECONDS", 30, "Seconds to wait for the SMTP server before a send counts as failed.",
+            minimum=1, maximum=600),
+    Setting("MAIL_FROM", "skm@localhost", "From address of the collector's e-mails.", kind=str),
+    Setting("DASHBOARD_URL", None, "The dashboard's address as users open it (e.g. https://skm.example.go.id), "
+                                   "for links in e-mails; unset: no link.", kind=str),
+    Setting("OFFICE_START_HOUR", 8, "Office hours start (unit's local time), for the silent-kiosk alert.",
+            minimum=0, maximum=23),
+    Setting("OFFICE_END_HOUR", 16, "Office hours end (exclusive, unit's local time).", minimum=1, maximum=24),
+    Setting("OFFICE_DAYS", "senin-jumat", "Office days for the silent-kiosk alert.",
+            choices=("senin-jumat", "senin-sabtu", "setiap-hari")),
     *COMMON_SETTINGS,
 )

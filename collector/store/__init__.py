@@ -5,7 +5,8 @@
 - ``ingest``: a batch stored exactly once; ``aggregates``: the rollups, added at ingest and rebuilt;
 - ``reads``: what the dashboard sums for a period; ``plans``: populations and follow-up plans;
 - ``accounts``: dashboard users and the audit log; ``public``: QR receipts and the public survey;
-- ``copy``: one database into another; ``officers``: officers, their figures and notes.
+- ``copy``: one database into another; ``officers``: officers, their figures and notes;
+- ``alerts``: alert rules, episodes and the e-mail log.
 
 SQLAlchemy Core, so the same code runs on SQLite (default) and PostgreSQL; the schema's revisions are in
 ``collector.migrations``. Callers use ``store.<name>``: every public name is re-exported here.
@@ -26,6 +27,23 @@ from .accounts import (
     set_user_disabled,
     start_session,
     take_login_attempt,
+)
+from .alerts import (
+    acknowledge,
+    alerts_of,
+    get_alert,
+    last_received_by_kiosk,
+    log_mail,
+    low_responses,
+    mail_log,
+    mark_mail,
+    queued_mail,
+    recent_comments,
+    recipients,
+    save_rule,
+    saved_rules,
+    sync_episodes,
+    unit_kiosks,
 )
 from .aggregates import (
     AGGREGATE_SOURCE,
@@ -102,6 +120,7 @@ from .org import (
 from .plans import (
     add_followup,
     followups,
+    followups_due,
     population,
     populations,
     set_followup_status,

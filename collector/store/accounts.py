@@ -11,13 +11,14 @@ from .engine import NotFound, _insert, now_iso, rows, upsert
 from .org import _require
 
 
-def save_user(engine: Engine, username: str, name: str, password_hash: str, role: str, units: list[str]) -> None:
+def save_user(engine: Engine, username: str, name: str, password_hash: str, role: str, units: list[str],
+              email: str | None = None) -> None:
     with engine.begin() as conn:
         for unit in units:
             _require(conn, t.units, unit, "unit")
         upsert(conn, t.users, {"username": username, "name": name, "password_hash": password_hash, "role": role,
                                "created_at": now_iso(), "failed_logins": 0, "next_attempt_at": None,
-                               "disabled": False})
+                               "disabled": False, "email": email})
         conn.execute(t.user_units.delete().where(t.user_units.c.username == username))
         for unit in units:
             conn.execute(insert(t.user_units).values(username=username, unit=unit))

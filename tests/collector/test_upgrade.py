@@ -168,3 +168,30 @@ def test_m010_moves_sign_in_failures_and_starts_without_sessions(tmp_path):
             ["2030-01-01T00:00:00+00:00"]
         assert conn.execute(select(t.sessions)).all() == []
     engine.dispose()
+
+
+def test_m014_keeps_accounts_and_follow_ups_and_starts_without_alerts(tmp_path):
+    """m010 -> m014 with data: every account and follow-up kept with its values, no e-mail address or done day
+    invented, no alert, rule or e-mail."""
+    engine = collector_engine(tmp_path)
+    with engine.begin() as conn:
+        command.upgrade(migrations.alembic_config(conn), "m010_sessions")
+        conn.execute(text("INSERT INTO pemda (code, name) VALUES ('p', 'P')"))
+        conn.execute(text("INSERT INTO opd (code, pemda, name) VALUES ('o', 'p', 'O')"))
+        conn.execute(text("INSERT INTO units (code, opd, name) VALUES ('u', 'o', 'U')"))
+        conn.execute(text("INSERT INTO users (username, name, password_hash, role, created_at, failed_logins, "
+                          "disabled) VALUES ('ani', 'Ani', 'x', 'kepala_unit', '2026-01-01', 0, false)"))
+        conn.execute(text("INSERT INTO followups (unit, period, unsur, action, person, deadline, status, updated_by, "
+                          "updated_at) VALUES ('u', '2026-q1', 'waktu', 'Tambah loket', 'Ani', '2026-03-31', "
+                          "'selesai', 'ani', '2026-03-01T00:00:00+00:00')"))
+    migrations.upgrade(engine)
+    assert migrations.differences(engine) == []
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT username, role, email FROM users")).all() == [("ani", "kepala_unit", None)]
+        [row] = conn.execute(select(t.followups)).mappings().all()
+        assert (row["action"], row["person"], row["deadline"], row["status"], row["done_on"], row["source"]) == \
+            ("Tambah loket", "Ani", date(2026, 3, 31), "selesai", None, None)
+        for table in (t.alerts, t.alert_rules, t.mail_log):
+            assert conn.execute(select(table)).all() == []
+    assert store.followups_due(engine, ["u"], date(2026, 12, 31)) == []  # selesai: not due
+    engine.dispose()
