@@ -170,8 +170,8 @@ def test_m010_moves_sign_in_failures_and_starts_without_sessions(tmp_path):
     engine.dispose()
 
 
-def test_m014_keeps_accounts_and_follow_ups_and_starts_without_alerts(tmp_path):
-    """m010 -> m014 with data: every account and follow-up kept with its values, no e-mail address or done day
+def test_m011_keeps_accounts_and_follow_ups_and_starts_without_alerts(tmp_path):
+    """m010 -> m011 with data: every account and follow-up kept with its values, no e-mail address or done day
     invented, no alert, rule or e-mail."""
     engine = collector_engine(tmp_path)
     with engine.begin() as conn:

@@ -3,12 +3,12 @@ acknowledged with a note), and the e-mail log (queued, sent or failed); an e-mai
 a follow-up remembers the day it was done and what prompted it. Rows from before keep every value; their
 follow-ups have no done day (the effect shows only for follow-ups marked done from now on).
 
-Revision ID: m014_alerts
+Revision ID: m011_alerts
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "m014_alerts"
+revision = "m011_alerts"
 down_revision = "m010_sessions"
 branch_labels = None
 depends_on = None
