@@ -1,17 +1,19 @@
 """What the unit head downloads and reads: the CSV in both separators with its BOM, and mutu per unsur on
-the unit page, the print report and the XLSX, each equal to skm's own grading of the raw responses."""
+the unit page, the print report and the XLSX, each equal to skm's own grading of the raw responses; the
+XLSX for auditors, whose formulas recompute the dashboard's figures (evaluated by a formula engine)."""
 import csv
 import io
 import re
+from datetime import date, datetime
 from decimal import Decimal
-
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
 
 from collector import reports, rollups, store
-from skm import IndexOptions
+from skm import UNSUR, IndexOptions
 from skm.numbers import round_half_up
 from skm.periods import parse
 from tests.helpers import labelled_rows, recomputed_workbook
@@ -136,3 +138,57 @@ def test_the_xlsx_follows_the_convention_of_the_index(engine, options):
     product = f"F{at['NRR per unsur']}*F{at['Bobot per unsur']}"
     assert rows["NRR tertimbang per unsur"][5] == (f"=ROUND({product},{options.round_weighted})"
                                                    if options.round_weighted else f"={product}")
+
+
+def test_the_xlsx_has_names_typed_cells_and_a_frozen_header(demo_app, engine):
+    period = parse("2026-09")
+    content = signed_in(demo_app).get(f"/unit/{UNIT}/export.xlsx?period={period.key()}").data
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    sheet = book["Pengolahan"]
+    assert sheet.freeze_panes == f"A{reports.FIRST_DATA_ROW}"
+    assert [c.value for c in sheet[reports.FIRST_DATA_ROW - 2]][5:14] == [u.name["id"] for u in UNSUR]
+    header = [c.value for c in sheet[reports.FIRST_DATA_ROW - 1]]
+    assert header[:5] == ["No", "Waktu (Asia/Jakarta)", "Layanan", "Loket", "Kanal"]
+    raw = [r for r in store.raw_responses(engine, [UNIT], period.start, period.end) if not r["suspect"]]
+    data = [row for row in sheet.iter_rows(min_row=reports.FIRST_DATA_ROW, max_row=reports.FIRST_DATA_ROW + len(raw) - 1)]
+    services, counters = store.service_names(engine, UNIT), store.counter_names(engine, UNIT)
+    zone = ZoneInfo("Asia/Jakarta")
+    for row, response in zip(data, raw, strict=True):
+        shown = row[1]
+        assert shown.number_format == "dd/mm/yyyy hh:mm" and shown.is_date
+        assert shown.value == datetime.fromisoformat(response["submitted_at"]).astimezone(zone).replace(
+            tzinfo=None, microsecond=0)
+        assert (row[2].value, row[3].value) == (services[response["service"]], counters[response["counter"]])
+        assert row[4].value == {"kiosk": "Kios di loket", "qr": "QR pada struk"}[response["channel"]]
+    assert {r["channel"] for r in raw} == {"kiosk", "qr"}  # both channels' names were checked
+    rows = {row[0].value: row for row in sheet.iter_rows() if isinstance(row[0].value, str)}
+    formats = {label: {c.number_format for c in rows[label][5:14]} for label in (
+        "Jumlah nilai per unsur", "NRR per unsur", "NRR tertimbang per unsur")}
+    assert formats == {"Jumlah nilai per unsur": {"#,##0"}, "NRR per unsur": {"0.0000"},
+                       "NRR tertimbang per unsur": {"0.0000"}}
+    assert (rows["IKM"][1].number_format, rows["Nilai konversi (IKM x 25)"][1].number_format) == ("0.0000", "0.00")
+    assert book.calculation.fullCalcOnLoad
+
+
+def test_the_follow_up_plan_sheet_names_the_unsur_and_types_the_deadline(demo_app, engine):
+    store.add_followup(engine, UNIT, "2026-09", "waktu", "Tambah loket", "Kasi Pelayanan", date(2026, 12, 15),
+                       "rencana", "admin")
+    plan = openpyxl.load_workbook(io.BytesIO(signed_in(demo_app).get(
+        f"/unit/{UNIT}/export.xlsx?period=2026-09").data))["Rencana tindak lanjut"]
+    assert plan.freeze_panes == "A2"
+    [row] = [row for row in plan.iter_rows(min_row=2) if row[1].value == "Tambah loket"]
+    assert row[0].value == "U3 Waktu Penyelesaian"
+    assert row[3].value == datetime(2026, 12, 15) and row[3].number_format == "dd/mm/yyyy"
+
+
+def test_a_running_period_is_marked_sementara(demo_app, engine):
+    unit = store.get_unit(engine, UNIT)
+    running = reports.default_period(unit["timezone"])  # the triwulan of today: still running
+    ended = parse("2026-09") if reports.today_in(unit["timezone"]) >= date(2026, 10, 1) else parse("2020-T1")
+    for period, provisional in ((running, True), (ended, False)):
+        assert reports.is_running(unit, period) is provisional
+        rows = list(openpyxl.load_workbook(io.BytesIO(reports.xlsx_bytes(engine, unit, period)))[
+            "Pengolahan"].iter_rows(max_row=3, values_only=True))
+        assert rows[0][0].endswith("(SEMENTARA)") is provisional
+        assert ("(sementara)" in rows[1][0]) is provisional
+        assert (rows[2][0] or "").startswith("Data sementara: periode ini masih berjalan") is provisional
