@@ -215,7 +215,8 @@ def xlsx_bytes(engine: Engine, unit: dict, period: Period, lang: str = "id", lea
         pengolahan(ws, result, FIRST_DATA_ROW, FIRST_DATA_ROW + number - 1, summary.rollup.suspect, lang)
     else:
         append_row(ws, ["Belum ada data lengkap untuk periode ini"])
-    ws.column_dimensions["A"].width = 34
+    ws.print_title_rows = f"{FIRST_DATA_ROW - 1}:{FIRST_DATA_ROW - 1}"  # the column labels on every printed page
+    ws.column_dimensions["A"].width = 46
     ws.column_dimensions["B"].width = 17
     ws.column_dimensions["C"].width = 28
     ws.column_dimensions["D"].width = 16
