@@ -11,15 +11,18 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 from sqlalchemy import Engine
 
 from skm import CODES, PROFILE, UNSUR, IndexOptions, IndexResult
 from skm.index import round_half_up
 from skm.masking import mask_personal_data
-from skm.periods import Period, containing
+from skm.periods import Period, containing, format_day
+from skm.questionnaire import UNSUR_BY_CODE
 
 from . import rollups, store
-from .exports import append_row, text_row
+from .exports import (COUNT_FORMAT, DATETIME_FORMAT, KONVERSI_FORMAT, NRR_FORMAT, append_row, as_text, format_dates,
+                      local_time, put_formula, set_formats, text_row)
 
 def today_in(zone_name: str) -> date:
     return datetime.now(ZoneInfo(zone_name)).date()
@@ -142,58 +145,82 @@ def csv_lines(engine: Engine, unit: str, period: Period, separator: str = "comma
 
 
 LEFT_OUT_NOTE = {"id": "Tanpa jawaban dari tautan umum", "en": "Without answers from the general link"}
+CHANNEL_LABELS = {"kiosk": {"id": "Kios di loket", "en": "Counter kiosk"},
+                  "qr": {"id": "QR pada struk", "en": "QR on the receipt"},
+                  "link": {"id": "Tautan umum", "en": "General link"}}
+PROVISIONAL = {"id": "SEMENTARA", "en": "PROVISIONAL"}
+PROVISIONAL_NOTE = {"id": "Data sementara: periode ini masih berjalan (sampai {last}); angkanya masih dapat berubah.",
+                    "en": "Provisional: this period is still running (until {last}); its figures may still change."}
 
 
-def xlsx_bytes(engine: Engine, unit: dict, period: Period, lang: str = "id", leave_out: tuple[str, ...] = ()) -> bytes:
+def channel_label(channel: str, lang: str = "id") -> str:
+    """A channel's name for a reader; a channel this version does not know keeps its code."""
+    return CHANNEL_LABELS.get(channel, {}).get(lang, channel)
+
+
+def is_running(unit: dict, period: Period) -> bool:
+    """True while the period has not ended in the unit's time zone: its figures are provisional."""
+    return today_in(unit["timezone"]) < period.end
+
+
+FIRST_DATA_ROW = 6  # rows 1-3 title, period and note; 4 the unsur names; 5 the column labels (frozen above 6)
+FIRST_UNSUR_COLUMN = 6  # F: after No, Waktu, Layanan, Loket, Kanal
+
+
+def xlsx_bytes(engine: Engine, unit: dict, period: Period, lang: str = "id", leave_out: tuple[str, ...] = (),
+               options: IndexOptions = IndexOptions()) -> bytes:
     """The workbook Indonesian SKM reports use: per-respondent U1..U9, then the per-unsur total, NRR, NRR
-    tertimbang, IKM, konversi, mutu and kinerja; then the profile tables and the follow-up plan."""
-    summary = unit_summary(engine, unit, period, leave_out=leave_out)
+    tertimbang, IKM, konversi, mutu and kinerja, each a formula over the cells above it, so an auditor's
+    spreadsheet recomputes the index from the respondents; then the profile tables and the follow-up plan.
+    Services, counters, channels and unsur by their names; times as date-time cells in the unit's zone. A
+    period still running is marked SEMENTARA in the title."""
+    summary = unit_summary(engine, unit, period, options, leave_out)
     result = summary.rollup.result
+    running = is_running(unit, period)
     wb = Workbook()
+    wb.calculation.fullCalcOnLoad = True  # Excel recomputes every formula when it opens the file
     ws = wb.active
     ws.title = "Pengolahan"
     bold = Font(bold=True)
-    append_row(ws, [f"Pengolahan Data Survei Kepuasan Masyarakat - {unit['name']}"])
-    append_row(ws, [f"Periode: {period.label(lang)}", f"Konvensi: {result.options.describe(lang) if result else '-'}",
+    title = f"Pengolahan Data Survei Kepuasan Masyarakat - {unit['name']}"
+    append_row(ws, [f"{title} ({PROVISIONAL[lang]})" if running else title])
+    ws.cell(1, 1).font = Font(bold=True, size=13)
+    append_row(ws, [f"Periode: {period.label(lang)}" + (f" ({PROVISIONAL[lang].lower()})" if running else ""),
+                    f"Konvensi: {result.options.describe(lang) if result else '-'}",
                     *([LEFT_OUT_NOTE[lang]] if leave_out else [])])
-    append_row(ws, [])
-    header = ["No", "Tanggal", "Layanan", "Loket", "Kanal", *[f"U{u.order}" for u in UNSUR]]
-    append_row(ws, header)
-    for cell in ws[ws.max_row]:
+    append_row(ws, [PROVISIONAL_NOTE[lang].format(last=format_day(period.last_day, lang))] if running else [])
+    if running:
+        ws.cell(3, 1).font = bold
+    append_row(ws, ["", "", "", "", "", *[u.name[lang] for u in UNSUR]])
+    for cell in ws[4]:
+        cell.alignment = Alignment(wrap_text=True, vertical="bottom")
+    ws.row_dimensions[4].height = 45
+    append_row(ws, ["No", f"Waktu ({unit['timezone']})", "Layanan", "Loket", "Kanal", *[f"U{u.order}" for u in UNSUR]])
+    for cell in ws[5]:
         cell.font = bold
+    ws.freeze_panes = f"A{FIRST_DATA_ROW}"  # a string: asking openpyxl for the cell would create it
+    assert ws.max_row == FIRST_DATA_ROW - 1
+    services, counters = store.service_names(engine, unit["code"]), store.counter_names(engine, unit["code"])
     number = 0
     for row in store.raw_responses(engine, [unit["code"]], period.start, period.end, leave_out):
         if row["suspect"]:
             continue  # the index leaves suspect responses out; so does its worksheet
         number += 1
-        append_row(ws, [number, str(row["local_day"]), row["service"], row["counter"], row["channel"],
-                   *[row[u.code] for u in UNSUR]])
+        append_row(ws, [number, local_time(row["submitted_at"], unit["timezone"]),
+                        services.get(row["service"], row["service"]), counters.get(row["counter"], row["counter"]),
+                        channel_label(row["channel"], lang), *[row[u.code] for u in UNSUR]])
+        ws.cell(ws.max_row, 2).number_format = DATETIME_FORMAT
     append_row(ws, [])
-    if result is not None:
-        by_code = {u.code: u for u in result.unsur}
-        lines = [
-            ("Jumlah nilai per unsur", lambda u: int(u.total)),
-            ("Jumlah responden per unsur", lambda u: u.count),
-            ("NRR per unsur", lambda u: float(round_half_up(u.nrr, 4))),
-            ("NRR tertimbang per unsur", lambda u: float(round_half_up(u.weighted, 4))),
-            ("Mutu per unsur", lambda u: u.mutu),
-        ]
-        for label, of_unsur in lines:
-            append_row(ws, [label, "", "", "", "", *[of_unsur(by_code[u.code]) for u in UNSUR]])
-            ws.cell(ws.max_row, 1).font = bold
-        append_row(ws, [])
-        for label, value in (("IKM", float(result.ikm_display(4))),
-                             ("Nilai konversi (IKM x 25)", float(result.konversi)),
-                             ("Mutu pelayanan", result.mutu), ("Kinerja unit pelayanan", result.kinerja(lang)),
-                             ("Jumlah responden", result.respondents),
-                             ("Responden ditandai mencurigakan (tidak dihitung)", summary.rollup.suspect)):
-            append_row(ws, [label, value])
-            ws.cell(ws.max_row, 1).font = bold
-        append_row(ws, ["Unsur prioritas tindak lanjut", ", ".join(
-            f"U{by_code[c].order} {next(u.name[lang] for u in UNSUR if u.code == c)}" for c in result.priorities)])
+    if result is not None and number:
+        pengolahan(ws, result, FIRST_DATA_ROW, FIRST_DATA_ROW + number - 1, summary.rollup.suspect, lang)
     else:
         append_row(ws, ["Belum ada data lengkap untuk periode ini"])
-    ws.column_dimensions["A"].width = 34
+    ws.print_title_rows = f"{FIRST_DATA_ROW - 1}:{FIRST_DATA_ROW - 1}"  # the column labels on every printed page
+    ws.column_dimensions["A"].width = 46
+    ws.column_dimensions["B"].width = 17
+    ws.column_dimensions["C"].width = 28
+    ws.column_dimensions["D"].width = 16
+    ws.column_dimensions["E"].width = 14
     profile = wb.create_sheet("Profil responden")
     for field in PROFILE:
         append_row(profile, [field.label[lang]])
@@ -201,20 +228,95 @@ def xlsx_bytes(engine: Engine, unit: dict, period: Period, lang: str = "id", lea
         counts = dict(summary.rollup.profile().get(field.name, []))
         for choice, choice_label in field.choices:
             append_row(profile, [choice_label[lang], counts.get(choice, 0)])
+            profile.cell(profile.max_row, 2).number_format = COUNT_FORMAT
         append_row(profile, [{"id": "Tidak menjawab", "en": "Not answered"}[lang], counts.get(None, 0)])
+        profile.cell(profile.max_row, 2).number_format = COUNT_FORMAT
         append_row(profile, [])
     profile.column_dimensions["A"].width = 30
     plan = wb.create_sheet("Rencana tindak lanjut")
     append_row(plan, ["Unsur", "Kegiatan", "Penanggung jawab", "Batas waktu", "Status"])
+    for cell in plan[1]:
+        cell.font = bold
+    plan.freeze_panes = "A2"
     for f in store.followups(engine, unit["code"], period.key()):
-        append_row(plan, [f["unsur"], f["action"], f["person"], str(f["deadline"] or ""), f["status"]])
-    for sheet in wb.worksheets:
-        for row in sheet.iter_rows():
-            for cell in row:
-                cell.alignment = Alignment(wrap_text=False)
+        known = UNSUR_BY_CODE.get(f["unsur"])
+        append_row(plan, [f"U{known.order} {known.name[lang]}" if known else f["unsur"], f["action"], f["person"],
+                          f["deadline"], f["status"]])
+        format_dates(plan, plan.max_row)
+    plan.column_dimensions["A"].width = 30
+    plan.column_dimensions["B"].width = 50
+    plan.column_dimensions["C"].width = 24
+    plan.column_dimensions["D"].width = 12
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def pengolahan(ws, result: IndexResult, first: int, last: int, suspect: int, lang: str) -> None:
+    """The per-unsur and index rows under the respondents (rows ``first``..``last``), as formulas: what
+    the dashboard computes in fractions, a spreadsheet recomputes to the places shown. The weight is 1/n
+    as a formula (not 0,111) unless the result's convention prints another; a convention that rounds each
+    weighted NRR rounds it in the formula too. The grade table under them is what the mutu look up."""
+    bold = Font(bold=True)
+    profile = result.profile
+    weight = profile.weights[result.options.weight]
+    weight_cell = f"=1/{weight.denominator}" if result.options.weight == "exact" else float(weight)
+    columns = [get_column_letter(FIRST_UNSUR_COLUMN + i) for i in range(len(UNSUR))]
+    start = last + 2  # a blank row under the respondents
+    rows = {name: start + i for i, name in enumerate(("total", "count", "nrr", "weight", "weighted", "mutu", "rank"))}
+    grades_top = rows["rank"] + 12  # the grade table, below the index rows
+    grades = list(reversed(profile.grades))  # LOOKUP wants the floors ascending
+    floors = f"$B${grades_top + 1}:$B${grades_top + len(grades)}"
+    mutus = f"$C${grades_top + 1}:$C${grades_top + len(grades)}"
+    kinerja = f"$D${grades_top + 1}:$D${grades_top + len(grades)}"
+    labels = {"total": "Jumlah nilai per unsur", "count": "Jumlah responden per unsur", "nrr": "NRR per unsur",
+              "weight": "Bobot per unsur", "weighted": "NRR tertimbang per unsur", "mutu": "Mutu per unsur",
+              "rank": "Peringkat (1 = NRR terendah)"}
+    for name, row in rows.items():
+        ws.cell(row, 1, labels[name]).font = bold
+    nrr_range = f"${columns[0]}${rows['nrr']}:${columns[-1]}${rows['nrr']}"
+    rounding = result.options.round_weighted
+    for c, column in enumerate(columns, start=FIRST_UNSUR_COLUMN):
+        data = f"{column}{first}:{column}{last}"
+        nrr = f"{column}{rows['nrr']}"
+        weighted = f"{nrr}*{column}{rows['weight']}"
+        put_formula(ws, rows["total"], c, f"=SUM({data})", COUNT_FORMAT)
+        put_formula(ws, rows["count"], c, f"=COUNT({data})", COUNT_FORMAT)
+        put_formula(ws, rows["nrr"], c, f"={column}{rows['total']}/{column}{rows['count']}", NRR_FORMAT)
+        if isinstance(weight_cell, str):
+            put_formula(ws, rows["weight"], c, weight_cell, NRR_FORMAT)
+        else:
+            ws.cell(rows["weight"], c, weight_cell).number_format = "0.000"
+        put_formula(ws, rows["weighted"], c, f"=ROUND({weighted},{rounding})" if rounding else f"={weighted}",
+                    NRR_FORMAT)
+        put_formula(ws, rows["mutu"], c, f"=LOOKUP(ROUND({nrr}*25,2),{floors},{mutus})")
+        put_formula(ws, rows["rank"], c, f"=RANK({nrr},{nrr_range},1)")
+    index_top = rows["rank"] + 2
+    ikm, konversi = f"B{index_top}", f"B{index_top + 1}"
+    weighted_range = f"{columns[0]}{rows['weighted']}:{columns[-1]}{rows['weighted']}"
+    for offset, (label, formula, number_format) in enumerate((
+            ("IKM", f"=SUM({weighted_range})", NRR_FORMAT),
+            ("Nilai konversi (IKM x 25)", f"=ROUND({ikm}*25,2)", KONVERSI_FORMAT),
+            ("Mutu pelayanan", f"=LOOKUP({konversi},{floors},{mutus})", None),
+            ("Kinerja unit pelayanan", f"=LOOKUP({konversi},{floors},{kinerja})", None),
+            ("Jumlah responden", f"=COUNT(A{first}:A{last})", COUNT_FORMAT))):
+        ws.cell(index_top + offset, 1, label).font = bold
+        put_formula(ws, index_top + offset, 2, formula, number_format)
+    by_code = {u.code: u for u in result.unsur}
+    ws.cell(index_top + 5, 1, "Responden ditandai mencurigakan (tidak dihitung)").font = bold
+    ws.cell(index_top + 5, 2, suspect).number_format = COUNT_FORMAT
+    ws.cell(index_top + 6, 1, "Unsur prioritas tindak lanjut").font = bold
+    ws.cell(index_top + 6, 2, as_text(", ".join(f"U{by_code[c].order} {result.unsur_name(c, lang)}"
+                                                for c in result.priorities)))
+    ws.cell(grades_top - 1, 1, f"Interval mutu ({profile.title})").font = bold
+    for i, header in enumerate(("", "Nilai konversi dari", "Mutu", "Kinerja", "NRR dari (konversi / 25)")):
+        ws.cell(grades_top, 1 + i, header).font = bold
+    for i, grade in enumerate(grades, start=grades_top + 1):
+        ws.cell(i, 1, f"Interval mutu {grade.mutu}")
+        ws.cell(i, 2, float(grade.floor)).number_format = KONVERSI_FORMAT
+        ws.cell(i, 3, grade.mutu)
+        ws.cell(i, 4, grade.kinerja[lang])
+        put_formula(ws, i, 5, f"=B{i}/25", NRR_FORMAT)
 
 
 def officer_xlsx(unit: dict, view: dict, lang: str = "id") -> bytes:
@@ -230,28 +332,37 @@ def officer_xlsx(unit: dict, view: dict, lang: str = "id") -> bytes:
     append_row(ws, [f"Unit: {unit['name']}", f"Periode: {period.label(lang)}"])
     append_row(ws, [])
     append_row(ws, ["", "Petugas", "Rentang 95%", "Unit"])
+    for cell in ws[4]:
+        cell.font = bold
+    ws.freeze_panes = "A5"
     unit_result = view["unit_result"]
     append_row(ws, ["Responden", own.respondents, "", view["unit_respondents"]])
+    set_formats(ws, ws.max_row, {2: COUNT_FORMAT, 4: COUNT_FORMAT})
     if own.enough:
         append_row(ws, ["Nilai konversi", float(own.result.konversi),
                    f"{own.konversi_range.low} - {own.konversi_range.high}",
                    float(unit_result.konversi) if unit_result else None])
+        set_formats(ws, ws.max_row, {2: KONVERSI_FORMAT, 4: KONVERSI_FORMAT})
         for code in INFLUENCED:
-            append_row(ws, [f"NRR {code}", float(round_half_up(own.result.by_code(code).nrr, 2)),
+            append_row(ws, [f"NRR U{UNSUR_BY_CODE[code].order} {UNSUR_BY_CODE[code].name[lang]}",
+                       float(round_half_up(own.result.by_code(code).nrr, 2)),
                        f"{own.unsur_ranges[code].low} - {own.unsur_ranges[code].high}",
                        float(round_half_up(unit_result.by_code(code).nrr, 2)) if unit_result else None])
+            set_formats(ws, ws.max_row, {2: KONVERSI_FORMAT, 4: KONVERSI_FORMAT})
     else:
         append_row(ws, [f"Data belum cukup: {own.respondents} dari minimal {view['minimum']} responden"])
     append_row(ws, [])
     append_row(ws, ["Catatan konteks"])
     ws.cell(ws.max_row, 1).font = bold
     for note in view["notes"]:
-        append_row(ws, [note["created_at"][:10], note["note"]])
+        append_row(ws, [local_time(note["created_at"], unit["timezone"]), note["note"]])
+        format_dates(ws, ws.max_row)
     append_row(ws, [])
-    append_row(ws, ["Komentar warga (data pribadi disamarkan)"])
+    append_row(ws, [f"Komentar warga (data pribadi disamarkan; waktu {unit['timezone']})"])
     ws.cell(ws.max_row, 1).font = bold
     for c in view["comments"]:
-        append_row(ws, [c["submitted_at"][:16], mask_personal_data(c["comment"])])
+        append_row(ws, [local_time(c["submitted_at"], unit["timezone"]), mask_personal_data(c["comment"])])
+        format_dates(ws, ws.max_row)
     ws.column_dimensions["A"].width = 28
     out = io.BytesIO()
     wb.save(out)

@@ -242,3 +242,36 @@ def at_once(workers: list, attempt, tries_each: int, timeout: float = 180):
     for thread in threads:
         thread.join(timeout)
     return counts
+
+
+# -- workbooks as a spreadsheet shows them ------------------------------------------------------------------
+
+def recomputed_workbook(content: bytes) -> dict[str, list[tuple]]:
+    """Each sheet of an XLSX as its rows of values after a spreadsheet recomputes it: every formula cell
+    holds what the ``formulas`` engine (an Excel formula evaluator from PyPI, none of our code) computes
+    from the cells it refers to; other cells hold what openpyxl reads."""
+    import io
+    import tempfile
+
+    import formulas
+    import openpyxl
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "book.xlsx"
+        path.write_bytes(content)
+        solution = formulas.ExcelModel().loads(str(path)).finish().calculate()
+    computed = {key.split("]", 1)[1].upper(): ranges.value for key, ranges in solution.items() if "]" in key}
+
+    def shown(sheet, cell):
+        if cell.data_type != "f":
+            return cell.value
+        value = computed[f"{sheet.title.upper()}'!{cell.coordinate}"][0][0]
+        return value.item() if hasattr(value, "item") else value  # a numpy scalar as a Python number
+
+    return {sheet.title: [tuple(shown(sheet, cell) for cell in row) for row in sheet.iter_rows()]
+            for sheet in book.worksheets}
+
+
+def labelled_rows(rows: list[tuple]) -> dict:
+    """The rows of a sheet by their first cell, where it is a text (a label)."""
+    return {row[0]: row for row in rows if row and isinstance(row[0], str)}

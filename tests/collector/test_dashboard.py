@@ -5,7 +5,6 @@ import io
 import re
 from datetime import date
 
-import openpyxl
 import pytest
 
 from sqlalchemy import update
@@ -13,7 +12,7 @@ from sqlalchemy import update
 from collector import auth, demo, reports, rollups, schema, store
 from skm import CODES, from_responses
 from skm.periods import containing, parse
-from tests.helpers import create_collector, hidden
+from tests.helpers import create_collector, hidden, labelled_rows, recomputed_workbook
 
 PASSWORD = demo.DEMO_PASSWORD
 
@@ -97,14 +96,12 @@ def test_every_page_and_export_shows_the_same_index(demo_app, engine):
     assert f'<td class="konversi">{text}</td>' in overview
     report = client.get("/unit/dumai-disdukcapil/report?period=2026-T4").get_data(as_text=True)
     assert f"<td>{text}</td>" in report
-    workbook = openpyxl.load_workbook(io.BytesIO(client.get(
-        "/unit/dumai-disdukcapil/export.xlsx?period=2026-T4").data))
-    sheet = workbook["Pengolahan"]
-    values = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row and row[0]}
+    sheet = recomputed_workbook(client.get("/unit/dumai-disdukcapil/export.xlsx?period=2026-T4").data)["Pengolahan"]
+    values = {label: row[1] for label, row in labelled_rows(sheet).items()}
     assert values["Nilai konversi (IKM x 25)"] == float(expected.konversi)
     assert values["Mutu pelayanan"] == expected.mutu and values["Jumlah responden"] == n
-    numbered = [row for row in sheet.iter_rows(min_row=5, values_only=True) if isinstance(row[0], int)]
-    assert len(numbered) == n
+    numbered = [row for row in sheet[5:] if isinstance(row[0], int)]
+    assert [row[0] for row in numbered] == list(range(1, n + 1))
     exported = list(csv.DictReader(io.StringIO(client.get(
         "/unit/dumai-disdukcapil/export.csv?period=2026-T4").get_data(as_text=True))))
     assert len([r for r in exported if r["suspect"] in ("False", "0")]) == n

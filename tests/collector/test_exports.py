@@ -3,6 +3,8 @@ follow-up plans that start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage 
 CSV and the XLSX files with a leading quote; ordinary text and numbers are as they were."""
 import csv
 import io
+import re
+from datetime import datetime
 
 import openpyxl
 import pytest
@@ -45,9 +47,20 @@ def xlsx_cells(content: bytes) -> list:
     return [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row if cell.value is not None]
 
 
-def assert_all_text(cells, expected_texts) -> None:
-    formulas = [(c.coordinate, c.value) for c in cells if c.data_type == "f"]
-    assert not formulas, f"cells written as formulas: {formulas}"
+# Our own formulas: functions, cell references and arithmetic, no text (a citizen's text has letters, quotes
+# or spaces a cell reference does not).
+OURS = re.compile(r"=(?:SUM|COUNT|ROUND|LOOKUP|RANK|[A-Z]{1,2}\d+|[$A-Z]+\d+:[$A-Z]+\d+|[$A-Z]+\d+|\d+|[(),/*.])+")
+
+
+def assert_all_text(cells, expected_texts, summary_from: int | None = None) -> None:
+    """No text cell is a formula; the only formulas (``summary_from``: on the Pengolahan sheet from that row
+    on) are ours."""
+    formulas = [(c.parent.title, c.row, c.value) for c in cells if c.data_type == "f"]
+    if summary_from is None:
+        assert not formulas, f"cells written as formulas: {formulas}"
+    else:
+        assert formulas and all(sheet == "Pengolahan" and row >= summary_from and OURS.fullmatch(value)
+                                for sheet, row, value in formulas), formulas
     values = {c.value for c in cells}
     for text in expected_texts:
         assert as_text(text) in values, f"{as_text(text)!r} missing from the workbook"
@@ -63,7 +76,9 @@ def test_unit_csv_writes_every_text_cell_as_text(engine, filled):
 
 def test_unit_xlsx_writes_every_text_cell_as_text(engine, filled):
     cells = xlsx_cells(reports.xlsx_bytes(engine, store.get_unit(engine, UNIT), PERIOD))
-    assert_all_text(cells, ["\t=1+1", "@kepala"])  # the follow-up plan's sheet
+    respondents = sum(1 for c in cells if c.parent.title == "Pengolahan" and c.column == 1 and isinstance(c.value, int))
+    assert respondents == len(filled)
+    assert_all_text(cells, ["\t=1+1", "@kepala"], summary_from=reports.FIRST_DATA_ROW + respondents)  # the plan
     assert all(c.data_type == "n" for c in cells if c.column_letter == "A" and isinstance(c.value, int))
 
 
@@ -73,3 +88,8 @@ def test_officer_xlsx_writes_every_text_cell_as_text(engine, filled):
     assert_all_text(cells, [*filled, "+62 hari libur"])
     numbers = [c for c in cells if c.column_letter == "B" and c.row == 5]
     assert numbers and numbers[0].data_type == "n" and numbers[0].value == len(filled)
+    times = [c for c in cells if c.column_letter == "A" and isinstance(c.value, datetime)]
+    assert len(times) == len(filled) + 1  # the comments and the note, as date-time cells
+    assert {c.number_format for c in times} == {"dd/mm/yyyy hh:mm"}
+    # The wire responses were sent at 09:14:31 Jakarta time, and are shown so (not in UTC, not as text).
+    assert {c.value for c in times[1:]} == {datetime(2026, 11, 28, 9, 14, 31)}
