@@ -5,7 +5,8 @@
 - ``ingest``: a batch stored exactly once; ``aggregates``: the rollups, added at ingest and rebuilt;
 - ``reads``: what the dashboard sums for a period; ``plans``: populations and follow-up plans;
 - ``accounts``: dashboard users and the audit log; ``public``: QR receipts and the public survey;
-- ``copy``: one database into another; ``officers``: officers, their figures and notes.
+- ``copy``: one database into another; ``officers``: officers, their figures and notes;
+- ``comments``: citizens' comments with their scores, filtered and a page at a time.
 
 SQLAlchemy Core, so the same code runs on SQLite (default) and PostgreSQL; the schema's revisions are in
 ``collector.migrations``. Callers use ``store.<name>``: every public name is re-exported here.
@@ -42,6 +43,7 @@ from .aggregates import (
     response_count,
     response_ids,
 )
+from .comments import scored_comments
 from .copy import copy_database, days_in, table_counts
 from .engine import (
     MONTHS_AHEAD,
