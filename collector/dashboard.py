@@ -167,15 +167,15 @@ def comment_filter_arg() -> tuple[reports.CommentFilter, list[str]]:
             score = int(args["skor"])
         else:
             errors.append(_("Nilai %(value)s tidak dikenal; pilih 1, 2, 3 atau 4.", value=repr(args["skor"])))
-    page = 1
+    page, per_page = 1, int(current_app.config["COLLECTOR_COMMENTS_PER_PAGE"])
     if args.get("hal"):
-        if args["hal"].isdigit() and 1 <= int(args["hal"]) <= limits.INTEGER_MAX // reports.COMMENTS_PER_PAGE:
+        if args["hal"].isdigit() and 1 <= int(args["hal"]) <= limits.INTEGER_MAX // per_page:
             page = int(args["hal"])
         else:
             errors.append(_("Halaman komentar %(value)s tidak ada; ditampilkan halaman 1.", value=repr(args["hal"])))
     if errors:
         g.bad_input = True
-    return reports.CommentFilter(unsur, score, page), errors
+    return reports.CommentFilter(unsur, score, page, per_page), errors
 
 
 def kiosk_warnings(unit: str) -> list[str]:

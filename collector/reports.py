@@ -37,15 +37,13 @@ def provisional(period: Period, zone_name: str = "Asia/Jakarta") -> bool:
     return is_provisional(period, today_in(zone_name))
 
 
-COMMENTS_PER_PAGE = 20
-
-
 @dataclass(frozen=True)
 class CommentFilter:
     """Which comments the unit page lists: by an unsur's score (or the average's, with no unsur), a page."""
     unsur: str | None = None
     score: int | None = None
     page: int = 1
+    per_page: int = 20  # COLLECTOR_COMMENTS_PER_PAGE
 
 
 @dataclass(frozen=True)
@@ -100,11 +98,11 @@ def scored_comments(engine: Engine, units: list[str], period: Period, chosen: Co
     """One page of the period's comments (masked), each with its nine ``scores`` and their ``average``;
     and whether a further page exists."""
     found = store.scored_comments(engine, units, period.start, period.end, unsur=chosen.unsur, score=chosen.score,
-                                  limit=COMMENTS_PER_PAGE + 1, offset=(chosen.page - 1) * COMMENTS_PER_PAGE,
+                                  limit=chosen.per_page + 1, offset=(chosen.page - 1) * chosen.per_page,
                                   leave_out=leave_out)
     shown = [{**c, "comment": mask_personal_data(c["comment"]), "scores": {code: c[code] for code in CODES},
-              "average": sum(c[code] for code in CODES) / len(CODES)} for c in found[:COMMENTS_PER_PAGE]]
-    return shown, len(found) > COMMENTS_PER_PAGE
+              "average": sum(c[code] for code in CODES) / len(CODES)} for c in found[:chosen.per_page]]
+    return shown, len(found) > chosen.per_page
 
 
 def unit_page(engine: Engine, unit: dict, period: Period, lang: str = "id", leave_out: tuple[str, ...] = (),
