@@ -146,8 +146,8 @@ def unit_page(unit: str):
     period = period_arg(data["timezone"], page=True)
     chosen, filter_errors = comment_filter_arg()
     page = reports.unit_page(engine(), data, period, select_locale(), leave_out_arg(), chosen)
-    return render_template("collector/unit.html", filter_errors=filter_errors, user=g.user, editable=auth.can_edit(g.user, unit),
-                           view_args=view_args(period),
+    return render_template("collector/unit.html", user=g.user, editable=auth.can_edit(g.user, unit),
+                           view_args=view_args(period), filter_errors=filter_errors,
                            kiosk_warnings=kiosk_warnings(unit),
                            population_form=PopulationForm(recipients=page["population"]),
                            followup_form=FollowupForm(), status_form=StatusForm(), statuses=STATUSES, **page)

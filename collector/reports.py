@@ -140,7 +140,8 @@ def public_page(engine: Engine, unit: dict, periods: int = 4) -> list[tuple[Peri
     current = containing("triwulan", today_in(unit["timezone"]))
     result = []
     for _ in range(periods + 1):
-        result.append((current, rollups.rollup(engine, [unit["code"]], current), provisional(current, unit["timezone"])))
+        figures = rollups.rollup(engine, [unit["code"]], current)
+        result.append((current, figures, provisional(current, unit["timezone"])))
         current = current.previous()
     return result
 
