@@ -16,9 +16,10 @@ from werkzeug.exceptions import HTTPException
 
 from skm import PROFILE, UNSUR
 from skm.index import round_half_up
+from skm.periods import MONTHS, format_day
 from skmweb import add_health_routes, make_app, select_locale
 
-from . import charts, migrations, rollups, settings, store
+from . import charts, migrations, names, reports, rollups, settings, store
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -76,7 +77,13 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | os.
         trend_geometry=lambda trend: charts.trend_chart(trend, select_locale(), number),
         bar_width=charts.bar_width, heat_class=charts.heat_class,
         grid_hours=lambda grid: sorted({h for _d, h in grid}),
-        grid_peak=lambda grid: max((c.responses for c in grid.values()), default=0))
+        grid_peak=lambda grid: max((c.responses for c in grid.values()), default=0),
+        period_provisional=reports.provisional, local_today=reports.today_in,
+        month_name=lambda month: MONTHS[select_locale()][month - 1],
+        format_day=lambda day: format_day(day, select_locale()),
+        channel_name=lambda code: names.Names.channel(code, select_locale()),
+        unsur_short=lambda code: names.Names.unsur_short(code, select_locale()),
+        unsur_answer=lambda code, score: next(u for u in UNSUR if u.code == code).answer(score, select_locale()))
     app.register_error_handler(HTTPException, html_error)
     app.register_error_handler(CSRFError, html_error)
 

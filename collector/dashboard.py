@@ -9,13 +9,13 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
-from skm import UNSUR, InvalidOption, limits
-from skm.periods import Period, parse
+from skm import CODES, UNSUR, InvalidOption, limits
+from skm.periods import Period, compose, parse
 from skmweb import select_locale
 from skmweb.forms import StorableText, unstorable_message
 from skmweb.clocks import skew_text
 
-from . import alerts, auth, followup_effect, officers, reports, store
+from . import alerts, auth, followup_effect, names, officers, reports, store
 
 bp = Blueprint("dashboard", __name__)
 bp.before_request(auth.require_login)
@@ -28,14 +28,64 @@ def engine():
     return current_app.extensions["skm_engine"]
 
 
-def period_arg(zone: str = "Asia/Jakarta") -> Period:
-    text = request.args.get("period")
-    if not text:
+PICKER_ARGS = ("kind", "year", "month", "triwulan", "semester", "start", "end")  # the period picker's controls
+PICKER_PARTS = {"month": "month", "triwulan": "triwulan", "semester": "semester"}
+
+
+def requested_period() -> str | None:
+    """The period the request asks for as text: ``?period=`` as typed, or what the picker's controls
+    (``?kind=triwulan&year=2026&triwulan=3``) compose; None for the default."""
+    text = request.args.get("period", "").strip()
+    if text:
+        return text
+    kind = request.args.get("kind", "").strip()
+    if not kind:
+        return None
+    args = request.args
+    return compose(kind, args.get("year", ""), args.get(PICKER_PARTS.get(kind, ""), ""), args.get("start", ""),
+                   args.get("end", ""))
+
+
+def period_arg(zone: str = "Asia/Jakarta", page: bool = False) -> Period:
+    """The period of the request (the last complete triwulan by default). One that cannot be read stops an
+    export or a form post with a 400 saying why; a ``page`` shows the default period instead, with the
+    error beside the picker (``g.period_error``) and status 400, so the reader can correct it there."""
+    text = requested_period()
+    if text is None:
         return reports.default_period(zone)
     try:
         return parse(text)
     except InvalidOption as exc:
-        abort(400, exc.render(select_locale())[0])
+        message = exc.problems[0].message(select_locale())
+        if not page:
+            abort(400, message)
+        g.period_error = {"value": text, "message": message}
+        g.bad_input = True
+        return reports.default_period(zone)
+
+
+@bp.before_request
+def canonical_period_url():
+    """A page asked for by the picker's controls or by a spelling (``TW3 2026``) moves to its canonical URL
+    (``?period=2026-T3``), so links, bookmarks and the audit log all name a period one way."""
+    if request.method != "GET" or (requested := requested_period()) is None:
+        return None
+    try:
+        key = parse(requested).key()
+    except InvalidOption:
+        return None  # the view says what is wrong, beside the picker
+    if "kind" not in request.args and request.args.get("period") == key:
+        return None
+    kept = {name: value for name, value in request.args.items() if name not in (*PICKER_ARGS, "period", "hal")}
+    return redirect(url_for(request.endpoint, **(request.view_args or {}), **kept, period=key))
+
+
+@bp.after_request
+def bad_input_status(response: Response) -> Response:
+    """A page shown again with an inline error about its query (a period, a filter) answers 400."""
+    if g.get("bad_input") and response.status_code == 200:
+        response.status_code = 400
+    return response
 
 
 LEAVE_OUT_LINK = "tanpa_tautan"  # ?tanpa_tautan=1: every figure and export of the view without the general link
@@ -51,8 +101,10 @@ def view_args(period: Period) -> dict:
     return {"period": period.key(), **({LEAVE_OUT_LINK: "1"} if leave_out_arg() else {})}
 
 
-def export_name(unit: str, period: Period, extension: str) -> str:
-    return f"skm-{unit}-{period.key()}{'-tanpa-tautan' if leave_out_arg() else ''}.{extension}"
+def export_name(unit: str, period: Period, extension: str, zone: str = "Asia/Jakarta") -> str:
+    """``skm-<unit>-<period>[-sementara][-tanpa-tautan].<ext>``: a running period's file says it is provisional."""
+    return (f"skm-{unit}-{period.key()}{'-sementara' if reports.provisional(period, zone) else ''}"
+            f"{'-tanpa-tautan' if leave_out_arg() else ''}.{extension}")
 
 
 def unit_or_404(code: str) -> dict:
@@ -87,7 +139,7 @@ def overview():
     if user["role"] == "inspektorat":
         return redirect(url_for("dashboard.alert_list"))
     units = auth.visible_units(user)
-    period = period_arg()
+    period = period_arg(page=True)
     return render_template("collector/overview.html", user=user, period=period, view_args=view_args(period),
                            alert_panel=alert_panel(units), **reports.overview(engine(), units, period, leave_out_arg()))
 
@@ -95,16 +147,42 @@ def overview():
 @bp.get("/unit/<unit>")
 def unit_page(unit: str):
     data = unit_or_404(unit)
-    period = period_arg(data["timezone"])
-    page = reports.unit_page(engine(), data, period, select_locale(), leave_out_arg())
+    period = period_arg(data["timezone"], page=True)
+    chosen, filter_errors = comment_filter_arg()
+    page = reports.unit_page(engine(), data, period, select_locale(), leave_out_arg(), chosen)
     return render_template("collector/unit.html", user=g.user, editable=auth.can_edit(g.user, unit),
-                           view_args=view_args(period),
+                           view_args=view_args(period), filter_errors=filter_errors,
                            kiosk_warnings=kiosk_warnings(unit),
                            population_form=PopulationForm(recipients=page["population"]),
                            followup_form=FollowupForm(), status_form=StatusForm(), statuses=STATUSES,
                            alert_panel=alert_panel([data], rules=auth.can_edit(g.user, unit)),
                            followup_effects=followup_effect.effects(engine(), page["followups"],
                                                                     reports.today_in(data["timezone"])), **page)
+
+
+def comment_filter_arg() -> tuple[reports.CommentFilter, list[str]]:
+    """The comment filter of the unit page (``?unsur=waktu&skor=1&hal=2``) and what was wrong with it; a
+    value that cannot be read is left out of the filter and said so beside it."""
+    args, errors = request.args, []
+    unsur = args.get("unsur") or None
+    if unsur is not None and unsur not in CODES:
+        errors.append(_("Unsur %(value)s tidak dikenal; pilih salah satu dari daftar.", value=repr(unsur)))
+        unsur = None
+    score = None
+    if args.get("skor"):
+        if args["skor"] in ("1", "2", "3", "4"):
+            score = int(args["skor"])
+        else:
+            errors.append(_("Nilai %(value)s tidak dikenal; pilih 1, 2, 3 atau 4.", value=repr(args["skor"])))
+    page, per_page = 1, int(current_app.config["COLLECTOR_COMMENTS_PER_PAGE"])
+    if args.get("hal"):
+        if args["hal"].isdigit() and 1 <= int(args["hal"]) <= limits.INTEGER_MAX // per_page:
+            page = int(args["hal"])
+        else:
+            errors.append(_("Halaman komentar %(value)s tidak ada; ditampilkan halaman 1.", value=repr(args["hal"])))
+    if errors:
+        g.bad_input = True
+    return reports.CommentFilter(unsur, score, page, per_page), errors
 
 
 def kiosk_warnings(unit: str) -> list[str]:
@@ -294,7 +372,7 @@ def export_csv(unit: str):
                      choices=", ".join(reports.CSV_SEPARATORS)))
     audited_export(unit, "csv", period)
     return download(stream_with_context(reports.csv_lines(engine(), unit, period, separator, leave_out_arg())),
-                    "text/csv", export_name(unit, period, "csv"))
+                    "text/csv", export_name(unit, period, "csv", unit_or_404(unit)["timezone"]))
 
 
 @bp.get("/unit/<unit>/export.xlsx")
@@ -303,13 +381,13 @@ def export_xlsx(unit: str):
     period = period_arg(data["timezone"])
     audited_export(unit, "xlsx", period)
     return download(reports.xlsx_bytes(engine(), data, period, select_locale(), leave_out_arg()), XLSX,
-                    export_name(unit, period, "xlsx"))
+                    export_name(unit, period, "xlsx", data["timezone"]))
 
 
 @bp.get("/unit/<unit>/report")
 def report(unit: str):
     data = unit_or_404(unit)
-    period = period_arg(data["timezone"])
+    period = period_arg(data["timezone"], page=True)
     audited_export(unit, "report", period)
     page = reports.unit_page(engine(), data, period, select_locale(), leave_out_arg())
     return render_template("collector/report.html", user=g.user, **page)
@@ -333,10 +411,10 @@ def minimum() -> int:
     return int(current_app.config["COLLECTOR_OFFICER_MIN_RESPONSES"])
 
 
-def officer_context(nip: str) -> tuple[dict, dict, Period, dict]:
+def officer_context(nip: str, page: bool = True) -> tuple[dict, dict, Period, dict]:
     officer = g.officer
     unit = unit_or_404(officer["unit"])
-    period = period_arg(unit["timezone"])
+    period = period_arg(unit["timezone"], page)
     store.audit(engine(), "view_officer", g.user["username"], target=nip, detail=f"{request.path} {period.key()}",
                 ip=auth.client_ip())
     return officer, unit, period, officers.officer_view(engine(), officer, period, minimum())
@@ -347,7 +425,7 @@ def officer_page(nip: str):
     officer, unit, period, view = officer_context(nip)
     can_note = g.user["role"] == "admin" or g.user.get("officer") == nip
     return render_template("collector/officer.html", user=g.user, unit=unit, note_form=NoteForm(), can_note=can_note,
-                           **view)
+                           names=names.of_unit(engine(), unit["code"]), **view)
 
 
 @bp.post("/officer/<nip>/note")
@@ -372,14 +450,16 @@ def officer_report(nip: str):
 
 @bp.get("/officer/<nip>/export.xlsx")
 def officer_export(nip: str):
-    officer, unit, period, view = officer_context(nip)
-    return download(reports.officer_xlsx(unit, view, select_locale()), XLSX, f"skm-petugas-{nip}-{period.key()}.xlsx")
+    officer, unit, period, view = officer_context(nip, page=False)
+    provisional = "-sementara" if reports.provisional(period, unit["timezone"]) else ""
+    return download(reports.officer_xlsx(unit, view, select_locale()), XLSX,
+                    f"skm-petugas-{nip}-{period.key()}{provisional}.xlsx")
 
 
 @bp.get("/unit/<unit>/officers")
 def unit_officers(unit: str):
     data = unit_or_404(unit)
-    period = period_arg(data["timezone"])
+    period = period_arg(data["timezone"], page=True)
     rows = officers.unit_officers_view(engine(), unit, period, minimum())
     ranking = bool(data["officer_ranking"]) and g.user["role"] == "pimpinan"
     store.audit(engine(), "view_officers", g.user["username"], target=unit,

@@ -13,7 +13,7 @@ from typing import cast
 from sqlalchemy import Engine
 from werkzeug.security import generate_password_hash
 
-from skm import IncompleteData, IndexResult, from_aggregates
+from skm import CODES, IncompleteData, IndexResult, from_aggregates
 from skm.index import round_half_up
 from skm.masking import mask_personal_data
 from skm.periods import Period, trailing_months
@@ -98,7 +98,8 @@ def officer_view(engine: Engine, officer: dict, period: Period, minimum: int) ->
     return {"officer": officer, "period": period, "own": own, "unit_result": unit_rollup.result,
             "unit_respondents": unit_rollup.respondents, "influenced": INFLUENCED, "trend": trend,
             # Below the minimum the comments stay hidden too: a handful could point at single citizens.
-            "comments": [{**c, "comment": mask_personal_data(c["comment"])}
+            "comments": [{**c, "comment": mask_personal_data(c["comment"]), "scores": {code: c[code] for code in CODES},
+                          "average": sum(c[code] for code in CODES) / len(CODES)}
                          for c in store.officer_comments(engine, officer["nip"], period.start, period.end)]
             if own.enough else [],
             "notes": store.officer_notes(engine, officer["nip"], period.key()), "minimum": minimum}

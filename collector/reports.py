@@ -17,20 +17,36 @@ from sqlalchemy import Engine
 from skm import CODES, PROFILE, UNSUR, IndexOptions, IndexResult
 from skm.index import round_half_up
 from skm.masking import mask_personal_data
-from skm.periods import Period, containing, format_day
+from skm.periods import Period, containing, format_day, is_provisional, last_complete
 from skm.questionnaire import UNSUR_BY_CODE
 
-from . import rollups, store
+from . import names, rollups, store
 from .exports import (COUNT_FORMAT, DATETIME_FORMAT, KONVERSI_FORMAT, NRR_FORMAT, append_row, as_text, format_dates,
                       local_time, put_formula, set_formats, text_row)
+
 
 def today_in(zone_name: str) -> date:
     return datetime.now(ZoneInfo(zone_name)).date()
 
 
 def default_period(zone_name: str = "Asia/Jakarta") -> Period:
-    """Units report per triwulan: the current one."""
-    return containing("triwulan", today_in(zone_name))
+    """Units report per triwulan: the last complete one (the running one is provisional, "sementara")."""
+    return last_complete("triwulan", today_in(zone_name))
+
+
+def provisional(period: Period, zone_name: str = "Asia/Jakarta") -> bool:
+    """Whether ``period`` is still running (or yet to come) in the unit's time zone: its figures are
+    "sementara"."""
+    return is_provisional(period, today_in(zone_name))
+
+
+@dataclass(frozen=True)
+class CommentFilter:
+    """Which comments the unit page lists: by an unsur's score (or the average's, with no unsur), a page."""
+    unsur: str | None = None
+    score: int | None = None
+    page: int = 1
+    per_page: int = 20  # COLLECTOR_COMMENTS_PER_PAGE
 
 
 @dataclass(frozen=True)
@@ -80,23 +96,39 @@ def overview(engine: Engine, units: list[dict], period: Period, leave_out: tuple
             "leave_out": leave_out}
 
 
-def unit_page(engine: Engine, unit: dict, period: Period, lang: str = "id", leave_out: tuple[str, ...] = ()) -> dict:
-    """Every figure of the unit page and its printed report; ``leave_out``: channels not counted in any."""
+def scored_comments(engine: Engine, units: list[str], period: Period, chosen: CommentFilter,
+                    leave_out: tuple[str, ...] = ()) -> tuple[list[dict], bool]:
+    """One page of the period's comments (masked), each with its nine ``scores`` and their ``average``;
+    and whether a further page exists."""
+    found = store.scored_comments(engine, units, period.start, period.end, unsur=chosen.unsur, score=chosen.score,
+                                  limit=chosen.per_page + 1, offset=(chosen.page - 1) * chosen.per_page,
+                                  leave_out=leave_out)
+    shown = [{**c, "comment": mask_personal_data(c["comment"]), "scores": {code: c[code] for code in CODES},
+              "average": sum(c[code] for code in CODES) / len(CODES)} for c in found[:chosen.per_page]]
+    return shown, len(found) > chosen.per_page
+
+
+def unit_page(engine: Engine, unit: dict, period: Period, lang: str = "id", leave_out: tuple[str, ...] = (),
+              comment_filter: CommentFilter = CommentFilter()) -> dict:
+    """Every figure of the unit page and its printed report; ``leave_out``: channels not counted in any.
+    Services, counters and channels are given by their names (``names``)."""
     codes = [unit["code"]]
     summary = unit_summary(engine, unit, period, leave_out=leave_out)
-    services, counters = store.service_names(engine, unit["code"]), store.counter_names(engine, unit["code"])
+    named = names.of_unit(engine, unit["code"])
+    comments, more_comments = scored_comments(engine, codes, period, comment_filter, leave_out)
     return {
-        "unit": unit, "period": period, "summary": summary,
+        "unit": unit, "period": period, "summary": summary, "names": named,
+        "provisional": provisional(period, unit["timezone"]),
         "trend": rollups.trend(engine, codes, min(period.last_day, today_in(unit["timezone"])), leave_out=leave_out),
-        "by_service": [(services.get(k, k), n, r) for k, n, r in
+        "by_service": [(named.service(k), n, r) for k, n, r in
                        rollups.breakdown(engine, codes, period, "service", leave_out=leave_out)],
-        "by_counter": [(counters.get(k, k), n, r) for k, n, r in
+        "by_counter": [(named.counter(k), n, r) for k, n, r in
                        rollups.breakdown(engine, codes, period, "counter", leave_out=leave_out)],
-        "by_channel": rollups.breakdown(engine, codes, period, "channel", leave_out=leave_out),
+        "by_channel": [(named.channel(k, lang), n, r) for k, n, r in
+                       rollups.breakdown(engine, codes, period, "channel", leave_out=leave_out)],
         "profile": summary.rollup.profile() if summary.rollup.respondents else {},
         "grid": rollups.weekday_hour(engine, codes, period, leave_out),
-        "comments": [{**c, "comment": mask_personal_data(c["comment"])} for c in
-                     store.comments(engine, codes, period.start, period.end, limit=30, leave_out=leave_out)],
+        "comments": comments, "more_comments": more_comments, "comment_filter": comment_filter,
         "link_share": rollups.channel_share(engine, codes, period), "leave_out": leave_out,
         "followups": store.followups(engine, unit["code"], period.key()),
         "qr_issued": store.receipts_issued_count(engine, codes, period.start, period.end),
@@ -105,12 +137,14 @@ def unit_page(engine: Engine, unit: dict, period: Period, lang: str = "id", leav
     }
 
 
-def public_page(engine: Engine, unit: dict, periods: int = 4) -> list[tuple[Period, rollups.Rollup]]:
-    """The last ``periods`` triwulan of a unit, newest first: nothing personal, only the figures."""
+def public_page(engine: Engine, unit: dict, periods: int = 4) -> list[tuple[Period, rollups.Rollup, bool]]:
+    """The running triwulan of a unit (provisional: the third of each triple) and the last ``periods``
+    complete ones, newest first: nothing personal, only the figures."""
     current = containing("triwulan", today_in(unit["timezone"]))
     result = []
-    for _ in range(periods):
-        result.append((current, rollups.rollup(engine, [unit["code"]], current)))
+    for _ in range(periods + 1):
+        figures = rollups.rollup(engine, [unit["code"]], current)
+        result.append((current, figures, provisional(current, unit["timezone"])))
         current = current.previous()
     return result
 

@@ -53,6 +53,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("OFFICER_MIN_RESPONSES", 30, "An officer's figures are shown only for periods with at least this "
                                          "many responses; below it, 'data belum cukup' and the count.",
             minimum=1, maximum=10000),
+    Setting("COMMENTS_PER_PAGE", 20, "Citizens' comments listed per page on a unit's dashboard page.", minimum=1,
+            maximum=500),
     Setting("IDLE_MINUTES", 30, "Idle minutes after which a dashboard user must sign in again.", minimum=1,
             maximum=1440),
     Setting("TRUSTED_PROXIES", 0, "Number of reverse proxies in front (nginx: 1) whose X-Forwarded-For, "

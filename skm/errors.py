@@ -87,9 +87,10 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
                         "en": "officer {value!r} is not an officer of this unit"},
     "conflict": {"id": "id yang sama sudah diterima dengan isi berbeda; disimpan terpisah",
                  "en": "the same id was received with different content; kept aside"},
-    "bad_period": {"id": "periode {value!r} tidak dikenal; contoh: 2026-11, 2026-T3, 2026-S2, 2026, "
-                          "2026-01-05..2026-02-10",
-                   "en": "unknown period {value!r}; examples: 2026-11, 2026-T3, 2026-S2, 2026, 2026-01-05..2026-02-10"},
+    "bad_period": {"id": "periode {value!r} tidak dikenal; contoh: 2026-11 atau November 2026, 2026-T3 atau "
+                          "Triwulan III 2026, 2026-S2 atau Semester 2 2026, 2026, 2026-01-05..2026-02-10",
+                   "en": "unknown period {value!r}; examples: 2026-11 or November 2026, 2026-T3 or Triwulan III 2026, "
+                         "2026-S2 or Semester 2 2026, 2026, 2026-01-05..2026-02-10"},
     # Tabular input (a paper survey typed into a spreadsheet).
     "empty_file": {
         "id": "berkas kosong: tidak ada baris judul kolom",

@@ -7,6 +7,7 @@
 - ``accounts``: dashboard users and the audit log; ``public``: QR receipts and the public survey;
 - ``copy``: one database into another; ``officers``: officers, their figures and notes;
 - ``alerts``: alert rules, episodes and the e-mail log.
+- ``comments``: citizens' comments with their scores, filtered and a page at a time.
 
 SQLAlchemy Core, so the same code runs on SQLite (default) and PostgreSQL; the schema's revisions are in
 ``collector.migrations``. Callers use ``store.<name>``: every public name is re-exported here.
@@ -60,6 +61,7 @@ from .aggregates import (
     response_count,
     response_ids,
 )
+from .comments import scored_comments
 from .copy import copy_database, days_in, table_counts
 from .engine import (
     MONTHS_AHEAD,

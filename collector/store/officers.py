@@ -52,7 +52,7 @@ def officer_totals(engine: Engine, officers: Iterable[str], start: date, end: da
 
 def officer_comments(engine: Engine, officer: str, start: date, end: date, limit: int = 50) -> list[dict]:
     r = t.responses
-    stmt = (select(r.c.submitted_at, r.c.service, r.c.counter, r.c.comment)
+    stmt = (select(r.c.submitted_at, r.c.service, r.c.counter, r.c.comment, *(r.c[code] for code in CODES))
             .where(r.c.officer == officer, r.c.local_day >= start, r.c.local_day < end, r.c.comment.is_not(None),
                    r.c.comment != "").order_by(r.c.local_day.desc(), r.c.submitted_at.desc()).limit(limit))
     with engine.connect() as conn:

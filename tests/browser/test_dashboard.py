@@ -1,6 +1,8 @@
 """The collector's dashboard in real Chromium against a real ``skm collector run`` process, filled with the
 Kota Dumai demo: sign-in through the form, the XLSX export against the page, accessibility (axe), no request
-off the collector, and the printable report on A4.
+off the collector, the printable report on A4; the period picker (previous / next, kinds, typed spellings, an
+unreadable one), "sementara" on a running period, names instead of codes, comments with their scores and
+filters, and the unit page's layout at 1366 x 768.
 
 Chromium and Playwright missing skip these tests (from the ``browser`` fixture of ``conftest.py``), which
 ``SKM_REQUIRE_ALL=1`` turns into failures.
@@ -8,14 +10,15 @@ Chromium and Playwright missing skip these tests (from the ``browser`` fixture o
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from collector import demo
+from skm.periods import containing, last_complete, parse
 from tests.helpers import CollectorServer, create_collector, recomputed_workbook
 
 pytestmark = pytest.mark.browser
@@ -25,6 +28,7 @@ USERNAME = f"kepala-{UNIT}"
 SERIOUS = ("serious", "critical")
 SHEETS = ("Pengolahan", "Profil responden", "Rencana tindak lanjut")
 A4_POINTS = (595.92, 841.92)  # Chromium's A4 media box, in PDF points
+COMMENTS_PER_PAGE = 4  # the demo at this scale has about a dozen comments: three pages
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +40,7 @@ def collector(tmp_path_factory):
     built = demo.build(engine, months=3, scale=0.1)
     engine.dispose()
     assert built["responses"] > 0
-    server = CollectorServer(instance).start()
+    server = CollectorServer(instance, {"COMMENTS_PER_PAGE": COMMENTS_PER_PAGE}).start()
     yield server
     server.stop()
 
@@ -68,7 +72,7 @@ def open_unit_page(page, collector) -> None:
     assert urlsplit(page.url).path == f"/unit/{UNIT}"
     page.fill("#period", demo_period())
     with page.expect_navigation():
-        page.click("form.period button[type=submit]")
+        page.click("form.period-text button[type=submit]")
     assert urlsplit(page.url).path == f"/unit/{UNIT}"
 
 
@@ -194,3 +198,291 @@ def test_printable_report_prints_on_one_to_six_a4_pages(collector, new_page):
     assert 1 <= len(pages) <= 6, f"the report prints on {len(pages)} pages"
     for width, height in pages:
         assert abs(width - A4_POINTS[0]) < 2 and abs(height - A4_POINTS[1]) < 2, (width, height)
+
+
+# -- the period picker, "sementara", names, comments, 1366 px (issue 15 point 4) ---------------------------------
+
+LAPTOP = {"width": 1366, "height": 768}
+
+
+def today() -> date:
+    return datetime.now(ZoneInfo("Asia/Jakarta")).date()
+
+
+def query(page) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)
+
+
+def test_opens_on_the_last_complete_triwulan_and_steps_to_the_running_one(collector, new_page):
+    page = new_page()
+    sign_in(page, collector)
+    complete, running = last_complete("triwulan", today()), containing("triwulan", today())
+    assert page.locator("#period-label").inner_text() == complete.label("id")
+    assert page.locator("#period-title .badge-provisional").count() == 0
+    assert page.locator(".provisional").count() == 0
+
+    with page.expect_navigation():
+        page.click("#period-next")
+    assert query(page)["period"] == [running.key()]
+    assert page.locator("#period-label").inner_text() == running.label("id")
+    badge = page.locator("#period-title .badge-provisional")
+    assert badge.is_visible() and badge.inner_text().strip().lower() == "sementara"
+    note = page.locator("p.provisional")
+    assert note.is_visible() and "belum selesai" in note.inner_text() and "sementara" in note.inner_text()
+    assert page.locator("#period-next").count() == 0, "no next link into a period that has not started"
+
+    with page.expect_navigation():
+        page.click("#period-prev")
+    assert query(page)["period"] == [complete.key()]
+    with page.expect_navigation():
+        page.click("#period-prev")
+    assert query(page)["period"] == [complete.previous().key()]
+    assert page.locator("#period-label").inner_text() == complete.previous().label("id")
+
+
+def test_picker_kinds_work_without_script(collector, new_page):
+    page = new_page(java_script_enabled=False)
+    sign_in(page, collector)
+    picker = page.locator("form.period")
+    page.select_option("#period-kind", "month")
+    assert picker.locator("#period-month").is_visible() and picker.locator("#period-year").is_visible()
+    assert picker.locator("#period-triwulan").is_hidden() and picker.locator("#period-start").is_hidden()
+    page.fill("#period-year", "2026")
+    page.select_option("#period-month", "11")
+    with page.expect_navigation():
+        picker.locator("button[type=submit]").click()
+    assert query(page)["period"] == ["2026-11"] and page.locator("#period-label").inner_text() == "November 2026"
+    assert page.locator("#period-kind").input_value() == "month" and page.locator("#period-month").input_value() == "11"
+
+    page.select_option("#period-kind", "semester")
+    assert picker.locator("#period-semester").is_visible() and picker.locator("#period-month").is_hidden()
+    page.select_option("#period-semester", "1")
+    with page.expect_navigation():
+        picker.locator("button[type=submit]").click()
+    assert query(page)["period"] == ["2026-S1"] and page.locator("#period-label").inner_text() == "Semester I 2026"
+
+    page.select_option("#period-kind", "range")
+    assert picker.locator("#period-start").is_visible() and picker.locator("#period-year").is_hidden()
+    page.fill("#period-start", "2026-01-05")
+    page.fill("#period-end", "2026-02-10")
+    with page.expect_navigation():
+        picker.locator("button[type=submit]").click()
+    assert query(page)["period"] == ["2026-01-05..2026-02-10"]
+    assert page.locator("#period-label").inner_text() == "5 Januari 2026 - 10 Februari 2026"
+    with page.expect_navigation():
+        page.click("#period-prev")  # a range steps by its own length
+    assert query(page)["period"] == ["2025-11-29..2026-01-04"]
+
+
+@pytest.mark.parametrize("typed, key", [("2026-Q3", "2026-T3"), ("Triwulan III 2026", "2026-T3"),
+                                        ("TW3 2026", "2026-T3"), ("Semester 2 2026", "2026-S2"),
+                                        ("Nov 2026", "2026-11")])
+def test_typed_spellings_open_the_canonical_period(collector, new_page, typed, key):
+    page = new_page()
+    sign_in(page, collector)
+    page.fill("#period", typed)
+    with page.expect_navigation():
+        page.click("form.period-text button[type=submit]")
+    assert urlsplit(page.url).path == "/" and query(page)["period"] == [key]
+    assert page.locator("#period-label").inner_text() == parse(key).label("id")
+    assert page.locator("#period-error").count() == 0
+
+
+def test_an_unreadable_period_keeps_the_picker_and_says_why(collector, new_page):
+    page = new_page()
+    sign_in(page, collector)
+    page.click(f'tr[data-unit="{UNIT}"] a')
+    page.fill("#period", "Triwulan Lima 2026")
+    with page.expect_navigation() as navigation:
+        page.click("form.period-text button[type=submit]")
+    assert navigation.value.status == 400
+    assert urlsplit(page.url).path == f"/unit/{UNIT}", "the same page, not an error page"
+    error = page.locator("#period-error")
+    assert error.is_visible() and "'Triwulan Lima 2026' tidak dikenal" in error.inner_text()
+    assert "Triwulan III 2026" in error.inner_text(), "the message gives examples"
+    assert page.locator("#period").input_value() == "Triwulan Lima 2026"
+    assert page.locator("#period").get_attribute("aria-invalid") == "true"
+    assert page.locator("section.headline").is_visible(), "the page shows the default period meanwhile"
+    page.fill("#period", "Triwulan III 2026")  # the way back: correct it where it is
+    with page.expect_navigation():
+        page.click("form.period-text button[type=submit]")
+    assert query(page)["period"] == ["2026-T3"] and page.locator("#period-error").count() == 0
+
+
+def test_sementara_on_the_unit_page_officer_page_public_page_and_export(collector, new_page):
+    running = containing("triwulan", today())
+    page = new_page()
+    sign_in(page, collector)
+    page.goto(f"{collector.url}/unit/{UNIT}?period={running.key()}")
+    assert page.locator("#period-title .badge-provisional").is_visible()
+    assert "periode ini sementara" in page.locator("section.headline").inner_text()
+    with page.expect_download() as info:
+        page.click("#export-csv-comma")
+    assert info.value.suggested_filename == f"skm-{UNIT}-{running.key()}-sementara.csv"
+    with page.expect_download() as info:
+        page.click("#export-xlsx")
+    assert info.value.suggested_filename == f"skm-{UNIT}-{running.key()}-sementara.xlsx"
+    page.goto(f"{collector.url}/unit/{UNIT}/report?period={running.key()}")
+    assert page.locator("p.provisional").is_visible()
+    page.goto(f"{collector.url}/unit/{UNIT}?period={running.previous().key()}")
+    assert page.locator(".badge-provisional").count() == 0
+    with page.expect_download() as info:
+        page.click("#export-csv-comma")
+    assert info.value.suggested_filename == f"skm-{UNIT}-{running.previous().key()}.csv"
+
+    officer = new_page()
+    sign_in_officer = f"petugas-{UNIT}"
+    officer.goto(collector.url + "/login")
+    officer.fill("#username", sign_in_officer)
+    officer.fill("#password", demo.DEMO_PASSWORD)
+    with officer.expect_navigation():
+        officer.click("form.login button[type=submit]")
+    assert urlsplit(officer.url).path.startswith("/officer/")
+    assert officer.locator(".badge-provisional").count() == 0, "an officer's page opens on a complete period"
+    with officer.expect_navigation():
+        officer.click("#period-next")
+    assert officer.locator("#period-title .badge-provisional").is_visible()
+    assert officer.locator("p.provisional").is_visible()
+
+    public = new_page()
+    public.goto(f"{collector.url}/publik/{UNIT}")
+    sections = public.locator("section.public-period")
+    assert sections.count() == 5
+    first = sections.nth(0)
+    assert first.get_attribute("data-period") == running.key()
+    assert first.locator(".badge-provisional").is_visible() and "belum selesai" in first.inner_text()
+    for i in range(1, 5):
+        assert sections.nth(i).locator(".badge-provisional").count() == 0
+
+
+def demo_unit():
+    return next(u for u in demo.UNITS if u.code == UNIT)
+
+
+def test_names_not_codes_for_services_counters_and_channels(collector, new_page):
+    unit = demo_unit()
+    service_names = {code: name for _c, _n, services in unit.counters for code, name in services}
+    counter_names = {code: name for code, name, _s in unit.counters}
+    page = new_page()
+    sign_in(page, collector)
+    open_unit_page(page, collector)
+
+    def first_cells(caption: str) -> list[str]:
+        table = page.locator("table.data", has=page.locator("caption", has_text=caption))
+        return [t.strip() for t in table.locator("tbody th").all_inner_texts()]
+
+    services = first_cells("Per layanan")
+    assert services and set(services) <= set(service_names.values()), services
+    counters = first_cells("Per loket")
+    assert counters and set(counters) <= set(counter_names.values()), counters
+    channels = first_cells("Per kanal")
+    assert channels and set(channels) <= {"Kios (tablet di loket)", "QR pada struk", "Tautan umum (tanpa struk)"}
+    meta = page.locator("#comments li.comment .sub").all_inner_texts()
+    assert meta
+    for line in meta:
+        parts = [p.strip() for p in line.split("\u00b7")]
+        assert parts[1] in service_names.values() and parts[2] in counter_names.values(), line
+        assert parts[3] in ("Kios (tablet di loket)", "QR pada struk", "Tautan umum (tanpa struk)"), line
+        for code in (*service_names, "kiosk", "qr"):
+            assert code not in parts[1:4], line
+    names = [t.strip() for t in page.locator("#comments li.comment").first.locator(".score").all_inner_texts()]
+    assert [n.rsplit(" ", 1)[0] for n in names] == ["Persyaratan", "Prosedur", "Waktu", "Biaya", "Produk",
+                                                      "Kompetensi", "Perilaku", "Pengaduan", "Sarana"]
+
+
+def comment_scores(page) -> list[dict[str, int]]:
+    found = []
+    for item in page.locator("#comments li.comment").all():
+        found.append({chip.get_attribute("data-unsur"): int(chip.inner_text().rsplit(" ", 1)[1])
+                      for chip in item.locator(".score").all()})
+    return found
+
+
+def test_comments_show_their_scores_and_filter_by_unsur_and_score(collector, new_page):
+    page = new_page()
+    sign_in(page, collector)
+    open_unit_page(page, collector)
+    everything = comment_scores(page)
+    assert everything and all(len(s) == 9 for s in everything)
+    averages = page.locator("#comments li.comment .average strong").all_inner_texts()
+    for shown, scores in zip(averages, everything):
+        assert decimal_of(shown) == (Decimal(sum(scores.values())) / 9).quantize(Decimal("0.1"), "ROUND_HALF_UP")
+
+    low = everything[-1]["waktu"]
+    page.select_option("#filter-unsur", "waktu")
+    page.select_option("#filter-skor", str(low))
+    with page.expect_navigation():
+        page.click("form.comment-filter button[type=submit]")
+    assert query(page)["unsur"] == ["waktu"] and query(page)["skor"] == [str(low)]
+    assert query(page)["period"] == [demo_period()], "the filter keeps the period"
+    filtered = comment_scores(page)
+    assert filtered and all(s["waktu"] == low for s in filtered), filtered
+    assert page.locator("#filter-unsur").input_value() == "waktu"
+
+    page.select_option("#filter-unsur", "")
+    page.select_option("#filter-skor", "4")
+    with page.expect_navigation():
+        page.click("form.comment-filter button[type=submit]")
+    for scores in comment_scores(page):
+        assert (Decimal(sum(scores.values())) / 9).quantize(Decimal("1"), "ROUND_HALF_UP") == 4, scores
+
+    page.goto(f"{collector.url}/unit/{UNIT}?period={demo_period()}&unsur=waktu&skor=7")
+    assert page.locator(".filter-error").inner_text().startswith("Nilai '7' tidak dikenal")
+    assert page.locator("form.comment-filter").is_visible()
+
+
+def comment_times(page) -> list[str]:
+    return [t[:16] for t in page.locator("#comments li.comment .sub").all_inner_texts()]
+
+
+def test_comment_pages(collector, new_page):
+    """COMMENTS_PER_PAGE a page, newest first, the next page going on where the first ended, and back again."""
+    page = new_page()
+    sign_in(page, collector)
+    open_unit_page(page, collector)
+    first = comment_times(page)
+    assert len(first) == COMMENTS_PER_PAGE and first == sorted(first, reverse=True) and page.locator("#comments-prev").count() == 0
+    with page.expect_navigation():
+        page.click("#comments-next")
+    assert query(page)["hal"] == ["2"] and query(page)["period"] == [demo_period()]
+    second = comment_times(page)
+    assert second and second == sorted(second, reverse=True) and second[0] <= first[-1]
+    with page.expect_navigation():
+        page.click("#comments-prev")
+    assert comment_times(page) == first
+
+
+def boxes_overlap(a: dict, b: dict) -> bool:
+    return (a["x"] < b["x"] + b["width"] - 0.5 and b["x"] < a["x"] + a["width"] - 0.5
+            and a["y"] < b["y"] + b["height"] - 0.5 and b["y"] < a["y"] + a["height"] - 0.5)
+
+
+def test_unit_page_at_1366_has_no_overlap_and_no_horizontal_scroll(collector, new_page):
+    page = new_page(viewport=LAPTOP)
+    sign_in(page, collector)
+    open_unit_page(page, collector)
+    assert page.evaluate("document.documentElement.scrollWidth") <= LAPTOP["width"], "the page scrolls sideways"
+    # Every table, heading and chart of the page against every other: no two boxes intersect.
+    blocks = page.locator("main h1, main h2, main table.data, main figure.chart, main .columns > *").all()
+    seen = []
+    for block in blocks:
+        box = block.bounding_box()
+        if box and box["width"] and box["height"]:
+            seen.append((block.evaluate("e => e.tagName + (e.caption ? ': ' + e.caption.innerText : '') + "
+                                        "' ' + e.innerText.slice(0, 30)"), box))
+    for i, (name_a, a) in enumerate(seen):
+        for name_b, b in seen[i + 1:]:
+            if boxes_overlap(a, b) and not (contains(a, b) or contains(b, a)):
+                pytest.fail(f"{name_a!r} {a} overlaps {name_b!r} {b}")
+    # Inside each breakdown table, every header cell stays within its table and within the viewport.
+    for table in page.locator(".breakdowns table.data").all():
+        outer = table.bounding_box()
+        for cell in table.locator("th, td").all():
+            box = cell.bounding_box()
+            assert contains(outer, box), f"a cell {cell.inner_text()!r} {box} sticks out of its table {outer}"
+        assert outer["x"] + outer["width"] <= LAPTOP["width"]
+
+
+def contains(outer: dict, inner: dict) -> bool:
+    return (outer["x"] - 0.5 <= inner["x"] and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 0.5
+            and outer["y"] - 0.5 <= inner["y"] and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 0.5)

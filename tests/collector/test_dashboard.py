@@ -258,3 +258,43 @@ def test_overview_pools_by_respondents_in_a_fixed_number_of_queries(engine):
     assert city["rollup"].result == raw_index(engine, [u["code"] for u in units], period)[0]
     for summary in everything["summaries"]:
         assert summary.rollup.result == raw_index(engine, [summary.unit["code"]], period)[0]
+
+
+def test_scored_comments_filter_equals_the_raw_rows(engine):
+    """The comment filter of the unit page against the raw responses: by an unsur's score, and by the nine's
+    average rounded half-up; a page at a time, newest first, nothing lost between pages."""
+    period = parse("2026")
+    raw = [r for r in store.raw_responses(engine, ["dumai-disdukcapil"], period.start, period.end) if r["comment"]]
+    assert raw
+    everything = store.scored_comments(engine, ["dumai-disdukcapil"], period.start, period.end, limit=10_000)
+    assert len(everything) == len(raw)
+    for score in (1, 2, 3, 4):
+        by_unsur = store.scored_comments(engine, ["dumai-disdukcapil"], period.start, period.end, unsur="waktu",
+                                         score=score, limit=10_000)
+        assert len(by_unsur) == sum(1 for r in raw if r["waktu"] == score)
+        assert all(c["waktu"] == score for c in by_unsur)
+        by_average = store.scored_comments(engine, ["dumai-disdukcapil"], period.start, period.end, score=score,
+                                           limit=10_000)
+        expected = [r for r in raw if int((2 * sum(r[c] for c in CODES) + 9) // 18) == score]
+        assert len(by_average) == len(expected), score
+    pages = [store.scored_comments(engine, ["dumai-disdukcapil"], period.start, period.end, limit=7, offset=o)
+             for o in range(0, len(raw) + 7, 7)]
+    assert [c for page in pages for c in page] == everything
+
+
+def test_period_spellings_redirect_and_a_bad_one_is_shown_inline(demo_app):
+    client = demo_app.test_client()
+    login(client, "kepala-dumai-disdukcapil")
+    moved = client.get("/unit/dumai-disdukcapil?period=TW3+2026&tanpa_tautan=1")
+    assert moved.status_code == 302
+    assert moved.headers["Location"] == "/unit/dumai-disdukcapil?tanpa_tautan=1&period=2026-T3"
+    picked = client.get("/?kind=semester&year=2026&semester=2&month=1")
+    assert picked.status_code == 302 and picked.headers["Location"] == "/?period=2026-S2"
+    bad = client.get("/unit/dumai-disdukcapil?period=Triwulan+Lima")
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and 'id="period-error"' in page and "&#39;Triwulan Lima&#39; tidak dikenal" in page
+    assert 'class="headline"' in page and 'value="Triwulan Lima"' in page
+    assert client.get("/unit/dumai-disdukcapil/export.csv?period=Triwulan+Lima").status_code == 400
+    default = client.get("/").get_data(as_text=True)
+    assert reports.default_period().label("id") in default
+    assert reports.default_period() == containing("triwulan", reports.today_in("Asia/Jakarta")).previous()

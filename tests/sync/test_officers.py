@@ -52,8 +52,9 @@ def start(client, counter="2"):
     return {"csrf_token": hidden(page, "csrf_token"), "ticket": hidden(page, "ticket")}
 
 
-def finish(client, form, counter="2", score=3):
+def finish(client, form, counter="2", score=3, comment=""):
     extra = {"service": "kk"} if counter == "2" else {}
+    extra = {**extra, "comment": comment} if comment else extra
     assert client.post(f"/k/{counter}/survey", data={**form, **full_answers(score), **extra}).status_code == 303
 
 
@@ -106,7 +107,7 @@ def test_synced_responses_become_officer_feedback_with_the_minimum(office):
     db, citizen = office["db"], office["kiosk"].test_client()
     check_in(office, ANI, "2", "1111")
     for i in range(5):
-        finish(citizen, start(citizen), score=2 + i % 3)
+        finish(citizen, start(citizen), score=2 + i % 3, comment="Antrian lama" if i == 0 else "")
     assert sync.sync_once(db).ok
     engine = office["engine"]
     auth.create_user(engine, "ani", "Ani Lubis", "kata-sandi-demo", "petugas", [], officer=ANI)
@@ -131,6 +132,9 @@ def test_synced_responses_become_officer_feedback_with_the_minimum(office):
     ani = login(enough, "ani")
     page = ani.get(f"/officer/{ANI}?period={period}").get_data(as_text=True)
     assert '<td class="officer-respondents">5</td>' in page and 'class="officer-konversi"' in page
+    comment = page.split('id="comments"')[1].split("</ul>")[0]  # with its scores, unsur by name, service too
+    assert "Antrian lama" in comment and "Rata-rata <strong>2,0</strong>" in comment and "Waktu 2" in comment
+    assert "Kartu Keluarga" in comment
     konversi = page.split('class="officer-konversi">')[1].split("<")[0]
     trend = page.split("Tren 12 bulan")[1]
     assert f"<td>5</td>\n    <td>{konversi}</td>" in trend  # this month's trend row: the same five responses
