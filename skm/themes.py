@@ -33,7 +33,7 @@ NEGATION_KINDS = ("kuat", "lemah", "harapan")
 WILDCARD = "*"
 WILDCARD_SPAN = 3   # words one "*" may stand for
 NEGATION_REACH = 3  # skippable words between a negation and its term
-PAIR_REACH = 3      # words between a problem word and the thing it is about
+PAIR_REACH = 2      # a problem word and the thing it is about are at most one word apart
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 TERM = re.compile(r"^[a-z0-9* -]+$")
@@ -50,7 +50,7 @@ VOWELS = "aeiou"
 PREFIXES = (("meny", ("s",)), ("peny", ("s",)), ("ny", ("s",)), ("meng", ("", "k")), ("peng", ("", "k")),
             ("nge", ("",)), ("ng", ("", "k")), ("mem", ("", "p")), ("pem", ("", "p")), ("men", ("", "t")),
             ("pen", ("", "t")), ("per", ("",)), ("ber", ("",)), ("ter", ("",)), ("me", ("",)), ("pe", ("",)),
-            ("di", ("",)), ("ke", ("",)), ("se", ("",)), ("m", ("p",)), ("n", ("t",)))
+            ("di", ("",)), ("ke", ("",)), ("se", ("",)), ("n", ("t",)))
 
 # The form of a lexicon file: section -> key -> "list", "text" or "map"; "tema" and "integritas" hold
 # one table per code.
@@ -207,7 +207,7 @@ class Lexicon:
         if found is None:
             found = frozenset(self._stems(word) & self.vocabulary)
             single = RUN2.sub(r"\1", word)
-            if not found and single != word:
+            if not found and single != word and len(single) >= 3:
                 found = frozenset(self._stems(single) & self.vocabulary)
             if len(self._cands) < 50_000:
                 self._cands[word] = found
@@ -251,15 +251,20 @@ class Lexicon:
         out: list[_Match] = []
         i = 0
         while i < len(tokens):
-            best_end, roles = 0, set()
+            best: tuple[int, int] = (0, 0)  # the longest; then the most words as written ("penjelasan", not "jelas")
+            roles: set[tuple[str, str]] = set()
             for cand in tokens[i].cands:
                 for words, entry_roles in self.by_first.get(cand, ()):
                     end = self._match_from(tokens, words, 1, i + 1, tokens[i].sentence)
-                    if end is None or end < best_end:
+                    if end is None:
                         continue
-                    if end > best_end:
-                        best_end, roles = end, set()
+                    score = (end, sum(1 for w, t in zip(words, tokens[i:end]) if w == t.word))
+                    if score < best:
+                        continue
+                    if score > best:
+                        best, roles = score, set()
                     roles.update(entry_roles)
+            best_end = best[0]
             if best_end:
                 out.append(_Match(i, best_end, tuple(sorted(roles))))
                 i = best_end
@@ -297,9 +302,15 @@ class Lexicon:
             return " ".join(t.word for t in tokens[m.start:m.end])
 
         def near_problem(m: _Match) -> _Match | None:
+            """A problem word in the same clause, with no other term between them."""
             clause = tokens[m.start].clause
-            return next((p for p in problems if p is not m and tokens[p.start].clause == clause
-                         and (0 <= p.start - m.end < PAIR_REACH or 0 <= m.start - p.end < PAIR_REACH)), None)
+            for p in problems:
+                gap = range(m.end, p.start) if p.start >= m.end else range(p.end, m.start)
+                words_between = [i for i in gap if tokens[i].word not in self.skippable]
+                if p is not m and tokens[p.start].clause == clause and len(words_between) < PAIR_REACH \
+                        and not any(i in at and not at[i].has("netral") for i in gap):
+                    return p
+            return None
 
         def negated_after(m: _Match) -> bool:
             """A needed thing followed by a negation that turns no complaint around ("kursinya tidak ada")."""
@@ -336,6 +347,13 @@ class Lexicon:
                     theme = self.signals[code].theme
                     if theme:
                         themes.setdefault(theme, []).append(words(m))
+        if signals and PRAISE in themes:  # "bisa tanpa antre kalau bayar": not praise
+            reported = {tokens[m.start].sentence for m in matches if m.has("tanda") and negations[m.start] is None}
+            praised = [m for m in matches if tokens[m.start].sentence not in reported
+                       and (m.has("pujian") and negations[m.start] is None
+                            or m.has("keluhan", "tanda") and negations[m.start] == "kuat")]
+            if not praised:
+                del themes[PRAISE]
         order = {code: i for i, code in enumerate(self.themes)}
         signal_order = {code: i for i, code in enumerate(self.signals)}
         found = tuple(sorted(themes, key=order.__getitem__))
