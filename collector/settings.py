@@ -58,5 +58,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TRUSTED_PROXIES", 0, "Number of reverse proxies in front (nginx: 1) whose X-Forwarded-For, "
                                   "X-Forwarded-Proto and X-Request-Id are trusted, so HTTPS is recognised "
                                   "behind them.", minimum=0, maximum=10),
+    Setting("THEMES_FILE", None, "A comment-themes lexicon file (TOML, the form of skm/data/themes.toml) merged over "
+                                 "the shipped one: more words for a theme, new themes and integrity signals. Checked "
+                                 "at start; a bad file stops the app naming each problem and where it is."),
     *COMMON_SETTINGS,
 )

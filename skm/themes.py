@@ -422,6 +422,8 @@ def parse(text: str, source: str) -> dict[str, Any]:
 
 def located(problems: list[Problem], source: str) -> list[Problem]:
     """The problems with the file's name before each place ("themes.toml: tema.antre.keluhan[2]")."""
+    if not source:
+        return problems
     return [Problem(p.code, f"{source}: {p.field}" if p.field else source, p.params) for p in problems]
 
 
@@ -483,3 +485,40 @@ def integrity_signals(text: str | None, lexicon: Lexicon | None = None) -> list[
     """The integrity signals one comment raises (codes such as ``pungli``, ``suap``, ``calo``); empty when
     it reports none. What an alert to pimpinan and inspektorat is raised on."""
     return (lexicon or default_lexicon()).integrity_signals(text)
+
+
+# -- measuring the tagger on a labelled set ---------------------------------------------------------------
+
+INTEGRITY = "integrity"  # the name of the integrity signal's row in ``score``
+
+
+@dataclass(frozen=True)
+class Score:
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+
+    @property
+    def precision(self) -> float:
+        found = self.true_positives + self.false_positives
+        return self.true_positives / found if found else 1.0
+
+    @property
+    def recall(self) -> float:
+        wanted = self.true_positives + self.false_negatives
+        return self.true_positives / wanted if wanted else 1.0
+
+
+def score(labelled: Iterable[tuple[str, set[str], bool]], tagger, codes: Iterable[str]) -> dict[str, Score]:
+    """Precision and recall per theme code and for the integrity signal (``INTEGRITY``) of ``tagger``
+    (text -> (themes, integrity flag)) on (comment, gold themes, gold integrity) rows."""
+    counts = {code: [0, 0, 0] for code in [*codes, INTEGRITY]}
+    for text, gold, gold_integrity in labelled:
+        found, integrity = tagger(text)
+        for code, count in counts.items():
+            wanted, got = (gold_integrity, integrity) if code == INTEGRITY else (code in gold, code in found)
+            if got:
+                count[0 if wanted else 1] += 1
+            elif wanted:
+                count[2] += 1
+    return {code: Score(*count) for code, count in counts.items()}
