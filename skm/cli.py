@@ -220,7 +220,8 @@ def comment_rows(path: str) -> list[tuple[int, str]]:
 
 @main.command("themes")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--lexicon", "lexicon_path", type=click.Path(exists=True, dir_okay=False), envvar="SKM_COLLECTOR_THEMES_FILE",
+@click.option("--lexicon", "lexicon_path", type=click.Path(exists=True, dir_okay=False),
+              envvar="SKM_COLLECTOR_THEMES_FILE",
               help="A lexicon file merged over the shipped one (the collector's COLLECTOR_THEMES_FILE).")
 @click.pass_obj
 def themes_command(obj: dict, file: str, lexicon_path: str | None) -> None:

@@ -165,8 +165,10 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
                          "en": "term {value!r} is not valid: only letters, digits, spaces, - and * inside"},
     "lexicon_bad_code": {"id": "kode harus huruf kecil, angka atau _ (paling banyak 32), diawali huruf",
                          "en": "a code must be lower-case letters, digits or _ (at most 32), starting with a letter"},
-    "lexicon_missing_label": {"id": "wajib diisi untuk tema atau tanda baru", "en": "required for a new theme or signal"},
-    "lexicon_unknown_theme": {"id": "tema {value!r} tidak ada di leksikon", "en": "theme {value!r} is not in the lexicon"},
+    "lexicon_missing_label": {"id": "wajib diisi untuk tema atau tanda baru",
+                              "en": "required for a new theme or signal"},
+    "lexicon_unknown_theme": {"id": "tema {value!r} tidak ada di leksikon",
+                              "en": "theme {value!r} is not in the lexicon"},
 }
 
 WHERE = {
