@@ -33,6 +33,7 @@ NEGATION_KINDS = ("kuat", "lemah", "harapan")
 WILDCARD = "*"
 WILDCARD_SPAN = 3   # words one "*" may stand for
 NEGATION_REACH = 3  # skippable words between a negation and its term
+CACHED_TAGGINGS = 100_000  # comments whose tagging a lexicon keeps (a few hundred bytes each)
 PAIR_REACH = 2      # a problem word and the thing it is about are at most one word apart
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -163,6 +164,7 @@ class Lexicon:
             self.by_first.setdefault(words[0], []).append((words, tuple(sorted(roles))))
         self.vocabulary = {w for words in entries for w in words if w != WILDCARD}
         self._cands: dict[str, frozenset[str]] = {}
+        self._tagged: dict[str, Tagging] = {}  # a page read again, or a comment seen before, is not re-read
 
     # -- words ------------------------------------------------------------------------------------------
 
@@ -290,7 +292,16 @@ class Lexicon:
         return None
 
     def tag(self, text: str | None) -> Tagging:
-        tokens = self.tokens(text or "")
+        text = text or ""
+        tagging = self._tagged.get(text)
+        if tagging is None:
+            tagging = self._tag(text)
+            if len(self._tagged) < CACHED_TAGGINGS:
+                self._tagged[text] = tagging
+        return tagging
+
+    def _tag(self, text: str) -> Tagging:
+        tokens = self.tokens(text)
         matches = self._matches(tokens)
         at = {i: m for m in matches for i in range(m.start, m.end)}
         negations = {m.start: self._negation(tokens, at, m) for m in matches}
