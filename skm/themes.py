@@ -33,7 +33,7 @@ NEGATION_KINDS = ("kuat", "lemah", "harapan")
 WILDCARD = "*"
 WILDCARD_SPAN = 3   # words one "*" may stand for
 NEGATION_REACH = 3  # skippable words between a negation and its term
-CACHED_TAGGINGS = 100_000  # comments whose tagging a lexicon keeps (a few hundred bytes each)
+CACHED_TAGGINGS = 20_000  # comments whose tagging a lexicon keeps (a few hundred bytes each)
 PAIR_REACH = 2      # a problem word and the thing it is about are at most one word apart
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
