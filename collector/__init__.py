@@ -19,7 +19,7 @@ from skm.index import round_half_up
 from skm.periods import MONTHS, format_day
 from skmweb import add_health_routes, make_app, select_locale
 
-from . import charts, migrations, names, reports, rollups, settings, store
+from . import charts, migrations, names, reports, rollups, settings, store, themes
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -49,6 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | os.
     the schema revision this code needs: ``skm collector migrate`` is a deploy step, never done here."""
     app = configured_app(config, instance_path)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 6 * 3600)  # a citizen may fill the phone survey slowly
+    app.extensions["skm_themes"] = themes.load(app)  # a bad COLLECTOR_THEMES_FILE stops here, before the database
 
     engine = store.make_engine(app.config["COLLECTOR_DATABASE_URL"])
     try:

@@ -15,7 +15,7 @@ from skmweb import select_locale
 from skmweb.forms import StorableText, unstorable_message
 from skmweb.clocks import skew_text
 
-from . import alerts, auth, followup_effect, names, officers, reports, store
+from . import alerts, auth, followup_effect, names, officers, reports, store, themes
 
 bp = Blueprint("dashboard", __name__)
 bp.before_request(auth.require_login)
@@ -152,6 +152,7 @@ def unit_page(unit: str):
     page = reports.unit_page(engine(), data, period, select_locale(), leave_out_arg(), chosen)
     return render_template("collector/unit.html", user=g.user, editable=auth.can_edit(g.user, unit),
                            view_args=view_args(period), filter_errors=filter_errors,
+                           theme_view=theme_view(unit, period),
                            kiosk_warnings=kiosk_warnings(unit),
                            population_form=PopulationForm(recipients=page["population"]),
                            followup_form=FollowupForm(), status_form=StatusForm(), statuses=STATUSES,
@@ -183,6 +184,16 @@ def comment_filter_arg() -> tuple[reports.CommentFilter, list[str]]:
     if errors:
         g.bad_input = True
     return reports.CommentFilter(unsur, score, page, per_page), errors
+
+
+def theme_view(unit: str, period: Period) -> dict:
+    """The unit page's comment themes; ``?tema=CODE`` lists that theme's comments."""
+    lexicon = current_app.extensions["skm_themes"]
+    theme = request.args.get(themes.THEME_ARG) or None
+    if theme is not None and theme not in lexicon.themes and theme not in lexicon.signals:
+        abort(400, _("Tema %(value)s tidak dikenal; pilihan: %(choices)s", value=repr(theme)[:60],
+                     choices=", ".join([*lexicon.themes, *lexicon.signals])))
+    return themes.unit_section(engine(), lexicon, [unit], period, select_locale(), theme, leave_out_arg())
 
 
 def kiosk_warnings(unit: str) -> list[str]:

@@ -31,11 +31,8 @@ def week_of(engine: Engine, unit: str, start: date) -> tuple[int, Any]:
 
 
 def themes_change(engine: Engine, unit: str, this_start: date, last_start: date) -> list[tuple[str, int, int]]:
-    """(theme, this week's comments, last week's) for themes new or rising this week; [] without a tagger."""
-    try:
-        from skm.themes import tag  # type: ignore[attr-defined]  # the real tagger (r17-themes); absent: no section
-    except ImportError:
-        return []
+    """(theme, this week's comments, last week's) for themes new or rising this week."""
+    from skm.themes import tag
     counts: dict[str, list[int]] = {}
     for side, start in ((0, this_start), (1, last_start)):
         for row in store.comments(engine, [unit], start, start + timedelta(days=7), limit=5000):

@@ -76,5 +76,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("OFFICE_END_HOUR", 16, "Office hours end (exclusive, unit's local time).", minimum=1, maximum=24),
     Setting("OFFICE_DAYS", "senin-jumat", "Office days for the silent-kiosk alert.",
             choices=("senin-jumat", "senin-sabtu", "setiap-hari")),
+    Setting("THEMES_FILE", None, "A comment-themes lexicon file (TOML, the form of skm/data/themes.toml) merged over "
+                                 "the shipped one: more words for a theme, new themes and integrity signals. Checked "
+                                 "at start; a bad file stops the app naming each problem and where it is."),
     *COMMON_SETTINGS,
 )

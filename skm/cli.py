@@ -11,8 +11,9 @@ from typing import Sequence
 
 import click
 
-from . import index, sample
+from . import index, sample, themes
 from .errors import SkmError
+from .masking import mask_personal_data
 from .profiles import DEFAULT_PROFILE, ORDERS, PROFILES
 from .tabular import parse_nrr_list, responses_from_rows
 
@@ -194,6 +195,55 @@ def sample_size_command(obj: dict, population: int, respondents: int) -> None:
     click.echo(f"{result.required}")
     if respondents:
         click.echo(result.describe(obj["lang"]))
+
+
+def comment_rows(path: str) -> list[tuple[int, str]]:
+    """(line, comment) from a CSV with a ``comment`` column, or from a text of one comment a line."""
+    raw = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        content = raw.decode("cp1252", errors="replace")
+    first = content.split("\n", 1)[0]
+    try:
+        dialect = csv.Sniffer().sniff(first, delimiters=",;\t") if first else csv.excel
+    except csv.Error:
+        dialect = csv.excel
+    header = next(csv.reader([first], dialect), [])
+    names = {name.strip().lower(): name for name in header}
+    if "comment" in names or "komentar" in names:
+        column = names.get("comment", names.get("komentar"))
+        reader = csv.DictReader(io.StringIO(content, newline=""), dialect=dialect)
+        return [(n, row.get(column) or "") for n, row in enumerate(reader, 2)]
+    return [(n, line) for n, line in enumerate(content.splitlines(), 1) if line.strip()]
+
+
+@main.command("themes")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--lexicon", "lexicon_path", type=click.Path(exists=True, dir_okay=False),
+              envvar="SKM_COLLECTOR_THEMES_FILE",
+              help="A lexicon file merged over the shipped one (the collector's COLLECTOR_THEMES_FILE).")
+@click.pass_obj
+def themes_command(obj: dict, file: str, lexicon_path: str | None) -> None:
+    """Print each comment's themes and integrity signal as JSON lines.
+
+    FILE has one comment a line, or is a CSV with a 'comment' column; '-' reads standard input. Comments
+    are printed with NIK, phone numbers and e-mail addresses masked.
+    """
+    lang = obj["lang"]
+    try:
+        extension = open(lexicon_path, encoding="utf-8").read() if lexicon_path else None
+        lexicon = themes.load_lexicon(extension, "")
+    except themes.InvalidLexicon as exc:
+        raise InputError(exc, lang, str(lexicon_path)) from exc
+    try:
+        rows = comment_rows(file)
+    except OSError as exc:
+        raise click.FileError(file, exc.strerror) from exc
+    for line, comment in rows:
+        tagging = lexicon.tag(comment)
+        click.echo(json.dumps({"line": line, "comment": mask_personal_data(comment), **tagging.to_dict()},
+                              ensure_ascii=False))
 
 
 if __name__ == "__main__":  # pragma: no cover

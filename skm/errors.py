@@ -152,6 +152,24 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "id": "pembulatan harus 1 sampai 6 desimal, bukan {value!r}",
         "en": "rounding must be 1 to 6 decimals, not {value!r}",
     },
+    # A comment-themes lexicon file (skm/themes.py).
+    "lexicon_not_toml": {"id": "bukan berkas TOML yang sah: {error}", "en": "not a valid TOML file: {error}"},
+    "lexicon_not_table": {"id": "harus berupa tabel [bagian]", "en": "must be a [table]"},
+    "lexicon_unknown_key": {"id": "nama tidak dikenal; yang dikenal: {choices}",
+                            "en": "unknown name; known names: {choices}"},
+    "lexicon_not_text": {"id": "harus berupa teks yang tidak kosong", "en": "must be a non-empty text"},
+    "lexicon_not_list": {"id": "harus berupa daftar teks [\"...\", \"...\"]",
+                         "en": "must be a list of texts [\"...\", \"...\"]"},
+    "lexicon_bad_map": {"id": "harus berupa tabel kata = \"kata baku\" (huruf, angka, spasi)",
+                        "en": "must be a table of word = \"standard word\" (letters, digits, spaces)"},
+    "lexicon_bad_term": {"id": "istilah {value!r} tidak sah: hanya huruf, angka, spasi, - dan * di tengah",
+                         "en": "term {value!r} is not valid: only letters, digits, spaces, - and * inside"},
+    "lexicon_bad_code": {"id": "kode harus huruf kecil, angka atau _ (paling banyak 32), diawali huruf",
+                         "en": "a code must be lower-case letters, digits or _ (at most 32), starting with a letter"},
+    "lexicon_missing_label": {"id": "wajib diisi untuk tema atau tanda baru",
+                              "en": "required for a new theme or signal"},
+    "lexicon_unknown_theme": {"id": "tema {value!r} tidak ada di leksikon",
+                              "en": "theme {value!r} is not in the lexicon"},
 }
 
 WHERE = {

@@ -21,7 +21,8 @@ SHIPPED = ["skmweb/templates/page.html", "skmweb/templates/kiosk/survey.html", "
            "skmweb/templates/collector/unit.html", "skmweb/static/kiosk.js", "skmweb/static/sw.js",
            "skmweb/static/kiosk.css", "skmweb/static/faces.svg", "skmweb/translations/en/LC_MESSAGES/messages.mo",
            "collector/migrations/env.py", "collector/migrations/script.py.mako",
-           "collector/migrations/versions/m001_initial.py"]
+           "collector/migrations/versions/m001_initial.py", "skm/data/themes.toml",
+           "skmweb/templates/collector/_themes.html"]
 
 
 @pytest.fixture(scope="module")

@@ -149,5 +149,6 @@ from .reads import (
     comments,
     hourly_totals,
     monthly_totals,
+    period_comments,
     raw_responses,
 )

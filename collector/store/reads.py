@@ -123,6 +123,21 @@ def comments(engine: Engine, units: Iterable[str], start: date, end: date, limit
         return rows(conn.execute(stmt))
 
 
+def period_comments(engine: Engine, units: Iterable[str], start: date, end: date,
+                    leave_out: tuple[str, ...] = ()) -> Iterable[dict]:
+    """Every trusted comment of a period, newest first, streamed (for its themes): a read of raw responses
+    by the unit/day index, the comment column only and what a listed comment shows."""
+    r = t.responses
+    stmt = (select(r.c.submitted_at, r.c.service, r.c.counter, r.c.channel, r.c.comment)
+            .where(r.c.unit.in_(list(units)), r.c.local_day >= start, r.c.local_day < end, r.c.suspect.is_(False),
+                   r.c.comment.is_not(None), r.c.comment != "", r.c.channel.not_in(leave_out))
+            .order_by(r.c.local_day.desc(), r.c.submitted_at.desc()))
+    with engine.connect() as conn:
+        for part in conn.execute(stmt.execution_options(yield_per=2000)).partitions():
+            for row in part:
+                yield dict(row._mapping)
+
+
 def raw_responses(engine: Engine, units: Iterable[str], start: date, end: date,
                   leave_out: tuple[str, ...] = ()) -> Iterable[dict]:
     """Every response of a period in submission order, streamed (for exports); ``leave_out``: channels not read."""
