@@ -194,7 +194,7 @@ def channel_label(channel: str, lang: str = "id") -> str:
 
 def is_running(unit: dict, period: Period) -> bool:
     """True while the period has not ended in the unit's time zone: its figures are provisional."""
-    return today_in(unit["timezone"]) < period.end
+    return is_provisional(period, today_in(unit["timezone"]))
 
 
 FIRST_DATA_ROW = 6  # rows 1-3 title, period and note; 4 the unsur names; 5 the column labels (frozen above 6)
