@@ -123,6 +123,22 @@ def comments(engine: Engine, units: Iterable[str], start: date, end: date, limit
         return rows(conn.execute(stmt))
 
 
+def commented_scores(engine: Engine, units: Iterable[str], start: date, end: date,
+                     leave_out: tuple[str, ...] = ()) -> Iterable[dict]:
+    """Every trusted (not suspect) response of a period with a comment: its time, comment and nine scores,
+    newest first, streamed (the report's summary of what citizens wrote)."""
+    r = t.responses
+    stmt = (select(r.c.submitted_at, r.c.comment, *[r.c[c] for c in CODES])
+            .where(r.c.unit.in_(list(units)), r.c.local_day >= start, r.c.local_day < end,
+                   r.c.comment.is_not(None), r.c.comment != "", r.c.channel.not_in(leave_out),
+                   r.c.suspect.is_(False))
+            .order_by(r.c.local_day.desc(), r.c.submitted_at.desc()))
+    with engine.connect() as conn:
+        for part in conn.execute(stmt.execution_options(yield_per=2000)).partitions():
+            for row in part:
+                yield dict(row._mapping)
+
+
 def raw_responses(engine: Engine, units: Iterable[str], start: date, end: date,
                   leave_out: tuple[str, ...] = ()) -> Iterable[dict]:
     """Every response of a period in submission order, streamed (for exports); ``leave_out``: channels not read."""
