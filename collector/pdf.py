@@ -43,9 +43,12 @@ def static_fetcher(base_url: str, static_folder: str):
         if url.startswith(base_url.rstrip("/") + "/") and path.startswith(prefix):
             target = (root / path[len(prefix):]).resolve()
             if target.is_relative_to(root) and target.is_file():
-                return {"string": target.read_bytes(), "mime_type": mimetypes.guess_type(target.name)[0],
-                        "redirected_url": url}
+                body, mime_type = target.read_bytes(), mimetypes.guess_type(target.name)[0] or "text/plain"
+                if response is not None:  # WeasyPrint 68 and later
+                    return response(url, body=body, headers={"Content-Type": mime_type})
+                return {"string": body, "mime_type": mime_type, "redirected_url": url}
         raise ValueError(f"not loaded in a PDF: {url}")  # WeasyPrint leaves the resource out
+    response = getattr(_weasyprint().urls, "URLFetcherResponse", None)
     return fetch
 
 
