@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from skm import CODES, PROFILE, UNSUR, IndexOptions, IndexResult
 from skm.index import nrr_mutu, round_half_up
 from skm.masking import mask_personal_data
+from skm.questionnaire import KINERJA
 from skm.periods import Period, containing, format_day
 
 from . import rollups, store
@@ -109,7 +110,8 @@ COMMENT_EXAMPLES = 2  # masked comments quoted per score band in the report
 def comment_summary(engine: Engine, unit: str, period: Period, leave_out: tuple[str, ...] = ()) -> dict:
     """What citizens wrote in a period, as the report summarises it: the trusted comments counted per band of
     the commenter's own mean score (graded as an NRR is: A..D), with the newest few of each band, masked."""
-    bands: dict[str, dict] = {m: {"mutu": m, "count": 0, "examples": []} for m in ("A", "B", "C", "D")}
+    bands: dict[str, dict] = {m: {"mutu": m, "kinerja": KINERJA[m], "count": 0, "examples": []}
+                              for m in ("A", "B", "C", "D")}
     total = 0
     for row in store.commented_scores(engine, [unit], period.start, period.end, leave_out):
         scores = [row[c] for c in CODES if row[c] is not None]
@@ -118,9 +120,9 @@ def comment_summary(engine: Engine, unit: str, period: Period, leave_out: tuple[
         band = bands[nrr_mutu(Fraction(sum(scores), len(scores)))]
         band["count"] += 1
         total += 1
-        if len(band["examples"]) < COMMENT_EXAMPLES:
-            band["examples"].append({"submitted_at": row["submitted_at"],
-                                     "comment": mask_personal_data(row["comment"])})
+        masked = mask_personal_data(row["comment"])
+        if len(band["examples"]) < COMMENT_EXAMPLES and masked not in (e["comment"] for e in band["examples"]):
+            band["examples"].append({"submitted_at": row["submitted_at"], "comment": masked})
     return {"total": total, "bands": [bands[m] for m in ("D", "C", "B", "A")]}
 
 
