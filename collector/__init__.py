@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from skm import PROFILE, UNSUR
 from skm.index import round_half_up
+from skm.periods import format_day
 from skmweb import add_health_routes, make_app, select_locale
 
 from . import charts, migrations, rollups, settings, store
@@ -69,6 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | os.
     app.register_blueprint(public.bp)
     app.register_blueprint(dashboard.bp)
     app.jinja_env.filters["num"] = number
+    app.jinja_env.filters["day"] = lambda day: format_day(day, select_locale()) if day else "-"
     app.jinja_env.globals["merged"] = merged
     app.jinja_env.globals.update(
         unsur_names={u.code: u.name for u in UNSUR}, unsur_list=UNSUR, profile_fields=PROFILE,
