@@ -144,3 +144,17 @@ def test_the_pdf_is_refused_with_what_to_install_where_weasyprint_cannot_load(de
 def test_another_units_head_cannot_download_the_pdf(demo_app):
     response = signed_in(demo_app, "kepala-rsud-dumai").get(f"/unit/{UNIT}/report.pdf?period=2026-T4")
     assert response.status_code in (403, 404)
+
+
+def test_the_report_in_english_has_decimal_points_and_english_headings(demo_app, engine):
+    client = signed_in(demo_app)
+    client.get("/lang/en?next=/")
+    current = reports.default_period("Asia/Jakarta")
+    page = client.get(f"/unit/{UNIT}/report?period={current.key()}").get_data(as_text=True)
+    assert "PROVISIONAL" in page and "<h2>7. What citizens wrote</h2>" in page and "<h2>1. Basis</h2>" in page
+    past = client.get(f"/unit/{UNIT}/report?period=2026-T4").get_data(as_text=True)
+    expected, _n = raw_index(engine, [UNIT], parse("2026-T4"))
+    from skm.numbers import round_half_up
+    assert f"<td>{round_half_up(expected.konversi, 2)}</td>" in past
+    labels = re.findall(r'class="band-label"[^>]*>([^<]+)<', past)
+    assert labels == ["A \u2265 88.31", "B \u2265 76.61", "C \u2265 65.00"]
