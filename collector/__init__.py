@@ -71,12 +71,13 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | os.
     app.register_blueprint(public.bp)
     app.register_blueprint(dashboard.bp)
     app.jinja_env.filters["num"] = number
+    app.jinja_env.filters["day"] = lambda day: format_day(day, select_locale()) if day else "-"
     app.jinja_env.globals["merged"] = merged
     app.jinja_env.globals.update(
         unsur_names={u.code: u.name for u in UNSUR}, unsur_list=UNSUR, profile_fields=PROFILE,
         weekdays=rollups.WEEKDAYS,
         trend_geometry=lambda trend: charts.trend_chart(trend, select_locale(), number),
-        bar_width=charts.bar_width, heat_class=charts.heat_class,
+        bar_width=charts.bar_width, heat_class=charts.heat_class, label_lines=charts.label_lines,
         grid_hours=lambda grid: sorted({h for _d, h in grid}),
         grid_peak=lambda grid: max((c.responses for c in grid.values()), default=0),
         period_provisional=reports.provisional, local_today=reports.today_in,
@@ -120,7 +121,7 @@ def html_error(error: HTTPException):
         return keep_answers_after_expired_token()
     titles: dict[int | None, str]  # looked up by error.code, which may be None
     titles = {400: _("Permintaan tidak valid"), 403: _("Tidak diizinkan"), 404: _("Tidak ditemukan"),
-              405: _("Metode tidak diizinkan"), 413: _("Terlalu besar")}
+              405: _("Metode tidak diizinkan"), 413: _("Terlalu besar"), 503: _("Belum dapat dilayani")}
     messages: dict[int | None, str]
     messages = {403: _("Akun Anda tidak berhak atas halaman ini."),
                 404: _("Halaman ini tidak ada, atau Anda tidak berhak melihatnya."),

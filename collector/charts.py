@@ -2,10 +2,16 @@
 show the same numbers in a table beside each chart."""
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
+from decimal import Decimal
 
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 760, 260, 44, 30, 12, 36
-FLOORS = ((88.31, "A"), (76.61, "B"), (65.0, "C"))
+from skm.numbers import round_half_up
+
+# RIGHT leaves a margin beyond the last month for the grade-band labels, so no label sits on the line.
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 760, 260, 44, 78, 12, 36
+FLOORS = ((Decimal("88.31"), "A"), (Decimal("76.61"), "B"), (Decimal("65.00"), "C"))
+LABEL_CHARACTERS = 36  # an unsur name on the NRR bars wraps at this width, never cut
 
 
 def y_of(konversi: float, low: float = 25) -> float:
@@ -21,13 +27,23 @@ class TrendChart:
     paths: list[str]  # one path per run of months with data
     points: list[tuple[float, float, str]]  # x, y, tooltip
     ticks: list[tuple[float, str]]  # x, label
-    floors: list[tuple[float, str, float]]  # y, label, value
-    grid: list[tuple[float, float]]  # y, value
+    floors: list[tuple[float, str]]  # y, label such as "B >= 76,61", drawn in the right margin
+    grid: list[tuple[float, str]]  # y, axis label
+    band_end: float  # x where the band lines (and the plotted months) end
+
+    @property
+    def label_x(self) -> float:
+        return self.band_end + 6
 
 
-def trend_chart(trend, lang: str = "id", number=str) -> TrendChart:
+def plain_number(value, places: int = 2) -> str:
+    return str(round_half_up(value, places))
+
+
+def trend_chart(trend, lang: str = "id", number=plain_number) -> TrendChart:
     """The monthly konversi line. The axis starts at 50 unless a month falls below it (then at 25), so a
-    change of a few points stays visible."""
+    change of a few points stays visible. ``number(value, places)`` formats every figure (decimal commas in
+    Bahasa Indonesia); the band labels stand right of the plot, beyond the last month."""
     values = [float(r.konversi) for _p, _n, r in trend if r is not None]
     low = 50 if not values or min(values) >= 50 else 25
     n = len(trend)
@@ -47,9 +63,17 @@ def trend_chart(trend, lang: str = "id", number=str) -> TrendChart:
             ticks.append((x, period.start.strftime("%m/%y")))
     if current:
         paths.append(" ".join(current))
-    grid = [v for v in (25, 50, 62.5, 75, 87.5, 100) if v >= low and (low == 50 or v in (25, 50, 75, 100))]
+    grid = [v for v in (Decimal(25), Decimal(50), Decimal("62.5"), Decimal(75), Decimal("87.5"), Decimal(100))
+            if v >= low and (low == 50 or v in (25, 50, 75, 100))]
     return TrendChart(WIDTH, HEIGHT, LEFT, paths, points, ticks,
-                      [(y_of(v, low), label, v) for v, label in FLOORS], [(y_of(v, low), v) for v in grid])
+                      [(y_of(float(v), low), f"{label} \u2265 {number(v, 2)}") for v, label in FLOORS],
+                      [(y_of(float(v), low), number(v, 0 if v == v.to_integral_value() else 1)) for v in grid],
+                      WIDTH - RIGHT)
+
+
+def label_lines(text: str, width: int = LABEL_CHARACTERS) -> list[str]:
+    """A chart label in whole words over as many lines as it needs (an unsur's full name, never cut)."""
+    return textwrap.wrap(text, width) or [""]
 
 
 def bar_width(nrr, span: float = 420) -> float:

@@ -183,6 +183,19 @@ def set_volume(ctx, unit, monthly):
     click.echo(f"unit {unit}: about {monthly} service recipients a month")
 
 
+@org.command("set-signatory")
+@click.argument("unit")
+@click.option("--name", required=True, help="The kepala unit's name as signed, with titles.")
+@click.option("--nip", required=True, help="The kepala unit's 18-digit NIP (spaces are ignored).")
+@click.option("--place", required=True, help="The place written above the signature, e.g. the city.")
+@click.pass_context
+@fail_on(store.NotFound, ValueError)
+def set_signatory(ctx, unit, name, nip, place):
+    """Who signs UNIT's Laporan Hasil SKM (its print view and PDF), and where."""
+    store.set_signatory(engine_from(ctx), unit, name, nip, place)
+    click.echo(f"unit {unit}: the report is signed by {name.strip()} (NIP {nip.replace(' ', '')}) in {place.strip()}")
+
+
 @org.command("list")
 @click.pass_context
 def list_org(ctx):

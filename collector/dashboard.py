@@ -15,7 +15,7 @@ from skmweb import select_locale
 from skmweb.forms import StorableText, unstorable_message
 from skmweb.clocks import skew_text
 
-from . import alerts, auth, followup_effect, names, officers, reports, store, themes
+from . import alerts, auth, followup_effect, names, officers, pdf, reports, store, themes
 
 bp = Blueprint("dashboard", __name__)
 bp.before_request(auth.require_login)
@@ -158,7 +158,9 @@ def unit_page(unit: str):
                            followup_form=FollowupForm(), status_form=StatusForm(), statuses=STATUSES,
                            alert_panel=alert_panel([data], rules=auth.can_edit(g.user, unit)),
                            followup_effects=followup_effect.effects(engine(), page["followups"],
-                                                                    reports.today_in(data["timezone"])), **page)
+                                                                    reports.today_in(data["timezone"])),
+                           signatory_form=SignatoryForm(head_name=data["head_name"], head_nip=data["head_nip"],
+                                                        report_place=data["report_place"]), **page)
 
 
 def comment_filter_arg() -> tuple[reports.CommentFilter, list[str]]:
@@ -395,13 +397,57 @@ def export_xlsx(unit: str):
                     export_name(unit, period, "xlsx", data["timezone"]))
 
 
+def report_html(data: dict, period: Period) -> str:
+    """The Laporan Hasil SKM: the print view, and the HTML its PDF is laid out from."""
+    page = reports.report_page(engine(), data, period, select_locale(), leave_out_arg(),
+                               public_url=url_for("public.results", unit=data["code"], _external=True))
+    return render_template("collector/report.html", user=g.user, view_args=view_args(period), **page)
+
+
 @bp.get("/unit/<unit>/report")
 def report(unit: str):
     data = unit_or_404(unit)
     period = period_arg(data["timezone"], page=True)
     audited_export(unit, "report", period)
-    page = reports.unit_page(engine(), data, period, select_locale(), leave_out_arg())
-    return render_template("collector/report.html", user=g.user, **page)
+    return report_html(data, period)
+
+
+@bp.get("/unit/<unit>/report.pdf")
+def report_pdf(unit: str):
+    data = unit_or_404(unit)
+    period = period_arg(data["timezone"])
+    missing = pdf.available()
+    if missing is not None:
+        current_app.logger.error("PDF report not made: %s", missing)
+        abort(503, _("PDF laporan tidak dapat dibuat di server ini karena pustaka Pango belum terpasang. Admin "
+                     "dapat memasangnya dengan: %(command)s. Laporan cetak tetap dapat dibuka dan dicetak dari "
+                     "peramban.", command=pdf.INSTALL_HINT))
+    audited_export(unit, "pdf", period)
+    document = pdf.render(report_html(data, period), request.host_url, str(current_app.static_folder))
+    return download(document, "application/pdf", export_name(unit, period, "pdf"))
+
+
+class SignatoryForm(FlaskForm):
+    head_name = StringField("head_name", validators=[InputRequired(), Length(max=200), StorableText()])
+    head_nip = StringField("head_nip", validators=[InputRequired(), Length(max=40)])
+    report_place = StringField("report_place", validators=[InputRequired(), Length(max=100), StorableText()])
+
+
+@bp.post("/unit/<unit>/signatory")
+def set_signatory(unit: str):
+    require_edit(unit)
+    period = period_arg(unit_or_404(unit)["timezone"])
+    form = SignatoryForm()
+    nip = (form.head_nip.data or "").replace(" ", "")
+    if not form.validate_on_submit():
+        flash(unstorable_message(form) or _("Blok tanda tangan belum lengkap: isi nama, NIP dan tempat."), "error")
+    elif not store.NIP.match(nip):
+        flash(_("NIP harus 18 angka; yang diisi: %(nip)s", nip=form.head_nip.data), "error")
+    else:
+        store.set_signatory(engine(), unit, form.head_name.data, nip, form.report_place.data)
+        store.audit(engine(), "set_signatory", g.user["username"], target=unit, ip=auth.client_ip())
+        flash(_("Blok tanda tangan laporan disimpan."))
+    return redirect(url_for("dashboard.unit_page", unit=unit, period=period.key()) + "#ttd")
 
 
 @bp.get("/audit")

@@ -2,6 +2,9 @@
 
     pemda,pemda_name,opd,opd_name,unit,unit_name,timezone,counter,counter_name,service,service_name
     dumai,Pemerintah Kota Dumai,disdukcapil,Dinas Kependudukan dan Pencatatan Sipil,dumai-disdukcapil,...
+
+Optional columns ``head_name, head_nip, report_place``: who signs the unit's Laporan Hasil SKM and where; all
+three on a row, or none (a unit's other rows may leave them empty).
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from . import store
 COLUMNS = ("pemda", "pemda_name", "opd", "opd_name", "unit", "unit_name", "timezone", "counter", "counter_name",
            "service", "service_name")
 CODE_COLUMNS = ("pemda", "opd", "unit", "counter", "service")
+SIGNATORY_COLUMNS = ("head_name", "head_nip", "report_place")  # optional: the report's signature block
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 
 
@@ -35,9 +39,17 @@ def parse_csv(text: str) -> list[dict[str, str]]:
     rows, problems = [], []
     names: dict[tuple[str, str], tuple[str, int]] = {}
     for line, row in enumerate(reader, start=2):
-        row = {c: (row.get(c) or "").strip() for c in COLUMNS}
+        row = {c: (row.get(c) or "").strip() for c in (*COLUMNS, *SIGNATORY_COLUMNS)}
         if not any(row.values()):
             continue
+        signatory = [row[c] for c in SIGNATORY_COLUMNS]
+        if any(signatory) and not all(signatory):
+            problems.append(f"line {line}, columns {', '.join(SIGNATORY_COLUMNS)}: fill in all three or none")
+        if row["head_nip"] and not store.NIP.match(row["head_nip"].replace(" ", "")):
+            problems.append(f"line {line}, column head_nip: {row['head_nip']!r} is not an 18-digit NIP")
+        for column, longest in (("head_name", 200), ("report_place", 100)):
+            if len(row[column]) > longest:
+                problems.append(f"line {line}, column {column}: longer than {longest} characters")
         for column in COLUMNS:
             if not row[column] and column != "timezone":
                 problems.append(f"line {line}, column {column}: empty")
@@ -78,6 +90,8 @@ def save(engine: Engine, rows: list[dict[str, str]]) -> dict[str, int]:
         if r["unit"] not in seen["units"]:
             store.save_unit(engine, r["unit"], r["opd"], r["unit_name"], r["timezone"])
             seen["units"].add(r["unit"])
+        if r.get("head_name"):
+            store.set_signatory(engine, r["unit"], r["head_name"], r["head_nip"], r["report_place"])
         counters.setdefault((r["unit"], r["counter"]), (r["counter_name"], []))[1].append(
             (r["service"], r["service_name"]))
     for (unit, code), (name, services) in counters.items():

@@ -6,6 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
+from fractions import Fraction
 from typing import Any, Iterator
 from zoneinfo import ZoneInfo
 
@@ -15,10 +16,10 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import Engine
 
 from skm import CODES, PROFILE, UNSUR, IndexOptions, IndexResult
-from skm.index import round_half_up
+from skm.index import nrr_mutu, round_half_up
 from skm.masking import mask_personal_data
 from skm.periods import Period, containing, format_day, is_provisional, last_complete
-from skm.questionnaire import UNSUR_BY_CODE
+from skm.questionnaire import KINERJA, UNSUR_BY_CODE
 
 from . import names, rollups, store
 from .exports import (COUNT_FORMAT, DATETIME_FORMAT, KONVERSI_FORMAT, NRR_FORMAT, append_row, as_text, format_dates,
@@ -135,6 +136,57 @@ def unit_page(engine: Engine, unit: dict, period: Period, lang: str = "id", leav
         "qr_answered": store.receipts_answered_count(engine, codes, period.start, period.end),
         "population": store.population(engine, unit["code"], period.key()),
     }
+
+
+COMMENT_EXAMPLES = 2  # masked comments quoted per score band in the report
+
+
+def comment_summary(engine: Engine, unit: str, period: Period, leave_out: tuple[str, ...] = ()) -> dict:
+    """What citizens wrote in a period, as the report summarises it: the trusted comments counted per band of
+    the commenter's own mean score (graded as an NRR is: A..D), with the newest few of each band, masked."""
+    bands: dict[str, dict] = {m: {"mutu": m, "kinerja": KINERJA[m], "count": 0, "examples": []}
+                              for m in ("A", "B", "C", "D")}
+    total = 0
+    for row in store.period_comments(engine, [unit], period.start, period.end, leave_out):
+        scores = [row[c] for c in CODES if row[c] is not None]
+        if not scores:
+            continue
+        band = bands[nrr_mutu(Fraction(sum(scores), len(scores)))]
+        band["count"] += 1
+        total += 1
+        masked = mask_personal_data(row["comment"])
+        if len(band["examples"]) < COMMENT_EXAMPLES and masked not in (e["comment"] for e in band["examples"]):
+            band["examples"].append({"submitted_at": row["submitted_at"], "comment": masked})
+    return {"total": total, "bands": [bands[m] for m in ("D", "C", "B", "A")]}
+
+
+def report_page(engine: Engine, unit: dict, period: Period, lang: str = "id", leave_out: tuple[str, ...] = (),
+                public_url: str | None = None) -> dict:
+    """Every figure of the Laporan Hasil SKM (the print view and its PDF): the unit page's figures, and the
+    method, the change per unsur against the previous period, the comments' summary, the previous period's
+    plan, the publication record and the signature block."""
+    page = unit_page(engine, unit, period, lang, leave_out)
+    today = today_in(unit["timezone"])
+    summary = page["summary"]
+    result, before = summary.rollup.result, summary.previous
+    per_unsur_change = []
+    if result is not None:
+        for u in result.unsur:
+            earlier = before.by_code(u.code).nrr if before is not None else None
+            per_unsur_change.append((u, earlier, None if earlier is None else u.nrr - earlier))
+    published = [p.key() for p, _r, _running in public_page(engine, unit)]
+    org = next((u for u in store.all_units(engine) if u["code"] == unit["code"]), unit)
+    return {**page, "opd_name": org.get("opd_name"), "pemda_name": org.get("pemda_name"),
+            "report_trend": page["trend"][-12:],
+            "provisional": is_provisional(period, today), "today": today, "today_text": format_day(today, lang),
+            "period_days": (format_day(period.start, lang), format_day(period.last_day, lang)),
+            "per_unsur_change": per_unsur_change,
+            "weakest": result.ranking[0] if result is not None else None,
+            "comment_summary": comment_summary(engine, unit["code"], period, leave_out),
+            "previous_followups": store.followups(engine, unit["code"], period.previous().key()),
+            "public_url": public_url, "published": period.key() in published, "published_periods": published,
+            "signatory": {"name": unit.get("head_name"), "nip": unit.get("head_nip"),
+                          "place": unit.get("report_place")}}
 
 
 def public_page(engine: Engine, unit: dict, periods: int = 4) -> list[tuple[Period, rollups.Rollup, bool]]:

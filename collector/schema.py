@@ -30,6 +30,9 @@ units = Table(
     Column("timezone", String(40), nullable=False, server_default="Asia/Jakarta"),
     Column("monthly_volume", Integer),  # estimated service recipients a month, when none are entered
     Column("officer_ranking", Boolean, nullable=False, server_default=false()),  # a ranked table for pimpinan
+    Column("head_name", String(200)),  # the kepala unit who signs the Laporan Hasil SKM
+    Column("head_nip", String(18)),
+    Column("report_place", String(100)),  # the place written above the signature
 )
 
 services = Table(

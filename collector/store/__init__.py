@@ -115,6 +115,8 @@ from .org import (
     save_opd,
     save_pemda,
     save_unit,
+    NIP,
+    set_signatory,
     service_names,
     unit_counters,
     units_under,

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, func, insert, select
+import re
+
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from .. import schema as t
 from .engine import NotFound, rows, upsert
@@ -25,6 +27,26 @@ def save_unit(engine: Engine, code: str, opd: str, name: str, timezone_name: str
     with engine.begin() as conn:
         _require(conn, t.opd, opd, "OPD")
         upsert(conn, t.units, {"code": code, "opd": opd, "name": name, "timezone": timezone_name})
+
+
+NIP = re.compile(r"^[0-9]{18}$")  # the 18-digit Nomor Induk Pegawai of an ASN
+
+
+def set_signatory(engine: Engine, unit: str, name: str, nip: str, place: str) -> None:
+    """The kepala unit who signs the unit's Laporan Hasil SKM, and the place it is signed in. Raises
+    ``ValueError`` naming the bad field (a name of 1..200 characters, an 18-digit NIP with spaces ignored,
+    a place of 1..100 characters) and ``NotFound`` for an unknown unit; nothing is written then."""
+    name, nip, place = name.strip(), nip.replace(" ", "").strip(), place.strip()
+    if not 0 < len(name) <= 200:
+        raise ValueError("name: 1 to 200 characters")
+    if not NIP.match(nip):
+        raise ValueError(f"NIP {nip!r}: 18 digits")
+    if not 0 < len(place) <= 100:
+        raise ValueError("place: 1 to 100 characters")
+    with engine.begin() as conn:
+        _require(conn, t.units, unit, "unit")
+        conn.execute(update(t.units).where(t.units.c.code == unit).values(head_name=name, head_nip=nip,
+                                                                           report_place=place))
 
 
 def save_counter(engine: Engine, unit: str, code: str, name: str, services: list[tuple[str, str]]) -> None:

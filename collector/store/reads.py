@@ -125,10 +125,11 @@ def comments(engine: Engine, units: Iterable[str], start: date, end: date, limit
 
 def period_comments(engine: Engine, units: Iterable[str], start: date, end: date,
                     leave_out: tuple[str, ...] = ()) -> Iterable[dict]:
-    """Every trusted comment of a period, newest first, streamed (for its themes): a read of raw responses
-    by the unit/day index, the comment column only and what a listed comment shows."""
+    """Every trusted (not suspect) comment of a period with its time, service, counter, channel and nine
+    scores, newest first, streamed (for the themes and the report's summary of what citizens wrote): a read
+    of raw responses by the unit/day index."""
     r = t.responses
-    stmt = (select(r.c.submitted_at, r.c.service, r.c.counter, r.c.channel, r.c.comment)
+    stmt = (select(r.c.submitted_at, r.c.service, r.c.counter, r.c.channel, r.c.comment, *[r.c[c] for c in CODES])
             .where(r.c.unit.in_(list(units)), r.c.local_day >= start, r.c.local_day < end, r.c.suspect.is_(False),
                    r.c.comment.is_not(None), r.c.comment != "", r.c.channel.not_in(leave_out))
             .order_by(r.c.local_day.desc(), r.c.submitted_at.desc()))

@@ -84,6 +84,8 @@ FORMS = {
                                "person": "Kepala Seksi Pelayanan", "deadline": "2026-12-31", "status": "rencana"},
     "dashboard.set_followup_status": {"status": "berjalan"},
     "dashboard.add_officer_note": {"note": "Sistem antrian mati dua hari"},
+    "dashboard.set_signatory": {"head_name": "Dra. Siti Aminah, M.Si.", "head_nip": "197003121995032001",
+                                "report_place": "Dumai"},
 }
 
 
@@ -409,7 +411,7 @@ def test_admin_and_own_kepala_unit_can_edit(app, engine, username, unit):
         assert response.status_code == 302, (username, method, path, response.status_code)
         assert urlsplit(response.headers["Location"]).path == f"/unit/{unit}"
         changed = changed_tables(before, snapshot(engine))
-        assert set(changed) & {"populations", "followups"}, (path, changed)
+        assert set(changed) & {"populations", "followups", "units"}, (path, changed)
     if username == ADMIN:
         assert client.get("/audit").status_code == 200
 

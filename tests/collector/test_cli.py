@@ -55,7 +55,25 @@ BAD_CSV = [
     ("bad zone", "{h}\ndumai,Kota,d,Dinas,u,Unit,Mars/Base,1,L,s,S\n", "line 2, column timezone: 'Mars/Base'"),
     ("two names", "{h}\ndumai,Kota,d,Dinas,u,Unit,,1,L,s,S\ndumai,Kota,d,Dinas,u,Unit,,2,M,s,T\n",
      "line 3, column service_name: 's' was named 'S' on line 2"),
+    ("bad NIP", "{h},head_name,head_nip,report_place\ndumai,Kota,d,Dinas,u,Unit,,1,L,s,S,Budi,1970,Dumai\n",
+     "line 2, column head_nip: '1970' is not an 18-digit NIP"),
+    ("half a signatory", "{h},head_name,head_nip,report_place\ndumai,Kota,d,Dinas,u,Unit,,1,L,s,S,Budi,,\n",
+     "line 2, columns head_name, head_nip, report_place: fill in all three or none"),
 ]
+
+
+def test_org_csv_sets_the_signature_block(tmp_path, migrated):
+    from collector.orgfile import COLUMNS
+    path = tmp_path / "org.csv"
+    path.write_text(",".join((*COLUMNS, "head_name", "head_nip", "report_place")) + "\n"
+                    "dumai,Kota,d,Dinas,u,Unit,,1,L,s,S,\"Dra. Siti Aminah, M.Si.\",19700312 199503 2 001,Dumai\n"
+                    "dumai,Kota,d,Dinas,u,Unit,,2,M,s,S,,,\n")
+    result = run(tmp_path, "org", "import", str(path))
+    assert result.exit_code == 0, result.output
+    engine = create_collector({"TESTING": True}, instance_path=tmp_path).extensions["skm_engine"]
+    unit = store.get_unit(engine, "u")
+    assert (unit["head_name"], unit["head_nip"], unit["report_place"]) == (
+        "Dra. Siti Aminah, M.Si.", "197003121995032001", "Dumai")
 
 
 @pytest.mark.parametrize("case, content, expected", BAD_CSV, ids=[b[0] for b in BAD_CSV])

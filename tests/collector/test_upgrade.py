@@ -195,3 +195,26 @@ def test_m011_keeps_accounts_and_follow_ups_and_starts_without_alerts(tmp_path):
             assert conn.execute(select(table)).all() == []
     assert store.followups_due(engine, ["u"], date(2026, 12, 31)) == []  # selesai: not due
     engine.dispose()
+
+
+def test_m012_adds_an_empty_signature_block_and_keeps_every_unit(tmp_path):
+    """m011 -> m012 with units in it: each keeps its name, zone and volume, and has no signatory yet; one can
+    then be set and is read back."""
+    engine = collector_engine(tmp_path)
+    with engine.begin() as conn:
+        command.upgrade(migrations.alembic_config(conn), "m011_alerts")
+        conn.execute(text("INSERT INTO pemda (code, name) VALUES ('dumai', 'Kota Dumai')"))
+        conn.execute(text("INSERT INTO opd (code, pemda, name) VALUES ('dukcapil', 'dumai', 'Disdukcapil')"))
+        conn.execute(text("INSERT INTO units (code, opd, name, timezone, monthly_volume, officer_ranking) VALUES "
+                          "('u1', 'dukcapil', 'Kantor Dukcapil', 'Asia/Jakarta', 900, false), "
+                          "('u2', 'dukcapil', 'Loket Kecamatan', 'Asia/Makassar', NULL, true)"))
+    migrations.upgrade(engine)
+    assert migrations.differences(engine) == []
+    u1, u2 = store.get_unit(engine, "u1"), store.get_unit(engine, "u2")
+    assert (u1["name"], u1["timezone"], u1["monthly_volume"]) == ("Kantor Dukcapil", "Asia/Jakarta", 900)
+    assert (u2["name"], u2["timezone"], bool(u2["officer_ranking"])) == ("Loket Kecamatan", "Asia/Makassar", True)
+    assert [(u["head_name"], u["head_nip"], u["report_place"]) for u in (u1, u2)] == [(None, None, None)] * 2
+    store.set_signatory(engine, "u1", "Dra. Siti Aminah, M.Si.", "197003121995032001", "Dumai")
+    assert store.get_unit(engine, "u1")["head_nip"] == "197003121995032001"
+    assert store.get_unit(engine, "u2")["head_name"] is None
+    engine.dispose()
