@@ -44,12 +44,13 @@ class UnitSummary:
 
 
 def unit_summary(engine: Engine, unit: dict, period: Period, options: IndexOptions = IndexOptions(),
-                 leave_out: tuple[str, ...] = ()) -> UnitSummary:
-    current = rollups.rollup(engine, [unit["code"]], period, options, leave_out)
-    previous = rollups.rollup(engine, [unit["code"]], period.previous(), options, leave_out).result
-    sample, source = rollups.sample_adequacy(unit, period, current.respondents,
+                 leave_out: tuple[str, ...] = (), sections: rollups.Sections | None = None) -> UnitSummary:
+    """The unit's index, change and sample adequacy; from ``sections`` when the caller has read them."""
+    if sections is None:
+        sections = rollups.sections(engine, [unit["code"]], period, options, leave_out)
+    sample, source = rollups.sample_adequacy(unit, period, sections.current.respondents,
                                              store.population(engine, unit["code"], period.key()))
-    return UnitSummary(unit, current, previous, sample, source)
+    return UnitSummary(unit, sections.current, sections.previous.result, sample, source)
 
 
 def overview(engine: Engine, units: list[dict], period: Period, leave_out: tuple[str, ...] = ()) -> dict:
@@ -80,21 +81,20 @@ def overview(engine: Engine, units: list[dict], period: Period, leave_out: tuple
 def unit_page(engine: Engine, unit: dict, period: Period, lang: str = "id", leave_out: tuple[str, ...] = ()) -> dict:
     """Every figure of the unit page and its printed report; ``leave_out``: channels not counted in any."""
     codes = [unit["code"]]
-    summary = unit_summary(engine, unit, period, leave_out=leave_out)
+    sections = rollups.sections(engine, codes, period, leave_out=leave_out)  # one read for the period's figures
+    summary = unit_summary(engine, unit, period, leave_out=leave_out, sections=sections)
     services, counters = store.service_names(engine, unit["code"]), store.counter_names(engine, unit["code"])
     return {
         "unit": unit, "period": period, "summary": summary,
         "trend": rollups.trend(engine, codes, min(period.last_day, today_in(unit["timezone"])), leave_out=leave_out),
-        "by_service": [(services.get(k, k), n, r) for k, n, r in
-                       rollups.breakdown(engine, codes, period, "service", leave_out=leave_out)],
-        "by_counter": [(counters.get(k, k), n, r) for k, n, r in
-                       rollups.breakdown(engine, codes, period, "counter", leave_out=leave_out)],
-        "by_channel": rollups.breakdown(engine, codes, period, "channel", leave_out=leave_out),
+        "by_service": [(services.get(k, k), n, r) for k, n, r in sections.by["service"]],
+        "by_counter": [(counters.get(k, k), n, r) for k, n, r in sections.by["counter"]],
+        "by_channel": sections.by["channel"],
         "profile": summary.rollup.profile() if summary.rollup.respondents else {},
         "grid": rollups.weekday_hour(engine, codes, period, leave_out),
         "comments": [{**c, "comment": mask_personal_data(c["comment"])} for c in
                      store.comments(engine, codes, period.start, period.end, limit=30, leave_out=leave_out)],
-        "link_share": rollups.channel_share(engine, codes, period), "leave_out": leave_out,
+        "link_share": sections.share, "leave_out": leave_out,
         "followups": store.followups(engine, unit["code"], period.key()),
         "qr_issued": store.receipts_issued_count(engine, codes, period.start, period.end),
         "qr_answered": store.receipts_answered_count(engine, codes, period.start, period.end),

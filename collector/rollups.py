@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from sqlalchemy import Engine
 
@@ -47,9 +47,29 @@ def index_of(row: Mapping[str, Any] | None, options: IndexOptions) -> IndexResul
         return None
 
 
+def summed(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """The aggregate sums of several rows as one row (every column of ``store.SUM_COLUMNS``)."""
+    total = dict.fromkeys(store.SUM_COLUMNS, 0)
+    for row in rows:
+        for column in store.SUM_COLUMNS:
+            total[column] += row[column]
+    return total
+
+
+def rollup_of(rows: list[Mapping[str, Any]], options: IndexOptions = IndexOptions()) -> Rollup:
+    """The rollup of ``store.grouped_totals`` rows already narrowed to one period and the channels counted:
+    the trusted ones pooled for the index, the suspect ones counted apart."""
+    trusted = summed(r for r in rows if not r["suspect"])
+    row = trusted if trusted["responses"] else {}
+    return Rollup(trusted["responses"], sum(r["responses"] for r in rows if r["suspect"]), index_of(row, options), row)
+
+
 def rollup(engine: Engine, units: list[str], period: Period, options: IndexOptions = IndexOptions(),
            leave_out: tuple[str, ...] = (), **filters: Any) -> Rollup:  # codes or None (str would clash with suspect=)
-    """``leave_out``: channels not counted (the dashboard's view without the general link)."""
+    """``leave_out``: channels not counted (the dashboard's view without the general link). One read."""
+    if not any(v is not None for v in filters.values()):
+        rows = store.grouped_totals(engine, units, period.start, period.end, ("channel",))
+        return rollup_of([r for r in rows if r["channel"] not in leave_out], options)
     trusted = store.aggregate_totals(engine, units, period.start, period.end, leave_out=leave_out, **filters)
     suspect = store.aggregate_totals(engine, units, period.start, period.end, suspect=True, leave_out=leave_out,
                                      **filters)
@@ -67,6 +87,47 @@ def by_unit(engine: Engine, units: list[str], period: Period, options: IndexOpti
         leave_out=leave_out)}
     return {u: Rollup(trusted.get(u, {}).get("responses", 0), suspect.get(u, 0), index_of(trusted.get(u), options),
                       trusted.get(u, {})) for u in units}
+
+
+BREAKDOWNS = ("service", "counter", "channel")
+
+
+@dataclass(frozen=True)
+class Sections:
+    """Every aggregate figure of a unit page's period, from one read (``sections``): the rollup of the
+    period and of the one before it, the index per service, counter and channel (key order), and the
+    share of one channel (counted over every channel, whatever the view leaves out)."""
+    current: Rollup
+    previous: Rollup
+    by: dict[str, list[tuple[str, int, IndexResult | None]]]
+    share: ChannelShare
+
+
+def sections(engine: Engine, units: list[str], period: Period, options: IndexOptions = IndexOptions(),
+             leave_out: tuple[str, ...] = (), share_of: str = "link") -> Sections:
+    """What ``rollup`` (this period and the previous), ``breakdown`` (per service, counter, channel) and
+    ``channel_share`` give, from one grouped read of the two periods' daily aggregates."""
+    before = period.previous()
+    assert before.end == period.start, (before, period)  # the two periods are one range, split at period.start
+    rows = store.grouped_totals(engine, units, before.start, period.end, ("service", "counter", "channel"),
+                                split=period.start)
+    now = [r for r in rows if r["current"]]
+    counted = [r for r in now if r["channel"] not in leave_out]
+    trusted = [r for r in counted if not r["suspect"]]
+    by: dict[str, list[tuple[str, int, IndexResult | None]]] = {}
+    for key in BREAKDOWNS:
+        groups: dict[str, list[Mapping[str, Any]]] = {}
+        for r in trusted:
+            groups.setdefault(r[key], []).append(r)
+        by[key] = []
+        for value in sorted(groups):
+            row = summed(groups[value])
+            by[key].append((value, row["responses"], index_of(row, options)))
+    share = ChannelShare(share_of, sum(r["responses"] for r in now if r["channel"] == share_of),
+                         sum(r["responses"] for r in now),
+                         sum(r["responses"] for r in now if r["channel"] == share_of and r["suspect"]))
+    previous = rollup_of([r for r in rows if not r["current"] and r["channel"] not in leave_out], options)
+    return Sections(rollup_of(counted, options), previous, by, share)
 
 
 def pool(parts: list[Rollup], options: IndexOptions = IndexOptions()) -> Rollup:

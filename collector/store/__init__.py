@@ -49,6 +49,7 @@ from .engine import (
     NotFound,
     Refused,
     make_engine,
+    reading,
     now_iso,
     prepare_for_days,
     rows,
@@ -122,10 +123,12 @@ from .public import (
     store_receipts_issued,
 )
 from .reads import (
+    GROUP_KEYS,
     INDEX_COLUMNS,
     SUM_COLUMNS,
     aggregate_totals,
     comments,
+    grouped_totals,
     hourly_totals,
     monthly_totals,
     raw_responses,

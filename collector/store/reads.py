@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from typing import Iterable
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Select, bindparam, case, func, literal_column, select
 
 from skm import CODES
 
 from .. import schema as t
-from .engine import rows
+from .engine import reading, rows
 
 INDEX_COLUMNS = ("responses", *(f"{c}_sum" for c in CODES), *t.SCORE_COLUMNS)  # what the index needs
 
@@ -38,8 +39,44 @@ def aggregate_totals(engine: Engine, units: Iterable[str], start: date, end: dat
             stmt = stmt.where(table.c[column] == value)
     if keys:
         stmt = stmt.group_by(*keys).order_by(*keys)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return [r for r in rows(conn.execute(stmt)) if r["responses"]]
+
+
+GROUP_KEYS = ("unit", "service", "counter", "channel")  # what grouped_totals may group by (besides suspect)
+
+
+@cache
+def _grouped_statement(group_by: tuple[str, ...], split: bool) -> Select:
+    """The statement of ``grouped_totals``, built once per shape (its 71 sums cost more to build than to
+    run): parameters ``units`` (expanding), ``start``, ``end`` and, with a split, ``split``."""
+    table = t.daily_aggregates
+    head = [case((table.c.day >= bindparam("split"), 1), else_=0).label("current")] if split else []
+    keys = [table.c[g] for g in (*group_by, "suspect")]
+    stmt = (select(*head, *keys, *[func.sum(table.c[c]).label(c) for c in SUM_COLUMNS])
+            .where(table.c.unit.in_(bindparam("units", expanding=True)), table.c.day >= bindparam("start"),
+                   table.c.day < bindparam("end")))
+    # By position: a CASE with a parameter repeated in GROUP BY is not "the same expression" to PostgreSQL.
+    return stmt.group_by(*(literal_column(str(i)) for i in range(1, len(head) + len(keys) + 1)))
+
+
+def grouped_totals(engine: Engine, units: Iterable[str], start: date, end: date, group_by: tuple[str, ...],
+                   split: date | None = None) -> list[dict]:
+    """Every sum of the daily aggregates of ``units`` for days in [start, end), one row per group of
+    ``group_by`` (from GROUP_KEYS) and ``suspect`` (nothing is filtered here), in one read. With ``split``,
+    rows are grouped by ``current`` too (True for days from ``split`` on): a period and the one before it.
+    The caller picks and adds up the rows each figure needs; rows come in no particular order."""
+    unknown = set(group_by) - set(GROUP_KEYS)
+    if unknown:
+        raise ValueError(f"grouped_totals cannot group by {sorted(unknown)}")
+    params = {"units": list(units), "start": start, "end": end, **({"split": split} if split else {})}
+    with reading(engine) as conn:
+        result = rows(conn.execute(_grouped_statement(tuple(group_by), split is not None), params))
+    for row in result:
+        row["suspect"] = bool(row["suspect"])
+        if split is not None:
+            row["current"] = bool(row["current"])
+    return [row for row in result if row["responses"]]
 
 
 def monthly_totals(engine: Engine, units: Iterable[str], first_month: date, end: date,
@@ -52,7 +89,7 @@ def monthly_totals(engine: Engine, units: Iterable[str], first_month: date, end:
     stmt = (select(table.c.month, *[func.sum(table.c[c]).label(c) for c in INDEX_COLUMNS])
             .where(table.c.unit.in_(list(units)), table.c.month >= first_month, table.c.month < end,
                    table.c.suspect.is_(False)).group_by(table.c.month).order_by(table.c.month))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(stmt))
 
 
@@ -93,7 +130,7 @@ def _hourly_channel_totals(engine: Engine, units: Iterable[str], start: date, en
             .where(r.c.unit.in_(list(units)), r.c.local_day >= start, r.c.local_day < end, r.c.suspect.is_(False),
                    r.c.channel.in_(channels))
             .group_by(r.c.local_day, r.c.local_hour))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(stmt))
 
 
@@ -103,7 +140,7 @@ def _hourly_aggregate_totals(engine: Engine, units: Iterable[str], start: date, 
                    func.sum(table.c.score_sum).label("score_sum"))
             .where(table.c.unit.in_(list(units)), table.c.day >= start, table.c.day < end, table.c.suspect.is_(False))
             .group_by(table.c.day, table.c.hour))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(stmt))
 
 
@@ -119,7 +156,7 @@ def comments(engine: Engine, units: Iterable[str], start: date, end: date, limit
             .where(r.c.unit.in_(list(units)), r.c.local_day >= start, r.c.local_day < end,
                    r.c.comment.is_not(None), r.c.comment != "", r.c.channel.not_in(leave_out))
             .order_by(r.c.local_day.desc(), r.c.submitted_at.desc()).limit(limit))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(stmt))
 
 
@@ -131,7 +168,7 @@ def raw_responses(engine: Engine, units: Iterable[str], start: date, end: date,
             .where(r.c.unit.in_(list(units)), r.c.local_day >= start, r.c.local_day < end,
                    r.c.channel.not_in(leave_out))
             .order_by(r.c.submitted_at, r.c.id))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         for part in conn.execute(stmt.execution_options(yield_per=2000)).partitions():
             for row in part:
                 yield dict(row._mapping)

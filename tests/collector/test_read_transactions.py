@@ -1,0 +1,148 @@
+"""Reads never wait for writes: a dashboard page reads in read transactions (on SQLite a WAL reader, not
+BEGIN IMMEDIATE), so it answers while an ingest holds the write lock; and a read transaction cannot write.
+The unit page's period figures come from one grouped read and equal the per-figure queries and skm's own
+computation on the raw responses."""
+import sqlite3
+from datetime import date
+
+import pytest
+from sqlalchemy import event, exc, insert, select
+
+from collector import demo, reports, rollups, schema, store
+from skm import CODES, from_responses
+from skm.periods import parse
+from tests.helpers import create_collector, hidden
+
+UNIT = "dumai-disdukcapil"
+PERIODS = ["2026-T4", "2026-11", "2026-10-01..2026-11-10"]
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory):
+    instance = tmp_path_factory.mktemp("reads")
+    app = create_collector({"TESTING": True}, instance_path=instance)
+    demo.build(app.extensions["skm_engine"], months=4, scale=0.1, end=date(2026, 11, 20))
+    app.config["instance_folder"] = instance
+    return app
+
+
+@pytest.fixture
+def engine(demo_app):
+    return demo_app.extensions["skm_engine"]
+
+
+def signed_in(app):
+    client = app.test_client()
+    html = client.get("/login").get_data(as_text=True)
+    response = client.post("/login", data={"csrf_token": hidden(html, "csrf_token"), "username": "admin",
+                                           "password": demo.DEMO_PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+def test_a_read_transaction_cannot_write_and_its_connection_writes_again_afterwards(engine):
+    with pytest.raises(exc.DBAPIError):
+        with store.reading(engine) as conn:
+            conn.execute(insert(schema.opd).values(code="baru", name="Baru", pemda="dumai"))
+    assert baru(engine) is None  # nothing left behind
+    # The pooled connections read-only once are writable again in a write transaction.
+    for _ in range(3):
+        with store.reading(engine) as conn:
+            conn.execute(select(schema.opd.c.code)).all()
+    store.save_opd(engine, "baru", "dumai", "Baru")
+    assert baru(engine) == "Baru"
+
+
+def baru(engine):
+    with store.reading(engine) as conn:
+        return conn.execute(select(schema.opd.c.name).where(schema.opd.c.code == "baru")).scalar()
+
+
+@pytest.mark.sqlite
+def test_the_unit_page_takes_no_write_lock(demo_app, engine):
+    client = signed_in(demo_app)
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(f"/unit/{UNIT}?period=2026-T4").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert "BEGIN" in statements and "BEGIN IMMEDIATE" not in statements
+
+
+@pytest.mark.sqlite
+def test_the_unit_page_answers_while_an_ingest_holds_the_write_lock(demo_app, engine):
+    client = signed_in(demo_app)
+    path = f"/unit/{UNIT}?period=2026-T4"
+    before = client.get(path).get_data(as_text=True)
+    db = demo_app.config["instance_folder"] / "collector.db"
+    writer = sqlite3.connect(db, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # what an ingest transaction takes first
+        writer.execute("UPDATE daily_aggregates SET responses = responses + 1000 WHERE unit = ?", (UNIT,))
+        page = client.get(path)
+        assert page.status_code == 200
+        assert writer.in_transaction
+        probe = sqlite3.connect(db, timeout=0, isolation_level=None)
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                probe.execute("BEGIN IMMEDIATE")  # the writer still holds the lock: the page did not wait for it
+        finally:
+            probe.close()
+        assert page.get_data(as_text=True) == before  # it read the last committed state
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+def raw(engine, period, leave_out=()):
+    return [r for r in store.raw_responses(engine, [UNIT], period.start, period.end, leave_out)]
+
+
+def index_of_raw(rows):
+    trusted = [r for r in rows if not r["suspect"]]
+    return (from_responses([{c: r[c] for c in CODES} for r in trusted]) if trusted else None), len(trusted)
+
+
+@pytest.mark.parametrize("text", PERIODS)
+@pytest.mark.parametrize("leave_out", [(), ("qr",)])
+def test_sections_equal_the_per_figure_queries_and_the_raw_responses(engine, text, leave_out):
+    period = parse(text)
+    got = rollups.sections(engine, [UNIT], period, leave_out=leave_out)
+    for rollup, of in ((got.current, period), (got.previous, period.previous())):
+        trusted = store.aggregate_totals(engine, [UNIT], of.start, of.end, leave_out=leave_out)
+        suspect = store.aggregate_totals(engine, [UNIT], of.start, of.end, suspect=True, leave_out=leave_out)
+        assert rollup.row == (trusted[0] if trusted else {})
+        assert rollup.suspect == (suspect[0]["responses"] if suspect else 0)
+        rows = raw(engine, of, leave_out)
+        expected, n = index_of_raw(rows)
+        assert (rollup.result, rollup.respondents) == (expected, n)
+        assert rollup.suspect == sum(1 for r in rows if r["suspect"])
+    assert got.current.respondents > 0
+    for key in rollups.BREAKDOWNS:
+        old = rollups.breakdown(engine, [UNIT], period, key, leave_out=leave_out)
+        assert sorted(got.by[key]) == sorted(old) and [k for k, _n, _r in got.by[key]] == sorted(k for k, _n, _r in old)
+        rows = raw(engine, period, leave_out)
+        for value, n, result in got.by[key]:
+            assert (result, n) == index_of_raw([r for r in rows if r[key] == value])
+    assert got.share == rollups.channel_share(engine, [UNIT], period)
+
+
+def test_the_unit_page_reads_the_period_in_one_aggregate_query(engine):
+    unit = store.get_unit(engine, UNIT)
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = reports.unit_page(engine, unit, parse("2026-T4"))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert sum(1 for s in statements if "FROM daily_aggregates" in s) == 1
+    assert page["summary"].rollup.respondents == index_of_raw(raw(engine, parse("2026-T4")))[1]
