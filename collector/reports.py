@@ -57,8 +57,7 @@ def overview(engine: Engine, units: list[dict], period: Period, leave_out: tuple
     """Per unit, and pooled per OPD and pemda (by respondents, never averaged), for the units given. A fixed
     number of queries, however many units a province has. ``leave_out``: channels not counted."""
     codes = [u["code"] for u in units]
-    current = rollups.by_unit(engine, codes, period, leave_out=leave_out)
-    previous = rollups.by_unit(engine, codes, period.previous(), leave_out=leave_out)
+    current, previous, link_share = rollups.by_unit_sections(engine, codes, period, leave_out=leave_out)
     entered = store.populations(engine, codes, period.key())
     summaries = []
     for u in units:
@@ -74,7 +73,7 @@ def overview(engine: Engine, units: list[dict], period: Period, leave_out: tuple
             before = rollups.pool([previous[m["code"]] for m in members]).result
             pooled.append({"level": level, "code": code, "name": members[0][name_key], "units": len(members),
                            "rollup": now, "change": rollups.change(now.result, before)})
-    return {"summaries": summaries, "pooled": pooled, "link_share": rollups.channel_share(engine, codes, period),
+    return {"summaries": summaries, "pooled": pooled, "link_share": link_share,
             "leave_out": leave_out}
 
 

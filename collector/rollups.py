@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import Engine
 
@@ -56,7 +56,7 @@ def summed(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     return total
 
 
-def rollup_of(rows: list[Mapping[str, Any]], options: IndexOptions = IndexOptions()) -> Rollup:
+def rollup_of(rows: Sequence[Mapping[str, Any]], options: IndexOptions = IndexOptions()) -> Rollup:
     """The rollup of ``store.grouped_totals`` rows already narrowed to one period and the channels counted:
     the trusted ones pooled for the index, the suspect ones counted apart."""
     trusted = summed(r for r in rows if not r["suspect"])
@@ -123,11 +123,38 @@ def sections(engine: Engine, units: list[str], period: Period, options: IndexOpt
         for value in sorted(groups):
             row = summed(groups[value])
             by[key].append((value, row["responses"], index_of(row, options)))
-    share = ChannelShare(share_of, sum(r["responses"] for r in now if r["channel"] == share_of),
-                         sum(r["responses"] for r in now),
-                         sum(r["responses"] for r in now if r["channel"] == share_of and r["suspect"]))
+    share = share_in(now, share_of)
     previous = rollup_of([r for r in rows if not r["current"] and r["channel"] not in leave_out], options)
     return Sections(rollup_of(counted, options), previous, by, share)
+
+
+def share_in(rows: Iterable[Mapping[str, Any]], channel: str) -> ChannelShare:
+    """The share of ``channel`` in ``store.grouped_totals`` rows of one period (every channel, suspect too)."""
+    mine = total = suspect = 0
+    for r in rows:
+        total += r["responses"]
+        if r["channel"] == channel:
+            mine += r["responses"]
+            suspect += r["responses"] if r["suspect"] else 0
+    return ChannelShare(channel, mine, total, suspect)
+
+
+def by_unit_sections(engine: Engine, units: list[str], period: Period, options: IndexOptions = IndexOptions(),
+                     leave_out: tuple[str, ...] = (), share_of: str = "link"
+                     ) -> tuple[dict[str, Rollup], dict[str, Rollup], ChannelShare]:
+    """What ``by_unit`` (this period and the previous) and ``channel_share`` give for an overview, from one
+    grouped read however many units: (current per unit, previous per unit, the channel's share)."""
+    before = period.previous()
+    assert before.end == period.start, (before, period)
+    rows = store.grouped_totals(engine, units, before.start, period.end, ("unit", "channel"), split=period.start)
+    parts: dict[tuple[bool, str], list[Mapping[str, Any]]] = {}
+    for r in rows:
+        if r["channel"] not in leave_out:
+            parts.setdefault((r["current"], r["unit"]), []).append(r)
+    now = [r for r in rows if r["current"]]
+    share = share_in(now, share_of)
+    return ({u: rollup_of(parts.get((True, u), []), options) for u in units},
+            {u: rollup_of(parts.get((False, u), []), options) for u in units}, share)
 
 
 def pool(parts: list[Rollup], options: IndexOptions = IndexOptions()) -> Rollup:
