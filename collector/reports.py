@@ -50,7 +50,7 @@ def unit_summary(engine: Engine, unit: dict, period: Period, options: IndexOptio
         sections = rollups.sections(engine, [unit["code"]], period, options, leave_out)
     sample, source = rollups.sample_adequacy(unit, period, sections.current.respondents,
                                              store.population(engine, unit["code"], period.key()))
-    return UnitSummary(unit, sections.current, sections.previous.result, sample, source)
+    return UnitSummary(unit, sections.current, sections.previous, sample, source)
 
 
 def overview(engine: Engine, units: list[dict], period: Period, leave_out: tuple[str, ...] = ()) -> dict:

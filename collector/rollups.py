@@ -35,7 +35,10 @@ class Rollup:
 
 
 def unsur_aggregates(row: Mapping[str, Any]) -> dict[str, UnsurAggregate]:
-    return {code: UnsurAggregate(row[f"{code}_sum"], sum(row[f"{code}_{s}"] for s in (1, 2, 3, 4))) for code in CODES}
+    """Each unsur's (sum, answer count) of an aggregate row: its count column (``store.LEAN_COLUMNS``) or
+    else its four score counts added."""
+    return {code: UnsurAggregate(row[f"{code}_sum"], row[f"{code}_count"] if f"{code}_count" in row
+                                 else sum(row[f"{code}_{s}"] for s in (1, 2, 3, 4))) for code in CODES}
 
 
 def index_of(row: Mapping[str, Any] | None, options: IndexOptions) -> IndexResult | None:
@@ -47,19 +50,20 @@ def index_of(row: Mapping[str, Any] | None, options: IndexOptions) -> IndexResul
         return None
 
 
-def summed(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    """The aggregate sums of several rows as one row (every column of ``store.SUM_COLUMNS``)."""
-    total = dict.fromkeys(store.SUM_COLUMNS, 0)
+def summed(rows: Iterable[Mapping[str, Any]], columns: tuple[str, ...] = store.SUM_COLUMNS) -> dict[str, int]:
+    """The aggregate sums of several rows as one row."""
+    total = dict.fromkeys(columns, 0)
     for row in rows:
-        for column in store.SUM_COLUMNS:
+        for column in columns:
             total[column] += row[column]
     return total
 
 
-def rollup_of(rows: Sequence[Mapping[str, Any]], options: IndexOptions = IndexOptions()) -> Rollup:
+def rollup_of(rows: Sequence[Mapping[str, Any]], options: IndexOptions = IndexOptions(),
+              columns: tuple[str, ...] = store.SUM_COLUMNS) -> Rollup:
     """The rollup of ``store.grouped_totals`` rows already narrowed to one period and the channels counted:
     the trusted ones pooled for the index, the suspect ones counted apart."""
-    trusted = summed(r for r in rows if not r["suspect"])
+    trusted = summed((r for r in rows if not r["suspect"]), columns)
     row = trusted if trusted["responses"] else {}
     return Rollup(trusted["responses"], sum(r["responses"] for r in rows if r["suspect"]), index_of(row, options), row)
 
@@ -94,25 +98,22 @@ BREAKDOWNS = ("service", "counter", "channel")
 
 @dataclass(frozen=True)
 class Sections:
-    """Every aggregate figure of a unit page's period, from one read (``sections``): the rollup of the
-    period and of the one before it, the index per service, counter and channel (key order), and the
-    share of one channel (counted over every channel, whatever the view leaves out)."""
+    """Every aggregate figure of a unit page's period (``sections``): its rollup, the index of the period
+    before it, the index per service, counter and channel (key order), and the share of one channel
+    (counted over every channel, whatever the view leaves out)."""
     current: Rollup
-    previous: Rollup
+    previous: IndexResult | None
     by: dict[str, list[tuple[str, int, IndexResult | None]]]
     share: ChannelShare
 
 
 def sections(engine: Engine, units: list[str], period: Period, options: IndexOptions = IndexOptions(),
              leave_out: tuple[str, ...] = (), share_of: str = "link") -> Sections:
-    """What ``rollup`` (this period and the previous), ``breakdown`` (per service, counter, channel) and
-    ``channel_share`` give, from one grouped read of the two periods' daily aggregates."""
-    before = period.previous()
-    assert before.end == period.start, (before, period)  # the two periods are one range, split at period.start
-    rows = store.grouped_totals(engine, units, before.start, period.end, ("service", "counter", "channel"),
-                                split=period.start)
-    now = [r for r in rows if r["current"]]
-    counted = [r for r in now if r["channel"] not in leave_out]
+    """What ``rollup``, ``breakdown`` (per service, counter, channel) and ``channel_share`` give for the
+    period, from one grouped read of its daily aggregates (the lean columns: index and profile), and the
+    previous period's index from its monthly aggregates (``previous_index``)."""
+    rows = store.grouped_totals(engine, units, period.start, period.end, ("service", "counter", "channel"), lean=True)
+    counted = [r for r in rows if r["channel"] not in leave_out]
     trusted = [r for r in counted if not r["suspect"]]
     by: dict[str, list[tuple[str, int, IndexResult | None]]] = {}
     for key in BREAKDOWNS:
@@ -121,11 +122,23 @@ def sections(engine: Engine, units: list[str], period: Period, options: IndexOpt
             groups.setdefault(r[key], []).append(r)
         by[key] = []
         for value in sorted(groups):
-            row = summed(groups[value])
+            row = summed(groups[value], store.LEAN_COLUMNS)
             by[key].append((value, row["responses"], index_of(row, options)))
-    share = share_in(now, share_of)
-    previous = rollup_of([r for r in rows if not r["current"] and r["channel"] not in leave_out], options)
-    return Sections(rollup_of(counted, options), previous, by, share)
+    return Sections(rollup_of(counted, options, store.LEAN_COLUMNS), previous_index(engine, units, period, options,
+                                                                                    leave_out),
+                    by, share_in(rows, share_of))
+
+
+def previous_index(engine: Engine, units: list[str], period: Period, options: IndexOptions = IndexOptions(),
+                   leave_out: tuple[str, ...] = ()) -> IndexResult | None:
+    """The index of the period before ``period``: a month, triwulan, semester or year is whole months, read
+    from the monthly aggregates (a few rows); a range of days from the daily ones."""
+    before = period.previous()
+    if before.kind == "range":
+        rows = store.grouped_totals(engine, units, before.start, before.end, ("channel",), lean=True)
+        return rollup_of([r for r in rows if r["channel"] not in leave_out], options, store.LEAN_COLUMNS).result
+    months = store.monthly_totals(engine, units, before.start, before.end, leave_out)
+    return index_of(summed(months, store.INDEX_COLUMNS), options)
 
 
 def share_in(rows: Iterable[Mapping[str, Any]], channel: str) -> ChannelShare:

@@ -123,8 +123,10 @@ from .public import (
     store_receipts_issued,
 )
 from .reads import (
+    COUNT_COLUMNS,
     GROUP_KEYS,
     INDEX_COLUMNS,
+    LEAN_COLUMNS,
     SUM_COLUMNS,
     aggregate_totals,
     comments,

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event, exc, insert, select
 
 from collector import demo, reports, rollups, schema, store
-from skm import CODES, from_responses
+from skm import CODES, IndexOptions, from_responses
 from skm.periods import parse
 from tests.helpers import create_collector, hidden
 
@@ -119,15 +119,17 @@ def index_of_raw(rows):
 def test_sections_equal_the_per_figure_queries_and_the_raw_responses(engine, text, leave_out):
     period = parse(text)
     got = rollups.sections(engine, [UNIT], period, leave_out=leave_out)
-    for rollup, of in ((got.current, period), (got.previous, period.previous())):
-        trusted = store.aggregate_totals(engine, [UNIT], of.start, of.end, leave_out=leave_out)
-        suspect = store.aggregate_totals(engine, [UNIT], of.start, of.end, suspect=True, leave_out=leave_out)
-        assert rollup.row == (trusted[0] if trusted else {})
-        assert rollup.suspect == (suspect[0]["responses"] if suspect else 0)
-        rows = raw(engine, of, leave_out)
-        expected, n = index_of_raw(rows)
-        assert (rollup.result, rollup.respondents) == (expected, n)
-        assert rollup.suspect == sum(1 for r in rows if r["suspect"])
+    trusted = store.aggregate_totals(engine, [UNIT], period.start, period.end, leave_out=leave_out)
+    suspect = store.aggregate_totals(engine, [UNIT], period.start, period.end, suspect=True, leave_out=leave_out)
+    old = rollups.Rollup(trusted[0]["responses"], suspect[0]["responses"] if suspect else 0,
+                         rollups.index_of(trusted[0], IndexOptions()), trusted[0])
+    assert (got.current.respondents, got.current.suspect, got.current.result, got.current.profile()) == (
+        old.respondents, old.suspect, old.result, old.profile())
+    rows = raw(engine, period, leave_out)
+    assert (got.current.result, got.current.respondents) == index_of_raw(rows)
+    assert got.current.suspect == sum(1 for r in rows if r["suspect"])
+    assert got.previous == index_of_raw(raw(engine, period.previous(), leave_out))[0]
+    assert got.previous == rollups.rollup(engine, [UNIT], period.previous(), leave_out=leave_out).result
     assert got.current.respondents > 0
     for key in rollups.BREAKDOWNS:
         old = rollups.breakdown(engine, [UNIT], period, key, leave_out=leave_out)
