@@ -208,6 +208,10 @@ def weekday_hour(engine: Engine, units: list[str], period: Period, leave_out: tu
                  ) -> dict[tuple[int, int], Cell]:
     """Volume and satisfaction by weekday (0 = Monday) and hour of the unit's local time."""
     grid: dict[tuple[int, int], list[int]] = {}
+    if not leave_out:  # summed per weekday in SQL; channels left out need the days (see store.hourly_totals)
+        return {(r["weekday"], r["hour"]): Cell(r["responses"], Fraction(r["score_sum"], 9 * r["responses"])
+                                                if r["responses"] else None)
+                for r in store.weekday_hour_totals(engine, units, period.start, period.end)}
     for row in store.hourly_totals(engine, units, period.start, period.end, leave_out):
         day = row["day"] if isinstance(row["day"], date) else date.fromisoformat(str(row["day"]))
         cell = grid.setdefault((day.weekday(), row["hour"]), [0, 0])

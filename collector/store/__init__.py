@@ -134,4 +134,5 @@ from .reads import (
     hourly_totals,
     monthly_totals,
     raw_responses,
+    weekday_hour_totals,
 )

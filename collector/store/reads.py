@@ -5,7 +5,7 @@ from datetime import date
 from functools import cache
 from typing import Iterable
 
-from sqlalchemy import Engine, Select, bindparam, case, func, literal_column, select
+from sqlalchemy import Engine, Select, bindparam, case, extract, func, literal_column, select
 
 from skm import CODES
 
@@ -138,6 +138,26 @@ def hourly_totals(engine: Engine, units: Iterable[str], start: date, end: date,
                 row["score_sum"] -= off["score_sum"]
         totals = [row for row in totals if row["responses"]]
     return totals
+
+
+@cache
+def _weekday_hour_statement() -> Select:
+    table = t.hourly_aggregates
+    return (select(extract("dow", table.c.day).label("dow"), table.c.hour,
+                   func.sum(table.c.responses).label("responses"), func.sum(table.c.score_sum).label("score_sum"))
+            .where(table.c.unit.in_(bindparam("units", expanding=True)), table.c.day >= bindparam("start"),
+                   table.c.day < bindparam("end"), table.c.suspect.is_(False))
+            .group_by(literal_column("1"), literal_column("2")))
+
+
+def weekday_hour_totals(engine: Engine, units: Iterable[str], start: date, end: date) -> list[dict]:
+    """Trusted responses and their score sum per local weekday (0 = Monday) and hour, summed in SQL from
+    the hourly aggregates (a few dozen rows, however many days)."""
+    with reading(engine) as conn:
+        result = rows(conn.execute(_weekday_hour_statement(), {"units": list(units), "start": start, "end": end}))
+    for row in result:
+        row["weekday"] = (int(row.pop("dow")) + 6) % 7  # SQL's day of week counts from Sunday = 0
+    return result
 
 
 def _hourly_channel_totals(engine: Engine, units: Iterable[str], start: date, end: date,

@@ -5,6 +5,7 @@ computation on the raw responses."""
 import re
 import sqlite3
 from datetime import date
+from fractions import Fraction
 
 import pytest
 from sqlalchemy import event, exc, insert, select
@@ -170,3 +171,18 @@ def test_the_unit_page_reads_the_period_in_one_aggregate_query(engine):
         event.remove(engine, "before_cursor_execute", record)
     assert sum(1 for s in statements if "FROM daily_aggregates" in s) == 1
     assert page["summary"].rollup.respondents == index_of_raw(raw(engine, parse("2026-T4")))[1]
+
+
+@pytest.mark.parametrize("text", PERIODS)
+def test_the_weekday_hour_grid_summed_in_sql_equals_the_raw_responses(engine, text):
+    period = parse(text)
+    expected: dict[tuple[int, int], list[int]] = {}
+    for r in raw(engine, period):
+        if not r["suspect"]:
+            day = r["local_day"] if isinstance(r["local_day"], date) else date.fromisoformat(str(r["local_day"]))
+            cell = expected.setdefault((day.weekday(), r["local_hour"]), [0, 0])
+            cell[0] += 1
+            cell[1] += sum(r[c] for c in CODES)
+    grid = rollups.weekday_hour(engine, [UNIT], period)
+    assert len(grid) > 5
+    assert grid == {key: rollups.Cell(n, Fraction(total, 9 * n)) for key, (n, total) in expected.items()}
