@@ -90,6 +90,7 @@ def test_the_unit_page_answers_while_an_ingest_holds_the_write_lock(demo_app, en
         assert page.status_code == 200
         assert client.get("/readyz").status_code == 200  # a readiness probe reads too
         assert client.get("/publik/dumai-disdukcapil").status_code == 200
+        assert client.get("/status").status_code == 200
         assert writer.in_transaction
         probe = sqlite3.connect(db, timeout=0, isolation_level=None)
         try:
