@@ -1,10 +1,10 @@
-"""The collector on PostgreSQL: ingest through the API, and the unit dashboard at 10 thousand and at 10
-million stored responses.
+"""The collector on PostgreSQL: ingest through the API, and the unit dashboard at 10 thousand, 2 million
+and 10 million stored responses.
 
 The server is the throw-away cluster of ``scripts/pg_test_cluster.sh`` (started when none answers; it runs
 with fsync=off and synchronous_commit=off, so neither figure includes waiting for the disk). Each part
-works in a database of its own (``skm_bench_ingest``, ``skm_bench_10k``, ``skm_bench_10m``), made here and
-dropped at the end. Without PostgreSQL the bench prints why and returns no figures.
+works in a database of its own: ``skm_bench_ingest``, made here and dropped at the end, and the two kept
+dashboard databases (below). Without PostgreSQL the bench prints why and returns no figures.
 
 Ingest: the 20,000 responses of ``bench_sync`` (varied counters, services, days, scores, profiles) as 40
 signed batches of 500 (``kiosk.sync.Client``, which also verifies each ack) to a real ``skm collector run``
@@ -26,18 +26,24 @@ distribution (mean per unsur, the weak unsur low until halfway, sd 0.62, rounded
 each profile field answered 80 %, 18 % QR channel, 1 % suspect (2-6 s) else a log-normal duration, 12 %
 comments, one of the unit's three demo officers named on 90 %, the demo's hour weights, a unit's rows of a
 month in day order. Then ``response_keys`` gets every id, and the daily, hourly and officer aggregates are
-built by one ``INSERT ... SELECT ... GROUP BY`` each (checked on the 10 thousand database: exactly what
-``store.rebuild_aggregates`` gives, row for row), then ``VACUUM ANALYZE`` (what autovacuum would leave).
-Build times are printed, not recorded.
+built by one ``INSERT ... SELECT ... GROUP BY`` each (``bench_dashboard.aggregate_sql``; checked on the 10
+thousand database: exactly what ``store.rebuild_aggregates`` gives, row for row), then ``VACUUM ANALYZE``
+(what autovacuum would leave). Build times are printed, not recorded. The dashboard databases are kept
+after the run (``skm_bench_dash_10k_<key>``, ``_2m_<key>``, ``_10m_<key>``: about 8 GB at 10 million)
+and reused by the next run of the same day, schema head and generating code (the key is in the
+database's comment); any other kept build of a size is dropped first.
 
-Figure: the median time of ``GET /unit/dumai-disdukcapil?period=<current triwulan>`` through the Flask
-test client signed in as admin, 15 requests after 3 warm-ups, with 10 million responses stored. Baseline:
-the same page, measured the same way in the same run, with 10 thousand; the two apps take turns request
-by request. When 10 million would not fit the disk, a smaller size is used, said so, and named in the
-figure (e.g. ``dashboard_unit_page_pg_5m_ms``).
+Figures ``dashboard_unit_page_pg_2m_ms`` and ``dashboard_unit_page_pg_10m_ms``: the median time of ``GET
+/unit/dumai-disdukcapil?period=<current triwulan>`` through the Flask test client signed in as admin, 15
+requests after 3 warm-ups, with 2 and 10 million responses stored. Baseline: the same page, measured the
+same way in the same run, with 10 thousand; the three apps take turns request by request. When 10
+million would not fit the disk, a smaller size is used, said so, and named in the figure (e.g.
+``dashboard_unit_page_pg_5m_ms``).
 """
 from __future__ import annotations
 
+import hashlib
+import inspect
 import random
 import shutil
 import statistics
@@ -62,7 +68,7 @@ import psycopg  # noqa: E402
 
 import bench_dashboard  # noqa: E402
 import bench_sync  # noqa: E402
-from collector import create_app, demo, migrate_database, migrations, schema, store  # noqa: E402
+from collector import create_app, demo, migrate_database, migrations, store  # noqa: E402
 from kiosk import sync  # noqa: E402
 from skm import CODES, PROFILE, QUESTIONNAIRE_VERSION, wire  # noqa: E402
 from skm.periods import containing  # noqa: E402
@@ -70,13 +76,13 @@ from tests.helpers import CollectorServer  # noqa: E402
 
 UNIT = "dumai-disdukcapil"
 INGEST_RESPONSES = 20_000
-SMALL, LARGE = 10_000, 10_000_000
+SMALL, MIDDLE, LARGE = 10_000, 2_000_000, 10_000_000  # MIDDLE: the size bench_dashboard measures on SQLite
 FALLBACK_SIZES = (5_000_000, 2_000_000, 1_000_000)
 BYTES_PER_ROW = 1_500  # table, indexes and response_keys take ~0.8 kB (measured at 1M); WAL and room to spare
 MONTHS = bench_dashboard.MONTHS
 WARMUP, REQUESTS = bench_dashboard.WARMUP, bench_dashboard.REQUESTS
 ZONE = ZoneInfo("Asia/Jakarta")
-DATABASES = {"ingest": "skm_bench_ingest", SMALL: "skm_bench_10k"}
+DATABASES = {"ingest": "skm_bench_ingest"}  # dropped at the end; the dashboard ones are kept (see dashboard)
 PROFILE_FIELDS = tuple(f.name for f in PROFILE)
 
 
@@ -284,35 +290,9 @@ def fill(url: str, total: int, today: date) -> None:
 
 
 def aggregate_sql() -> tuple[str, ...]:
-    """The daily, hourly, per-officer and monthly aggregates of every stored response, one INSERT ... SELECT
-    ... GROUP BY each (what ``store.rebuild_aggregates`` computes in Python)."""
-    daily = {"responses": "count(*)", **{f"{c}_sum": f"sum({c})" for c in CODES},
-             **{f"{c}_{s}": f"count(*) FILTER (WHERE {c} = {s})" for c in CODES for s in (1, 2, 3, 4)}}
-    for (field, value), column in schema.PROFILE_COLUMNS.items():
-        daily[column] = (f"count(*) FILTER (WHERE {field} IS NULL)" if value is None
-                         else f"count(*) FILTER (WHERE {field} = '{value}')")
-    assert set(daily) == {c.name for c in schema.daily_aggregates.c} - set(schema.AGGREGATE_KEY)
-    keys = "unit, service, counter, channel, local_day, suspect"
-    daily_sql = (f"INSERT INTO daily_aggregates ({keys.replace('local_day', 'day')}, {', '.join(daily)}) "
-                 f"SELECT {keys}, {', '.join(daily.values())} FROM responses GROUP BY {keys}")
-    hourly_sql = (f"INSERT INTO hourly_aggregates (unit, day, hour, suspect, responses, score_sum) "
-                  f"SELECT unit, local_day, local_hour, suspect, count(*), sum({' + '.join(CODES)}) FROM responses "
-                  f"GROUP BY unit, local_day, local_hour, suspect")
-    total = f"({' + '.join(CODES)})"
-    officer = {"responses": "count(*)", "score_sum": f"sum({total})", "score_sq_sum": f"sum({total} * {total})",
-               **{f"{c}_sum": f"sum({c})" for c in CODES},
-               **{f"{c}_{s}": f"count(*) FILTER (WHERE {c} = {s})" for c in CODES for s in (1, 2, 3, 4)}}
-    assert set(officer) == {c.name for c in schema.officer_daily.c} - {"officer", "unit", "day", "suspect"}
-    officer_sql = (f"INSERT INTO officer_daily (officer, unit, day, suspect, {', '.join(officer)}) "
-                   f"SELECT officer, unit, local_day, suspect, {', '.join(officer.values())} FROM responses "
-                   f"WHERE officer <> '' GROUP BY officer, unit, local_day, suspect")  # NULL and '' count for nobody
-    month = {"responses": "count(*)", **{f"{c}_sum": f"sum({c})" for c in CODES},
-             **{f"{c}_{s}": f"count(*) FILTER (WHERE {c} = {s})" for c in CODES for s in (1, 2, 3, 4)}}
-    assert set(month) == {c.name for c in schema.monthly_aggregates.c} - {"unit", "month", "suspect"}
-    monthly_sql = (f"INSERT INTO monthly_aggregates (unit, month, suspect, {', '.join(month)}) "
-                   f"SELECT unit, date_trunc('month', local_day)::date, suspect, {', '.join(month.values())} "
-                   f"FROM responses GROUP BY unit, date_trunc('month', local_day)::date, suspect")
-    return daily_sql, hourly_sql, officer_sql, monthly_sql
+    """The aggregates of every stored response, one INSERT ... SELECT ... GROUP BY each (``bench_dashboard``'s,
+    with PostgreSQL's first day of the month)."""
+    return bench_dashboard.aggregate_sql(month="date_trunc('month', local_day)::date")
 
 
 def aggregate(url: str) -> tuple[int, ...]:
@@ -384,15 +364,48 @@ def large_size(admin_url: str) -> int:
     raise RuntimeError(f"not even {FALLBACK_SIZES[-1]:,} responses fit: {free / 2**30:.1f} GiB free at {where}")
 
 
+def cache_key(today: date) -> str:
+    """What a kept dashboard database was built from: the day, the schema head and the generating code."""
+    parts = [inspect.getsource(f) for f in (thresholds, generate_sql, pairs, fill, aggregate, build)]
+    parts += [inspect.getsource(bench_dashboard.plan), repr((MONTHS, RESPONSE_COLUMNS)), *aggregate_sql()]
+    return f"{today.isoformat()} {migrations.head()} {hashlib.sha256(chr(10).join(parts).encode()).hexdigest()[:12]}"
+
+
+def cached_database(admin_url: str, name: str, key: str) -> bool:
+    """Whether the database ``name`` exists and was built for ``key`` (its comment); other kept builds of
+    the same size (an older day or code) are dropped."""
+    prefix = name.rsplit("_", 1)[0]
+    with psycopg.connect(plain(admin_url), autocommit=True) as conn:
+        kept = conn.execute("SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
+                            "WHERE datname LIKE %s", (prefix + "\\_%",)).fetchall()
+        for other, _comment in kept:
+            if other != name:
+                conn.execute(f'DROP DATABASE IF EXISTS "{other}" WITH (FORCE)')
+    return any(other == name and comment == key for other, comment in kept)
+
+
 def dashboard(tmp: Path, admin_url: str, large: int) -> dict[int, list[tuple[float, float]]]:
+    """The dashboard databases are kept between runs (named ``skm_bench_dash_<size>_<key digest>``, the key
+    in their comment) and reused while the day, the schema head and the bench files are the same."""
     today = datetime.now(ZONE).date()
     path = f"/unit/{UNIT}?period={containing('triwulan', today).key()}"
+    key = cache_key(today)
     apps = {}
     try:
-        for total in (SMALL, large):
-            print(f"   building {total:,} responses ...", flush=True)
-            url = recreate_database(admin_url, DATABASES[total])
+        for total in (SMALL, MIDDLE, large):
+            name = f"skm_bench_dash_{label(total)}_{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+            if cached_database(admin_url, name, key):
+                url = database_url(admin_url, name)
+                print(f"   {total:,} responses: the database {name} kept from an earlier run", flush=True)
+                (tmp / f"n{total}").mkdir()
+                apps[total] = create_app({"TESTING": True, "COLLECTOR_DATABASE_URL": url},
+                                         instance_path=tmp / f"n{total}")
+                continue
+            print(f"   building {total:,} responses in {name} ...", flush=True)
+            url = recreate_database(admin_url, name)
             apps[total] = build(tmp / f"n{total}", url, total, today)
+            with psycopg.connect(plain(admin_url), autocommit=True) as conn:
+                conn.execute(f"COMMENT ON DATABASE \"{name}\" IS '{key}'")
         clients = {total: bench_dashboard.signed_in(app) for total, app in apps.items()}
         times: dict[int, list[tuple[float, float]]] = {total: [] for total in apps}
         for i in range(WARMUP + REQUESTS):
@@ -420,7 +433,6 @@ def run():
               f"{conn.execute('SHOW fsync').fetchone()[0]}, synchronous_commit "
               f"{conn.execute('SHOW synchronous_commit').fetchone()[0]})", flush=True)
     large = large_size(admin_url)
-    DATABASES[large] = f"skm_bench_{label(large)}"
     rnd = random.Random(1945)
     responses = [wire.response_to_wire(bench_sync.kiosk_row(rnd, seq, "bench"), CODES, PROFILE_FIELDS)
                  for seq in range(1, INGEST_RESPONSES + 1)]
@@ -437,10 +449,12 @@ def run():
     finally:
         for name in DATABASES.values():
             drop_database(admin_url, name)
-    small_ms, large_ms = (statistics.median(w for w, _c in times[n]) * 1e3 for n in (SMALL, large))
+    small_ms, middle_ms, large_ms = (statistics.median(w for w, _c in times[n]) * 1e3 for n in (SMALL, MIDDLE, large))
     return {
         "sync_collector_ingest_pg_per_s": {"value": api_rate, "unit": "resp/s", "baseline": copy_rate,
                                            "ratio": api_rate / copy_rate},
+        f"dashboard_unit_page_pg_{label(MIDDLE)}_ms": {"value": middle_ms, "unit": "ms", "baseline": small_ms,
+                                                       "ratio": middle_ms / small_ms},
         f"dashboard_unit_page_pg_{label(large)}_ms": {"value": large_ms, "unit": "ms", "baseline": small_ms,
                                                       "ratio": large_ms / small_ms},
     }

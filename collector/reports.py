@@ -64,20 +64,20 @@ class UnitSummary:
 
 
 def unit_summary(engine: Engine, unit: dict, period: Period, options: IndexOptions = IndexOptions(),
-                 leave_out: tuple[str, ...] = ()) -> UnitSummary:
-    current = rollups.rollup(engine, [unit["code"]], period, options, leave_out)
-    previous = rollups.rollup(engine, [unit["code"]], period.previous(), options, leave_out).result
-    sample, source = rollups.sample_adequacy(unit, period, current.respondents,
+                 leave_out: tuple[str, ...] = (), sections: rollups.Sections | None = None) -> UnitSummary:
+    """The unit's index, change and sample adequacy; from ``sections`` when the caller has read them."""
+    if sections is None:
+        sections = rollups.sections(engine, [unit["code"]], period, options, leave_out)
+    sample, source = rollups.sample_adequacy(unit, period, sections.current.respondents,
                                              store.population(engine, unit["code"], period.key()))
-    return UnitSummary(unit, current, previous, sample, source)
+    return UnitSummary(unit, sections.current, sections.previous, sample, source)
 
 
 def overview(engine: Engine, units: list[dict], period: Period, leave_out: tuple[str, ...] = ()) -> dict:
     """Per unit, and pooled per OPD and pemda (by respondents, never averaged), for the units given. A fixed
     number of queries, however many units a province has. ``leave_out``: channels not counted."""
     codes = [u["code"] for u in units]
-    current = rollups.by_unit(engine, codes, period, leave_out=leave_out)
-    previous = rollups.by_unit(engine, codes, period.previous(), leave_out=leave_out)
+    current, previous, link_share = rollups.by_unit_sections(engine, codes, period, leave_out=leave_out)
     entered = store.populations(engine, codes, period.key())
     summaries = []
     for u in units:
@@ -93,7 +93,7 @@ def overview(engine: Engine, units: list[dict], period: Period, leave_out: tuple
             before = rollups.pool([previous[m["code"]] for m in members]).result
             pooled.append({"level": level, "code": code, "name": members[0][name_key], "units": len(members),
                            "rollup": now, "change": rollups.change(now.result, before)})
-    return {"summaries": summaries, "pooled": pooled, "link_share": rollups.channel_share(engine, codes, period),
+    return {"summaries": summaries, "pooled": pooled, "link_share": link_share,
             "leave_out": leave_out}
 
 
@@ -114,23 +114,21 @@ def unit_page(engine: Engine, unit: dict, period: Period, lang: str = "id", leav
     """Every figure of the unit page and its printed report; ``leave_out``: channels not counted in any.
     Services, counters and channels are given by their names (``names``)."""
     codes = [unit["code"]]
-    summary = unit_summary(engine, unit, period, leave_out=leave_out)
+    sections = rollups.sections(engine, codes, period, leave_out=leave_out)  # one read for the period's figures
+    summary = unit_summary(engine, unit, period, leave_out=leave_out, sections=sections)
     named = names.of_unit(engine, unit["code"])
     comments, more_comments = scored_comments(engine, codes, period, comment_filter, leave_out)
     return {
         "unit": unit, "period": period, "summary": summary, "names": named,
         "provisional": provisional(period, unit["timezone"]),
         "trend": rollups.trend(engine, codes, min(period.last_day, today_in(unit["timezone"])), leave_out=leave_out),
-        "by_service": [(named.service(k), n, r) for k, n, r in
-                       rollups.breakdown(engine, codes, period, "service", leave_out=leave_out)],
-        "by_counter": [(named.counter(k), n, r) for k, n, r in
-                       rollups.breakdown(engine, codes, period, "counter", leave_out=leave_out)],
-        "by_channel": [(named.channel(k, lang), n, r) for k, n, r in
-                       rollups.breakdown(engine, codes, period, "channel", leave_out=leave_out)],
+        "by_service": [(named.service(k), n, r) for k, n, r in sections.by["service"]],
+        "by_counter": [(named.counter(k), n, r) for k, n, r in sections.by["counter"]],
+        "by_channel": [(named.channel(k, lang), n, r) for k, n, r in sections.by["channel"]],
         "profile": summary.rollup.profile() if summary.rollup.respondents else {},
         "grid": rollups.weekday_hour(engine, codes, period, leave_out),
         "comments": comments, "more_comments": more_comments, "comment_filter": comment_filter,
-        "link_share": rollups.channel_share(engine, codes, period), "leave_out": leave_out,
+        "link_share": sections.share, "leave_out": leave_out,
         "followups": store.followups(engine, unit["code"], period.key()),
         "qr_issued": store.receipts_issued_count(engine, codes, period.start, period.end),
         "qr_answered": store.receipts_answered_count(engine, codes, period.start, period.end),

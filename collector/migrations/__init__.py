@@ -112,8 +112,10 @@ def upgrade_sql(engine: Engine, output: TextIO) -> None:
 
 
 def check(engine: Engine) -> None:
-    """Raise ``SchemaNotCurrent`` unless the database is at the head revision (for application start)."""
-    with engine.connect() as conn:
+    """Raise ``SchemaNotCurrent`` unless the database is at the head revision (for application start and
+    /readyz). A read transaction: a probe does not wait for an ingest holding SQLite's write lock."""
+    from ..store.engine import reading  # here: the store imports this module
+    with reading(engine) as conn:
         current = current_revision(conn)
         legacy = current is not None and MigrationContext.configure(conn).get_current_revision() is None
     wanted = head()

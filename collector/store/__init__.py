@@ -69,6 +69,7 @@ from .engine import (
     NotFound,
     Refused,
     make_engine,
+    reading,
     now_iso,
     prepare_for_days,
     rows,
@@ -145,12 +146,17 @@ from .public import (
     store_receipts_issued,
 )
 from .reads import (
+    COUNT_COLUMNS,
+    GROUP_KEYS,
     INDEX_COLUMNS,
+    LEAN_COLUMNS,
     SUM_COLUMNS,
     aggregate_totals,
     comments,
+    grouped_totals,
     hourly_totals,
     monthly_totals,
     period_comments,
     raw_responses,
+    weekday_hour_totals,
 )

@@ -7,7 +7,7 @@ from typing import Callable, cast
 from sqlalchemy import Engine, delete, insert, select, update
 
 from .. import schema as t
-from .engine import NotFound, _insert, now_iso, rows, upsert
+from .engine import NotFound, _insert, now_iso, reading, rows, upsert
 from .org import _require
 
 
@@ -25,7 +25,7 @@ def save_user(engine: Engine, username: str, name: str, password_hash: str, role
 
 
 def get_user(engine: Engine, username: str) -> dict | None:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(select(t.users).where(t.users.c.username == username)).first()
         if row is None:
             return None
@@ -36,7 +36,7 @@ def get_user(engine: Engine, username: str) -> dict | None:
 
 
 def list_users(engine: Engine) -> list[dict]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         names = [r[0] for r in conn.execute(select(t.users.c.username).order_by(t.users.c.username))]
     return [cast(dict, get_user(engine, n)) for n in names]  # users are disabled, never deleted
 
@@ -62,7 +62,7 @@ def take_login_attempt(engine: Engine, username: str, now: datetime,
 
 
 def login_failures(engine: Engine, username: str) -> int:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return conn.execute(select(t.login_throttle.c.failures).where(
             t.login_throttle.c.username == username)).scalar() or 0
 
@@ -101,7 +101,7 @@ def session_user(engine: Engine, token_hash: str, idle: timedelta, touch_after: 
     is written again only when older than ``touch_after`` (not a write per request)."""
     s = t.sessions
     now = datetime.now(timezone.utc)
-    with engine.connect() as conn:  # a read: most requests write nothing (SQLite's write lock stays free)
+    with reading(engine) as conn:  # a read: most requests write nothing (SQLite's write lock stays free)
         row = conn.execute(select(s.c.username, s.c.last_seen_at, s.c.ended_at)
                            .where(s.c.token_hash == token_hash)).first()
     if row is None or row.ended_at is not None:
@@ -145,5 +145,5 @@ def audit_entries(engine: Engine, limit: int = 200, action: str | None = None) -
     stmt = select(a).order_by(a.c.id.desc()).limit(limit)
     if action:
         stmt = stmt.where(a.c.action == action)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(stmt))

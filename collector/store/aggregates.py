@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, func, select
 from skm import CODES, PROFILE
 
 from .. import schema as t
-from .engine import _insert, rows
+from .engine import _insert, reading, rows
 
 
 def _empty_daily() -> dict[str, int]:
@@ -136,7 +136,7 @@ def rebuild_aggregates(engine: Engine) -> int:
 
 def aggregates(engine: Engine) -> list[dict]:
     """Every daily aggregate row, in key order (for tests and the rebuild check)."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(select(t.daily_aggregates).order_by(*[t.daily_aggregates.c[k]
                                                                        for k in t.AGGREGATE_KEY])))
 
@@ -148,24 +148,24 @@ def all_aggregates(engine: Engine) -> tuple[list[dict], ...]:
 
 def monthly(engine: Engine) -> list[dict]:
     table = t.monthly_aggregates
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(select(table).order_by(table.c.unit, table.c.month, table.c.suspect)))
 
 
 def officer_aggregates(engine: Engine) -> list[dict]:
     table = t.officer_daily
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(select(table).order_by(table.c.officer, table.c.unit, table.c.day, table.c.suspect)))
 
 
 def hourly(engine: Engine) -> list[dict]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         table = t.hourly_aggregates
         return rows(conn.execute(select(table).order_by(table.c.unit, table.c.day, table.c.hour, table.c.suspect)))
 
 
 def response_count(engine: Engine, **where: Any) -> int:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         stmt = select(func.count()).select_from(t.responses)
         for column, value in where.items():
             stmt = stmt.where(t.responses.c[column] == value)
@@ -173,10 +173,10 @@ def response_count(engine: Engine, **where: Any) -> int:
 
 
 def response_ids(engine: Engine) -> list[str]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return [r[0] for r in conn.execute(select(t.responses.c.id))]
 
 
 def conflict_count(engine: Engine) -> int:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return conn.execute(select(func.count()).select_from(t.conflicts)).scalar_one()

@@ -11,7 +11,7 @@ from skm import CODES
 
 from .. import schema as t
 
-from .engine import now_iso, rows, upsert
+from .engine import now_iso, reading, rows, upsert
 
 ALERT_LOCK = 0x736B6D02  # pg_advisory_xact_lock(key, hashtext(unit)) while a unit's episodes are opened or cleared
 
@@ -19,7 +19,7 @@ ALERT_LOCK = 0x736B6D02  # pg_advisory_xact_lock(key, hashtext(unit)) while a un
 def saved_rules(engine: Engine, unit: str) -> dict[str, dict]:
     """The rules a unit changed from the defaults, by kind."""
     r = t.alert_rules
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return {row["kind"]: row for row in rows(conn.execute(select(r).where(r.c.unit == unit)))}
 
 
@@ -86,7 +86,7 @@ def _decoded(row: dict) -> dict:
 
 
 def get_alert(engine: Engine, alert_id: int) -> dict | None:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(select(t.alerts).where(t.alerts.c.id == alert_id)).first()
     return _decoded(dict(row._mapping)) if row else None
 
@@ -103,7 +103,7 @@ def alerts_of(engine: Engine, units: Iterable[str] | None, kinds: Iterable[str] 
         stmt = stmt.where(a.c.kind.in_(list(kinds)))
     if open_only:
         stmt = stmt.where(a.c.cleared_at.is_(None))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return [_decoded(r) for r in rows(conn.execute(stmt))]
 
 
@@ -130,13 +130,13 @@ def recipients(engine: Engine, unit: str, roles_for_unit: Iterable[str], roles_e
     stmt = select(u.c.email).where(u.c.email.is_not(None), u.c.disabled.is_(False),
                                    (u.c.role.in_(list(roles_for_unit)) & u.c.username.in_(assigned))
                                    | u.c.role.in_(list(roles_everywhere)))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return sorted({r[0] for r in conn.execute(stmt)})
 
 
 def queued_mail(engine: Engine, max_attempts: int) -> list[dict]:
     m = t.mail_log
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(select(m).where(m.c.sent_at.is_(None), m.c.attempts < max_attempts)
                                  .order_by(m.c.id)))
 
@@ -160,7 +160,7 @@ def mark_mail(engine: Engine, mail_id: int, subject: str, error: str | None) -> 
 
 def mail_log(engine: Engine, limit: int = 100) -> list[dict]:
     m = t.mail_log
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(select(m).order_by(m.c.id.desc()).limit(limit)))
 
 
@@ -171,7 +171,7 @@ def last_received_by_kiosk(engine: Engine, unit: str, since: date) -> dict[str, 
     stmt = (select(r.c.kiosk_id, func.max(r.c.received_at)).where(r.c.unit == unit, r.c.local_day >= since,
                                                                    r.c.kiosk_id.is_not(None))
             .group_by(r.c.kiosk_id))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return {str(k): str(v) for k, v in conn.execute(stmt)}
 
 
@@ -182,7 +182,7 @@ def low_responses(engine: Engine, unit: str, since_day: date, most_total: int) -
     total = sum((r.c[c] for c in CODES[1:]), r.c[CODES[0]])
     stmt = select(r.c.counter, r.c.submitted_at).where(r.c.unit == unit, r.c.local_day >= since_day,
                                                        r.c.suspect.is_(False), total <= most_total)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(stmt))
 
 
@@ -191,14 +191,14 @@ def recent_comments(engine: Engine, unit: str, since_day: date) -> list[dict]:
     r = t.responses
     stmt = select(r.c.id, r.c.counter, r.c.service, r.c.submitted_at, r.c.comment).where(
         r.c.unit == unit, r.c.local_day >= since_day, r.c.comment.is_not(None), r.c.comment != "")
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(stmt))
 
 
 def unit_kiosks(engine: Engine, unit: str) -> list[dict]:
     """The unit's enrolled kiosks that are not revoked."""
     k = t.kiosks
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(select(k.c.id, k.c.name, k.c.enrolled_at, k.c.last_seen_at).where(
             k.c.unit == unit, k.c.secret.is_not(None), k.c.revoked_at.is_(None)).order_by(k.c.name)))
 

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, and_, literal, select
 from skm import CODES
 
 from .. import schema as t
-from .engine import rows
+from .engine import reading, rows
 
 
 def scored_comments(engine: Engine, units: Iterable[str], start: date, end: date, *, unsur: str | None = None,
@@ -34,5 +34,5 @@ def scored_comments(engine: Engine, units: Iterable[str], start: date, end: date
                    *(r.c[code] for code in CODES))
             .where(*conditions)
             .order_by(r.c.local_day.desc(), r.c.submitted_at.desc(), r.c.id).limit(limit).offset(offset))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(stmt))

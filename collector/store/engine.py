@@ -2,33 +2,57 @@
 from __future__ import annotations
 
 import weakref
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 
 
+READ_ONLY = "skm_read_only"  # the execution option that makes a connection's transactions read transactions
+
+
 def make_engine(url: str) -> Engine:
     """An engine for a database URL. SQLite gets WAL, synchronous=FULL and write transactions that take
-    the lock up front (BEGIN IMMEDIATE), so concurrent ingests queue instead of failing midway."""
+    the lock up front (BEGIN IMMEDIATE), so concurrent ingests queue instead of failing midway; a
+    connection from ``reading`` begins a plain deferred transaction instead (a WAL reader, which neither
+    waits for a writer nor holds one up) with ``PRAGMA query_only`` on, so a write in it fails."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection, _record):
+        def _pragmas(dbapi_connection, record):
             dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
             cursor = dbapi_connection.cursor()
             for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
                 cursor.execute(f"PRAGMA {pragma}")
             cursor.close()
+            record.info["query_only"] = False
 
         @event.listens_for(engine, "begin")
         def _begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            read_only = bool(conn.get_execution_options().get(READ_ONLY))
+            info = conn.connection.info
+            if info.get("query_only") != read_only:  # a pooled connection keeps the pragma: set it on change
+                conn.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
+                info["query_only"] = read_only
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads only: every statement in it sees one snapshot, and none may write. On SQLite
+    a deferred transaction (a WAL reader: it never waits for an ingest holding the write lock) with
+    ``PRAGMA query_only``; on PostgreSQL ``BEGIN READ ONLY``. Writes go through ``engine.begin()``."""
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["postgresql_readonly"] = True
+    with engine.connect().execution_options(**options) as conn:
+        yield conn
 
 
 MONTHS_AHEAD = 3

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, case, func, insert, select, update
 
 from .. import schema as t
 from .accounts import audit
-from .engine import NotFound, Refused, _insert, now_iso, rows
+from .engine import NotFound, Refused, _insert, now_iso, reading, rows
 from .officers import unit_officers
 from .org import _require, get_unit, unit_counters
 
@@ -66,18 +66,18 @@ def kiosks_by_reference(engine: Engine, reference: str) -> list[dict]:
     8 hex digits (one, nearly always; the token's signature tells which)."""
     column = t.kiosks.c.id
     match = column == reference if len(reference) == 36 else column.startswith(reference, autoescape=True)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(select(t.kiosks).where(match)))
 
 
 def get_kiosk(engine: Engine, kiosk_id: str) -> dict | None:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(select(t.kiosks).where(t.kiosks.c.id == kiosk_id)).first()
     return dict(row._mapping) if row else None
 
 
 def list_kiosks(engine: Engine) -> list[dict]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(select(t.kiosks).order_by(t.kiosks.c.unit, t.kiosks.c.created_at)))
 
 
@@ -100,7 +100,7 @@ def touch_kiosk(engine: Engine, kiosk_id: str, clock_skew_ms: int) -> None:
 def skewed_kiosks(engine: Engine, unit: str, beyond_ms: int) -> list[dict]:
     """The unit's kiosks whose clock was last measured off by more than ``beyond_ms``, in either direction."""
     k = t.kiosks
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(select(k).where(
             (k.c.unit == unit) & k.c.revoked_at.is_(None)
             & ((k.c.clock_skew_ms > beyond_ms) | (k.c.clock_skew_ms < -beyond_ms))).order_by(k.c.name)))
@@ -110,7 +110,7 @@ def skewed_kiosks(engine: Engine, unit: str, beyond_ms: int) -> list[dict]:
 
 def install_revoked(engine: Engine, kiosk_id: str, install: str) -> bool:
     i = t.kiosk_installs
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return conn.execute(select(i.c.revoked_at).where(
             (i.c.kiosk_id == kiosk_id) & (i.c.install_id == install))).scalar() is not None
 
@@ -155,14 +155,14 @@ def shown_seqs(seqs: list[int], limit: int = 5) -> str:
 
 def kiosk_installs(engine: Engine, kiosk_id: str) -> list[dict]:
     i = t.kiosk_installs
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(select(i).where(i.c.kiosk_id == kiosk_id).order_by(i.c.first_seen_at)))
 
 
 def copied_kiosks(engine: Engine, unit: str) -> list[dict]:
     """The unit's kiosks with more than one install in use, each with its installs."""
     i, k = t.kiosk_installs, t.kiosks
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         ids: list[str] = list(conn.execute(select(i.c.kiosk_id).join(k, k.c.id == i.c.kiosk_id).where(
             (k.c.unit == unit) & i.c.revoked_at.is_(None) & k.c.revoked_at.is_(None)).group_by(i.c.kiosk_id)
             .having(func.count() > 1)).scalars())

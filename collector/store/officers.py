@@ -9,7 +9,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from skm import CODES
 
 from .. import schema as t
-from .engine import NotFound, now_iso, rows, upsert
+from .engine import NotFound, now_iso, reading, rows, upsert
 from .org import _require
 
 
@@ -20,20 +20,20 @@ def save_officer(engine: Engine, nip: str, name: str, unit: str, pin_hash: str) 
 
 
 def get_officer(engine: Engine, nip: str) -> dict | None:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(select(t.officers).where(t.officers.c.nip == nip)).first()
     return dict(row._mapping) if row else None
 
 
 def unit_officers(engine: Engine, unit: str) -> list[dict]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(select(t.officers).where((t.officers.c.unit == unit) & t.officers.c.active.is_(True))
                                  .order_by(t.officers.c.name)))
 
 
 def unit_officer_nips(engine: Engine, unit: str) -> set[str]:
     """Every officer registered for the unit, active or not (a response may arrive after a deactivation)."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return set(conn.execute(select(t.officers.c.nip).where(t.officers.c.unit == unit)).scalars())
 
 
@@ -46,7 +46,7 @@ def officer_totals(engine: Engine, officers: Iterable[str], start: date, end: da
     stmt = (select(*keys, *[func.sum(table.c[c]).label(c) for c in columns])
             .where(table.c.officer.in_(list(officers)), table.c.day >= start, table.c.day < end,
                    table.c.suspect.is_(False)).group_by(*keys))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(stmt))
 
 
@@ -55,7 +55,7 @@ def officer_comments(engine: Engine, officer: str, start: date, end: date, limit
     stmt = (select(r.c.submitted_at, r.c.service, r.c.counter, r.c.comment, *(r.c[code] for code in CODES))
             .where(r.c.officer == officer, r.c.local_day >= start, r.c.local_day < end, r.c.comment.is_not(None),
                    r.c.comment != "").order_by(r.c.local_day.desc(), r.c.submitted_at.desc()).limit(limit))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(stmt))
 
 
@@ -67,7 +67,7 @@ def add_officer_note(engine: Engine, officer: str, period: str, note: str, by: s
 
 def officer_notes(engine: Engine, officer: str, period: str) -> list[dict]:
     n = t.officer_notes
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(select(n).where((n.c.officer == officer) & (n.c.period == period)).order_by(n.c.id)))
 
 

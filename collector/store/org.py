@@ -8,7 +8,7 @@ import re
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from .. import schema as t
-from .engine import NotFound, rows, upsert
+from .engine import NotFound, reading, rows, upsert
 
 
 def save_pemda(engine: Engine, code: str, name: str) -> None:
@@ -72,7 +72,7 @@ def _require(conn: Connection, table, code: str, what: str) -> None:
 
 def org_tree(engine: Engine) -> list[dict]:
     """Pemda -> OPD -> unit -> counters with services, as nested dicts."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         pemdas = rows(conn.execute(select(t.pemda).order_by(t.pemda.c.code)))
         opds = rows(conn.execute(select(t.opd).order_by(t.opd.c.code)))
         units = rows(conn.execute(select(t.units).order_by(t.units.c.code)))
@@ -86,7 +86,7 @@ def org_tree(engine: Engine) -> list[dict]:
 
 
 def get_unit(engine: Engine, code: str) -> dict:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(select(t.units).where(t.units.c.code == code)).first()
     if row is None:
         raise NotFound(f"unit {code!r} does not exist")
@@ -94,7 +94,7 @@ def get_unit(engine: Engine, code: str) -> dict:
 
 
 def unit_counters(engine: Engine, unit: str) -> list[dict]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         result = conn.execute(
             select(t.counters.c.code, t.counters.c.name, t.services.c.code.label("s_code"),
                    t.services.c.name.label("s_name"))
@@ -117,7 +117,7 @@ def unit_counters(engine: Engine, unit: str) -> list[dict]:
 
 def known_codes(engine: Engine, unit: str) -> tuple[set[str], set[str]]:
     """The counter codes and service codes registered for a unit."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         counters = {r[0] for r in conn.execute(select(t.counters.c.code).where(t.counters.c.unit == unit))}
         services = {r[0] for r in conn.execute(select(t.services.c.code).where(t.services.c.unit == unit))}
     return counters, services
@@ -129,7 +129,7 @@ def units_under(engine: Engine, level: str, code: str) -> list[str]:
     stmt = {"unit": select(u.c.code).where(u.c.code == code),
             "opd": select(u.c.code).where(u.c.opd == code),
             "pemda": select(u.c.code).join(o, o.c.code == u.c.opd).where(o.c.pemda == code)}[level]
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return [r[0] for r in conn.execute(stmt.order_by(u.c.code))]
 
 
@@ -138,15 +138,15 @@ def all_units(engine: Engine) -> list[dict]:
     u, o, p = t.units, t.opd, t.pemda
     stmt = (select(u, o.c.name.label("opd_name"), o.c.pemda, p.c.name.label("pemda_name"))
             .join(o, o.c.code == u.c.opd).join(p, p.c.code == o.c.pemda).order_by(p.c.code, o.c.code, u.c.code))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(stmt))
 
 
 def service_names(engine: Engine, unit: str) -> dict[str, str]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return dict(conn.execute(select(t.services.c.code, t.services.c.name).where(t.services.c.unit == unit)).all())
 
 
 def counter_names(engine: Engine, unit: str) -> dict[str, str]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return dict(conn.execute(select(t.counters.c.code, t.counters.c.name).where(t.counters.c.unit == unit)).all())

@@ -7,18 +7,18 @@ from typing import Iterable
 from sqlalchemy import Engine, func, insert, select, update
 
 from .. import schema as t
-from .engine import now_iso, rows, upsert
+from .engine import now_iso, reading, rows, upsert
 
 
 def population(engine: Engine, unit: str, period: str) -> int | None:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return conn.execute(select(t.populations.c.recipients).where(
             (t.populations.c.unit == unit) & (t.populations.c.period == period))).scalar()
 
 
 def populations(engine: Engine, units: Iterable[str], period: str) -> dict[str, int]:
     p = t.populations
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return dict(conn.execute(select(p.c.unit, p.c.recipients).where(p.c.unit.in_(list(units)),
                                                                           p.c.period == period)).all())
 
@@ -36,7 +36,7 @@ def set_monthly_volume(engine: Engine, unit: str, volume: int | None) -> None:
 
 def followups(engine: Engine, unit: str, period: str) -> list[dict]:
     f = t.followups
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(select(f).where((f.c.unit == unit) & (f.c.period == period)).order_by(f.c.id)))
 
 
@@ -69,7 +69,7 @@ def set_followup_status(engine: Engine, unit: str, followup_id: int, status: str
 def followups_due(engine: Engine, units: Iterable[str], by: date) -> list[dict]:
     """Follow-ups not done whose due date is on or before ``by``, soonest first."""
     f = t.followups
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(select(f).where(f.c.unit.in_(list(units)), f.c.status != "selesai",
                                                  f.c.deadline.is_not(None), f.c.deadline <= by)
                                  .order_by(f.c.deadline, f.c.id)))

@@ -12,7 +12,7 @@ from skm import CODES, wire
 
 from .. import schema as t
 from .aggregates import AGGREGATE_SOURCE, add_to_aggregates, aggregate_rows, drop_empty_aggregates
-from .engine import _insert, now_iso, prepare_for_days, rows
+from .engine import _insert, now_iso, prepare_for_days, reading, rows
 from .ingest import _claim_ids
 
 
@@ -46,13 +46,13 @@ def is_stored_as(engine: Engine, row: Mapping[str, Any]) -> bool:
     """Whether the response with ``row``'s id holds the same answers from the same opened page (its start
     time comes from the page's signed ticket): a repeated submission, not another citizen's answer."""
     r = t.responses
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         stored = conn.execute(select(r.c.content_hash, r.c.started_at).where(r.c.id == row["id"])).first()
     return stored is not None and tuple(stored) == (row["content_hash"], row["started_at"])
 
 
 def receipt_used(engine: Engine, kiosk_id: str, nonce: str) -> bool:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return conn.execute(select(t.used_receipts.c.nonce).where(
             (t.used_receipts.c.kiosk_id == kiosk_id) & (t.used_receipts.c.nonce == nonce))).first() is not None
 
@@ -80,13 +80,13 @@ def store_receipts_issued(engine: Engine, kiosk: Mapping[str, Any], receipts: li
 def receipts_with_code(engine: Engine, unit: str, code: str, since: date) -> list[dict]:
     """The receipts of a unit issued on or after ``since`` whose short code is ``code`` (one, nearly always)."""
     r = t.receipts_issued
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(select(r).where((r.c.unit == unit) & (r.c.code == code) & (r.c.day >= since))))
 
 
 def receipts_issued_count(engine: Engine, units: Iterable[str], start: date, end: date) -> int:
     r = t.receipts_issued
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return conn.execute(select(func.count()).select_from(r).where(
             r.c.unit.in_(list(units)), r.c.day >= start, r.c.day < end)).scalar_one()
 
@@ -94,7 +94,7 @@ def receipts_issued_count(engine: Engine, units: Iterable[str], start: date, end
 def receipts_answered_count(engine: Engine, units: Iterable[str], start: date, end: date) -> int:
     """Receipt tokens issued in the period that have been answered (at any time since)."""
     r, u = t.receipts_issued, t.used_receipts
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return conn.execute(select(func.count()).select_from(r.join(
             u, (u.c.kiosk_id == r.c.kiosk_id) & (u.c.nonce == r.c.nonce))).where(
             r.c.unit.in_(list(units)), r.c.day >= start, r.c.day < end)).scalar_one()
@@ -126,7 +126,7 @@ def recent_link_scores(engine: Engine, unit: str, since_day: date, received_sinc
     r = t.responses
     stmt = select(r.c.id, *[r.c[c] for c in CODES]).where(
         r.c.unit == unit, r.c.local_day >= since_day, r.c.channel == "link", r.c.received_at >= received_since)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return {row.id: {c: row._mapping[c] for c in CODES} for row in conn.execute(stmt)}
 
 

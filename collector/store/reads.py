@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from typing import Iterable
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Select, bindparam, case, extract, func, literal_column, select
 
 from skm import CODES
 
 from .. import schema as t
-from .engine import rows
+from .engine import reading, rows
 
 INDEX_COLUMNS = ("responses", *(f"{c}_sum" for c in CODES), *t.SCORE_COLUMNS)  # what the index needs
 
@@ -38,8 +39,62 @@ def aggregate_totals(engine: Engine, units: Iterable[str], start: date, end: dat
             stmt = stmt.where(table.c[column] == value)
     if keys:
         stmt = stmt.group_by(*keys).order_by(*keys)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return [r for r in rows(conn.execute(stmt)) if r["responses"]]
+
+
+GROUP_KEYS = ("unit", "service", "counter", "channel")  # what grouped_totals may group by (besides suspect)
+
+
+COUNT_COLUMNS = tuple(f"{c}_count" for c in CODES)  # how many answered each unsur: its four score counts added
+LEAN_COLUMNS = ("responses", *(f"{c}_sum" for c in CODES), *COUNT_COLUMNS, *t.PROFILE_COLUMNS.values())
+
+
+def _sums(lean: bool) -> list:
+    """Every aggregate column summed or, ``lean``, what the index and the profile need: each unsur's
+    answer count summed as one expression instead of four score columns (a third fewer sums per row)."""
+    table = t.daily_aggregates
+    if not lean:
+        return [func.sum(table.c[c]).label(c) for c in SUM_COLUMNS]
+    counts = [func.sum(sum((table.c[f"{code}_{s}"] for s in (2, 3, 4)), table.c[f"{code}_1"])).label(f"{code}_count")
+              for code in CODES]
+    return [func.sum(table.c.responses).label("responses"), *[func.sum(table.c[f"{c}_sum"]).label(f"{c}_sum")
+                                                              for c in CODES],
+            *counts, *[func.sum(table.c[c]).label(c) for c in t.PROFILE_COLUMNS.values()]]
+
+
+@cache
+def _grouped_statement(group_by: tuple[str, ...], split: bool, lean: bool) -> Select:
+    """The statement of ``grouped_totals``, built once per shape (its 71 sums cost more to build than to
+    run): parameters ``units`` (expanding), ``start``, ``end`` and, with a split, ``split``."""
+    table = t.daily_aggregates
+    head = [case((table.c.day >= bindparam("split"), 1), else_=0).label("current")] if split else []
+    keys = [table.c[g] for g in (*group_by, "suspect")]
+    stmt = (select(*head, *keys, *_sums(lean))
+            .where(table.c.unit.in_(bindparam("units", expanding=True)), table.c.day >= bindparam("start"),
+                   table.c.day < bindparam("end")))
+    # By position: a CASE with a parameter repeated in GROUP BY is not "the same expression" to PostgreSQL.
+    return stmt.group_by(*(literal_column(str(i)) for i in range(1, len(head) + len(keys) + 1)))
+
+
+def grouped_totals(engine: Engine, units: Iterable[str], start: date, end: date, group_by: tuple[str, ...],
+                   split: date | None = None, lean: bool = False) -> list[dict]:
+    """Sums of the daily aggregates of ``units`` for days in [start, end), one row per group of ``group_by``
+    (from GROUP_KEYS) and ``suspect`` (nothing is filtered here), in one read: every column of SUM_COLUMNS,
+    or with ``lean`` those of LEAN_COLUMNS. With ``split``, rows are grouped by ``current`` too (True for
+    days from ``split`` on): a period and the one before it. The caller picks and adds up the rows each
+    figure needs; rows come in no particular order."""
+    unknown = set(group_by) - set(GROUP_KEYS)
+    if unknown:
+        raise ValueError(f"grouped_totals cannot group by {sorted(unknown)}")
+    params = {"units": list(units), "start": start, "end": end, **({"split": split} if split else {})}
+    with reading(engine) as conn:
+        result = rows(conn.execute(_grouped_statement(tuple(group_by), split is not None, lean), params))
+    for row in result:
+        row["suspect"] = bool(row["suspect"])
+        if split is not None:
+            row["current"] = bool(row["current"])
+    return [row for row in result if row["responses"]]
 
 
 def monthly_totals(engine: Engine, units: Iterable[str], first_month: date, end: date,
@@ -52,7 +107,7 @@ def monthly_totals(engine: Engine, units: Iterable[str], first_month: date, end:
     stmt = (select(table.c.month, *[func.sum(table.c[c]).label(c) for c in INDEX_COLUMNS])
             .where(table.c.unit.in_(list(units)), table.c.month >= first_month, table.c.month < end,
                    table.c.suspect.is_(False)).group_by(table.c.month).order_by(table.c.month))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(stmt))
 
 
@@ -85,6 +140,26 @@ def hourly_totals(engine: Engine, units: Iterable[str], start: date, end: date,
     return totals
 
 
+@cache
+def _weekday_hour_statement() -> Select:
+    table = t.hourly_aggregates
+    return (select(extract("dow", table.c.day).label("dow"), table.c.hour,
+                   func.sum(table.c.responses).label("responses"), func.sum(table.c.score_sum).label("score_sum"))
+            .where(table.c.unit.in_(bindparam("units", expanding=True)), table.c.day >= bindparam("start"),
+                   table.c.day < bindparam("end"), table.c.suspect.is_(False))
+            .group_by(literal_column("1"), literal_column("2")))
+
+
+def weekday_hour_totals(engine: Engine, units: Iterable[str], start: date, end: date) -> list[dict]:
+    """Trusted responses and their score sum per local weekday (0 = Monday) and hour, summed in SQL from
+    the hourly aggregates (a few dozen rows, however many days)."""
+    with reading(engine) as conn:
+        result = rows(conn.execute(_weekday_hour_statement(), {"units": list(units), "start": start, "end": end}))
+    for row in result:
+        row["weekday"] = (int(row.pop("dow")) + 6) % 7  # SQL's day of week counts from Sunday = 0
+    return result
+
+
 def _hourly_channel_totals(engine: Engine, units: Iterable[str], start: date, end: date,
                            channels: tuple[str, ...]) -> list[dict]:
     r = t.responses
@@ -93,7 +168,7 @@ def _hourly_channel_totals(engine: Engine, units: Iterable[str], start: date, en
             .where(r.c.unit.in_(list(units)), r.c.local_day >= start, r.c.local_day < end, r.c.suspect.is_(False),
                    r.c.channel.in_(channels))
             .group_by(r.c.local_day, r.c.local_hour))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(stmt))
 
 
@@ -103,7 +178,7 @@ def _hourly_aggregate_totals(engine: Engine, units: Iterable[str], start: date, 
                    func.sum(table.c.score_sum).label("score_sum"))
             .where(table.c.unit.in_(list(units)), table.c.day >= start, table.c.day < end, table.c.suspect.is_(False))
             .group_by(table.c.day, table.c.hour))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(stmt))
 
 
@@ -119,7 +194,7 @@ def comments(engine: Engine, units: Iterable[str], start: date, end: date, limit
             .where(r.c.unit.in_(list(units)), r.c.local_day >= start, r.c.local_day < end,
                    r.c.comment.is_not(None), r.c.comment != "", r.c.channel.not_in(leave_out))
             .order_by(r.c.local_day.desc(), r.c.submitted_at.desc()).limit(limit))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return rows(conn.execute(stmt))
 
 
@@ -133,7 +208,7 @@ def period_comments(engine: Engine, units: Iterable[str], start: date, end: date
             .where(r.c.unit.in_(list(units)), r.c.local_day >= start, r.c.local_day < end, r.c.suspect.is_(False),
                    r.c.comment.is_not(None), r.c.comment != "", r.c.channel.not_in(leave_out))
             .order_by(r.c.local_day.desc(), r.c.submitted_at.desc()))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         for part in conn.execute(stmt.execution_options(yield_per=2000)).partitions():
             for row in part:
                 yield dict(row._mapping)
@@ -147,7 +222,7 @@ def raw_responses(engine: Engine, units: Iterable[str], start: date, end: date,
             .where(r.c.unit.in_(list(units)), r.c.local_day >= start, r.c.local_day < end,
                    r.c.channel.not_in(leave_out))
             .order_by(r.c.submitted_at, r.c.id))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         for part in conn.execute(stmt.execution_options(yield_per=2000)).partitions():
             for row in part:
                 yield dict(row._mapping)
