@@ -208,8 +208,7 @@ def _sql(dialect: str) -> _Sql:
         columns = (*keys, *values)
         adding = ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in values)
         if dialect == "postgresql":
-            arrays = ", ".join(f"{mark}::{_PG_ARRAY_TYPES[table.c[c].type.compile(dialect=_pg_dialect())]}"
-                               for c in columns)
+            arrays = ", ".join(f"{mark}::{_pg_array_type(table.c[c])}" for c in columns)
             source = f"SELECT * FROM unnest({arrays}) AS d ({_columns_sql(columns)}) ORDER BY {_columns_sql(keys)}"
         else:
             source = f"VALUES {_values_sql(mark, len(columns))}"
@@ -223,9 +222,9 @@ def _sql(dialect: str) -> _Sql:
                 responses=responses, upserts=upserts)
 
 
-def _pg_dialect():
+def _pg_array_type(column) -> str:
     from sqlalchemy.dialects import postgresql
-    return postgresql.dialect()
+    return _PG_ARRAY_TYPES[column.type.compile(dialect=postgresql.dialect()).split("(")[0]]
 
 
 def _insert_responses(conn: Connection, sql: _Sql, rows: list[tuple]) -> None:
