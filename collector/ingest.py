@@ -8,7 +8,8 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Mapping
+from collections.abc import Mapping  # isinstance() on it is much cheaper than on typing's
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine

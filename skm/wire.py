@@ -12,7 +12,8 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping  # isinstance() on it is much cheaper than on typing's
+from typing import Any
 
 from . import limits
 from .errors import InvalidResponse, Problem
@@ -73,9 +74,12 @@ def read_issued_receipts(data: Any, most: int) -> list[dict]:
 PURPOSES = ("request", "ack", "bundle")
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)  # made once, not per call
+
+
 def canonical(data: Any) -> bytes:
     """One byte string per value: sorted keys, no spaces, UTF-8."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _CANONICAL.encode(data).encode()
 
 
 def content_hash(response: Mapping[str, Any]) -> str:

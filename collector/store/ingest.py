@@ -217,8 +217,8 @@ def _sql(dialect: str) -> _Sql:
     return _Sql(dialect, mark,
                 conflicts=f"INSERT INTO conflicts ({_columns_sql(conflict_columns)}) "
                           f"VALUES {_values_sql(mark, len(conflict_columns))}",
-                batch=f"INSERT INTO batches ({_columns_sql(batch_columns)}) VALUES {_values_sql(mark, len(batch_columns))} "
-                      f"ON CONFLICT (id) DO NOTHING",
+                batch=f"INSERT INTO batches ({_columns_sql(batch_columns)}) "
+                      f"VALUES {_values_sql(mark, len(batch_columns))} ON CONFLICT (id) DO NOTHING",
                 responses=responses, upserts=upserts)
 
 
@@ -256,14 +256,16 @@ def claim(conn: Connection, keys: Sequence[tuple[str, str]]) -> tuple[set[str], 
     ids = [response_id for response_id, _digest in keys]
     if conn.dialect.name == "postgresql":
         pairs = sorted(dict(keys).items())
-        inserted = set(conn.exec_driver_sql(
+        inserted: set[str] = set(conn.exec_driver_sql(
             "INSERT INTO response_keys (id, content_hash) SELECT id, content_hash FROM unnest(%s::text[], "
             "%s::text[]) AS k (id, content_hash) ORDER BY id ON CONFLICT (id) DO NOTHING RETURNING id",
             ([i for i, _h in pairs], [h for _i, h in pairs])).scalars())
         others = [i for i in ids if i not in inserted]
-        stored = dict(conn.exec_driver_sql("SELECT id, content_hash FROM response_keys WHERE id = ANY(%s)",
-                                           (others,)).all()) if others else {}
-        return inserted, stored  # type: ignore[return-value]
+        stored: dict[str, str] = {}
+        if others:
+            stored.update(conn.exec_driver_sql("SELECT id, content_hash FROM response_keys WHERE id = ANY(%s)",
+                                               (others,)).all())
+        return inserted, stored
     # SQLite: this transaction holds the write lock (BEGIN IMMEDIATE), so what it does not find stored, no one
     # else stores before it commits; a unique key broken all the same fails the insert and nothing is kept.
     stored = {}
@@ -272,7 +274,7 @@ def claim(conn: Connection, keys: Sequence[tuple[str, str]]) -> tuple[set[str], 
         stored.update(conn.exec_driver_sql(
             f"SELECT id, content_hash FROM {SQLITE_KEYS} WHERE id IN ({', '.join('?' * len(chunk))})",
             tuple(chunk)).all())
-    return {i for i in ids if i not in stored}, stored  # type: ignore[return-value]
+    return {i for i in ids if i not in stored}, stored
 
 
 SQLITE_KEYS = "responses"  # its primary key is the id (no response_keys on SQLite since m012)
@@ -302,8 +304,9 @@ def _layout(table, keys: tuple[str, ...]) -> tuple[int, list[int], list[list[int
 _DAILY = _layout(t.daily_aggregates, t.AGGREGATE_KEY)
 _MONTHLY = _layout(t.monthly_aggregates, ("unit", "month", "suspect"))
 _OFFICER = _layout(t.officer_daily, ("officer", "unit", "day", "suspect"))
-_DAILY_PROFILE = [{value: _aggregate_values(t.daily_aggregates, t.AGGREGATE_KEY).index(t.PROFILE_COLUMNS[(f.name, value)])
-                   for value in (*f.values, None)} for f in PROFILE]
+_DAILY_NAMES = _aggregate_values(t.daily_aggregates, t.AGGREGATE_KEY)
+_DAILY_PROFILE = [{value: _DAILY_NAMES.index(t.PROFILE_COLUMNS[(f.name, value)]) for value in (*f.values, None)}
+                  for f in PROFILE]
 _COLUMN = {name: i for i, name in enumerate(RESPONSE_COLUMNS)}
 _FIRST_CODE, _FIRST_PROFILE = _COLUMN[CODES[0]], _COLUMN[_PROFILE_NAMES[0]]
 assert RESPONSE_COLUMNS[_FIRST_CODE:_FIRST_CODE + len(CODES)] == CODES
@@ -331,7 +334,7 @@ def aggregate_values(rows: Iterable[tuple]) -> dict[str, dict[tuple, list[int]]]
         unit, day, suspect = row[unit_at], row[_DAY], bool(row[suspect_at])
         scores = row[first_code:last_code]
         total = sum(scores)
-        key = (unit, row[service_at], row[counter_at], row[channel_at], day, suspect)
+        key: tuple = (unit, row[service_at], row[counter_at], row[channel_at], day, suspect)
         cells = daily.get(key)
         if cells is None:
             cells = daily[key] = [0] * daily_size
