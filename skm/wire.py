@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -174,13 +175,18 @@ def _text(data: Mapping[str, Any], field: str, problems: list[Problem], limit: i
     return value
 
 
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")  # as str(UUID) writes
+
+
 def validate_wire_response(data: Any) -> WireResponse:
     """Validate one response of a batch; raise ``InvalidResponse`` listing every problem by field."""
     if not isinstance(data, Mapping):
         raise InvalidResponse([Problem("not_a_mapping")])
     problems: list[Problem] = []
     try:
-        response_id = str(uuid.UUID(str(data.get("id"))))
+        response_id = data.get("id")
+        if not (isinstance(response_id, str) and _CANONICAL_UUID.match(response_id)):  # else as uuid reads it
+            response_id = str(uuid.UUID(str(response_id)))
     except ValueError:
         problems.append(Problem("bad_id", "id", {"value": data.get("id")}))
         response_id = ""

@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,7 @@ class Outcome:
 RESPONSE_COLUMNS: tuple[str, ...] = tuple(c.name for c in t.responses.c)
 _ID, _DAY, _HASH = (RESPONSE_COLUMNS.index(name) for name in ("id", "local_day", "content_hash"))
 _PROFILE_NAMES = tuple(f.name for f in PROFILE)
+_SCORES = itemgetter(*CODES)
 
 
 def response_values(response: WireResponse, kiosk_id: str | None, zone: ZoneInfo, batch_id: str,
@@ -48,7 +50,7 @@ def response_values(response: WireResponse, kiosk_id: str | None, zone: ZoneInfo
     answers, profile = response.content.answers, response.content.profile
     return (response.id, kiosk_id, response.seq, response.unit, response.service, response.counter,
             response.officer, response.channel, response.questionnaire_version,
-            *[answers[code] for code in CODES], *[profile.get(name) for name in _PROFILE_NAMES],
+            *_SCORES(answers), *map(profile.get, _PROFILE_NAMES),
             response.content.comment,
             (response.started_at - skew).isoformat() if response.started_at else None,
             submitted.isoformat(), response.submitted_at.isoformat(), clock_skew_ms, local.date(), local.hour,
