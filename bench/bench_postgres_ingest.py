@@ -27,6 +27,7 @@ every response new. Each figure is the median of ``bench_sync.RUNS`` runs. Figur
 from __future__ import annotations
 
 import statistics
+from datetime import date
 import sys
 import tempfile
 import time
@@ -122,7 +123,8 @@ def bare_same_work(admin_url: str, responses: list[dict]) -> tuple[float, float]
     """Seconds and CPU seconds for bare psycopg doing ingest's database work (module docstring)."""
     batches = prepared_batches(responses)
     url, engine = fresh(admin_url)
-    store.prepare_for_days(engine, {batch["rows"][0][DAY] for batch in batches})  # the API made them at warm-up
+    # the API made them at its warm-up
+    store.prepare_for_days(engine, {date.fromisoformat(batch["rows"][0][DAY]) for batch in batches})
     engine.dispose()
     columns = ", ".join(c.name for c in schema.responses.c)
     with psycopg.connect(bench_postgres.plain(url)) as conn:

@@ -261,7 +261,6 @@ def raw_ingest(tmp: Path, responses: list[dict], name: str = "raw") -> tuple[flo
     for data in responses:
         row = cstore.response_row(wire.validate_wire_response(data), "kiosk", zone, batch_id, received_at,
                                   wire.content_hash(data))
-        row["local_day"] = row["local_day"].isoformat()
         rows.append(row)
     columns = list(rows[0])
     values = [tuple(r[c] for c in columns) for r in rows]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, exc
@@ -42,8 +42,8 @@ _SCORES = itemgetter(*CODES)
 def response_values(response: WireResponse, kiosk_id: str | None, zone: ZoneInfo, batch_id: str,
                     received_at: str, content_hash: str, clock_skew_ms: int = 0) -> tuple:
     """The stored row as a tuple in ``RESPONSE_COLUMNS`` order: times corrected by the kiosk's clock skew
-    (ms, its clock minus the server's), filed under the corrected local day and hour; the claimed submit
-    time kept beside them."""
+    (ms, its clock minus the server's), filed under the corrected local day (ISO text, as SQLite keeps a
+    date and PostgreSQL reads one) and hour; the claimed submit time kept beside them."""
     skew = timedelta(milliseconds=clock_skew_ms)
     submitted = response.submitted_at - skew
     local = submitted.astimezone(zone)
@@ -53,7 +53,8 @@ def response_values(response: WireResponse, kiosk_id: str | None, zone: ZoneInfo
             *_SCORES(answers), *map(profile.get, _PROFILE_NAMES),
             response.content.comment,
             (response.started_at - skew).isoformat() if response.started_at else None,
-            submitted.isoformat(), response.submitted_at.isoformat(), clock_skew_ms, local.date(), local.hour,
+            submitted.isoformat(), response.submitted_at.isoformat(), clock_skew_ms, local.date().isoformat(),
+            local.hour,
             response.duration_ms, response.suspect, response.suspect_reason, received_at, batch_id, content_hash)
 
 
@@ -92,7 +93,7 @@ def ingest(engine: Engine, kiosk_id: str, batch_id: str, source: str, valid: lis
     received_at = now_iso()
     rows = [response_values(response, kiosk_id, zone, batch_id, received_at, digest, clock_skew_ms)
             for response, digest in valid]
-    prepare_for_days(engine, {row[_DAY] for row in rows})
+    prepare_for_days(engine, {date.fromisoformat(day) for day in {row[_DAY] for row in rows}})
     try:
         with engine.begin() as conn:
             outcomes = _store_responses(conn, kiosk_id, batch_id, received_at, valid, rows)
@@ -231,8 +232,7 @@ def _pg_array_type(column) -> str:
 
 def _insert_responses(conn: Connection, sql: _Sql, rows: list[tuple]) -> None:
     if sql.dialect != "postgresql":
-        day = _DAY
-        conn.exec_driver_sql(sql.responses, [(*row[:day], row[day].isoformat(), *row[day + 1:]) for row in rows])
+        conn.exec_driver_sql(sql.responses, rows)
         return
     import psycopg
     try:
@@ -347,7 +347,7 @@ def aggregate_values(rows: Iterable[tuple]) -> dict[str, dict[tuple, list[int]]]
             cells[daily_counts[i][score]] += 1
         for field, value in enumerate(row[first_profile:last_profile]):
             cells[profile_at[field][value]] += 1
-        key = (unit, day.replace(day=1), suspect)
+        key = (unit, day[:8] + "01", suspect)  # the month's first day
         cells = monthly.get(key)
         if cells is None:
             cells = monthly[key] = [0] * monthly_size
@@ -389,9 +389,4 @@ def add_rows_to_aggregates(conn: Connection, rows: Iterable[tuple]) -> None:
             records = [(*key, *deltas[key]) for key in deltas]
             conn.exec_driver_sql(sql.upserts[name], tuple(list(column) for column in zip(*records)))
         else:
-            conn.exec_driver_sql(sql.upserts[name], [tuple(_sqlite_value(v) for v in key) + tuple(deltas[key])
-                                                     for key in sorted(deltas)])
-
-
-def _sqlite_value(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
+            conn.exec_driver_sql(sql.upserts[name], [(*key, *deltas[key]) for key in sorted(deltas)])
