@@ -1,20 +1,9 @@
-"""The collector on PostgreSQL: ingest through the API, and the unit dashboard at 10 thousand, 2 million
-and 10 million stored responses.
+"""The collector on PostgreSQL: the unit dashboard at 10 thousand, 2 million and 10 million stored responses
+(ingest is ``bench_postgres_ingest``, which uses ``copy_ingest`` here as its one-table baseline).
 
 The server is the throw-away cluster of ``scripts/pg_test_cluster.sh`` (started when none answers; it runs
-with fsync=off and synchronous_commit=off, so neither figure includes waiting for the disk). Each part
-works in a database of its own: ``skm_bench_ingest``, made here and dropped at the end, and the two kept
-dashboard databases (below). Without PostgreSQL the bench prints why and returns no figures.
-
-Ingest: the 20,000 responses of ``bench_sync`` (varied counters, services, days, scores, profiles) as 40
-signed batches of 500 (``kiosk.sync.Client``, which also verifies each ack) to a real ``skm collector run``
-process on PostgreSQL, one batch after another, every response new. Figure: responses stored per second,
-from the first request to the last ack. Baseline, in the same run and the same database: the very rows the
-collector stores (``store.response_row``), written by raw psycopg ``COPY`` in one transaction into a plain
-(unpartitioned) table made ``LIKE responses INCLUDING ALL`` (the same columns, primary key and indexes).
-The ratio (API / COPY, below 1) is what HTTP, signatures, validation, the exactly-once claim in
-``response_keys``, the monthly partitions, the daily and hourly aggregate upserts and the per-batch
-transactions cost on top of PostgreSQL's fastest bulk load.
+with fsync=off and synchronous_commit=off, so no figure includes waiting for the disk). The dashboard
+databases (below) are kept for reuse. Without PostgreSQL the bench prints why and returns no figures.
 
 Dashboard: two collector apps (``collector.create_app`` with the database URL, the Kota Dumai organisation
 and accounts of ``collector.demo``). Their responses are generated server-side, in SQL (``INSERT ... SELECT
@@ -44,7 +33,6 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import random
 import shutil
 import statistics
 import subprocess
@@ -67,22 +55,17 @@ for folder in (str(ROOT), str(HERE)):
 import psycopg  # noqa: E402
 
 import bench_dashboard  # noqa: E402
-import bench_sync  # noqa: E402
 from collector import create_app, demo, migrate_database, migrations, store  # noqa: E402
-from kiosk import sync  # noqa: E402
 from skm import CODES, PROFILE, QUESTIONNAIRE_VERSION, wire  # noqa: E402
 from skm.periods import containing  # noqa: E402
-from tests.helpers import CollectorServer  # noqa: E402
 
 UNIT = "dumai-disdukcapil"
-INGEST_RESPONSES = 20_000
 SMALL, MIDDLE, LARGE = 10_000, 2_000_000, 10_000_000  # MIDDLE: the size bench_dashboard measures on SQLite
 FALLBACK_SIZES = (5_000_000, 2_000_000, 1_000_000)
 BYTES_PER_ROW = 1_500  # table, indexes and response_keys take ~0.8 kB (measured at 1M); WAL and room to spare
 MONTHS = bench_dashboard.MONTHS
 WARMUP, REQUESTS = bench_dashboard.WARMUP, bench_dashboard.REQUESTS
 ZONE = ZoneInfo("Asia/Jakarta")
-DATABASES = {"ingest": "skm_bench_ingest"}  # dropped at the end; the dashboard ones are kept (see dashboard)
 PROFILE_FIELDS = tuple(f.name for f in PROFILE)
 
 
@@ -136,27 +119,7 @@ def free_bytes(admin_url: str) -> tuple[int, str]:
     return shutil.disk_usage(where).free, where
 
 
-# -- (a) ingest through the API, against COPY --------------------------------------------------------------
-
-def api_ingest(tmp: Path, url: str, responses: list[dict]) -> float:
-    engine = store.make_engine(url)
-    migrations.upgrade(engine)
-    demo.build_org(engine)
-    _kiosk_id, code = store.add_kiosk(engine, UNIT)
-    kiosk = store.enroll(engine, code)
-    server = CollectorServer(tmp / "collector-ingest", settings={"DATABASE_URL": url})
-    server.env["SKM_COLLECTOR_DATABASE_URL"] = url  # even under SKM_TEST_BACKEND=postgresql
-    server.start()
-    try:
-        elapsed, warmup = bench_sync.push_all(sync.Credentials(server.url, kiosk["id"], kiosk["secret"]), responses)
-    finally:
-        server.stop()
-    assert store.response_count(engine) == len(responses) + warmup
-    with engine.connect() as conn:
-        keys = conn.exec_driver_sql("SELECT count(*) FROM response_keys").scalar()
-    assert keys == len(responses) + warmup, keys
-    engine.dispose()
-    return elapsed
+# -- the one-table COPY baseline of bench_postgres_ingest --------------------------------------------------------------
 
 
 def copy_ingest(url: str, kiosk_id: str, responses: list[dict]) -> float:
@@ -433,26 +396,10 @@ def run():
               f"{conn.execute('SHOW fsync').fetchone()[0]}, synchronous_commit "
               f"{conn.execute('SHOW synchronous_commit').fetchone()[0]})", flush=True)
     large = large_size(admin_url)
-    rnd = random.Random(1945)
-    responses = [wire.response_to_wire(bench_sync.kiosk_row(rnd, seq, "bench"), CODES, PROFILE_FIELDS)
-                 for seq in range(1, INGEST_RESPONSES + 1)]
-    try:
-        with tempfile.TemporaryDirectory(prefix="skm-bench-postgres-") as tmp:
-            tmp = Path(tmp)
-            url = recreate_database(admin_url, DATABASES["ingest"])
-            api = api_ingest(tmp, url, responses)
-            copied = copy_ingest(url, "bench", responses)
-            api_rate, copy_rate = INGEST_RESPONSES / api, INGEST_RESPONSES / copied
-            print(f"   ingest: API {api:.2f} s for {INGEST_RESPONSES:,} ({api_rate:.0f}/s), psycopg COPY "
-                  f"{copied:.3f} s ({copy_rate:.0f}/s)", flush=True)
-            times = dashboard(tmp, admin_url, large)
-    finally:
-        for name in DATABASES.values():
-            drop_database(admin_url, name)
+    with tempfile.TemporaryDirectory(prefix="skm-bench-postgres-") as tmp:
+        times = dashboard(Path(tmp), admin_url, large)
     small_ms, middle_ms, large_ms = (statistics.median(w for w, _c in times[n]) * 1e3 for n in (SMALL, MIDDLE, large))
     return {
-        "sync_collector_ingest_pg_per_s": {"value": api_rate, "unit": "resp/s", "baseline": copy_rate,
-                                           "ratio": api_rate / copy_rate},
         f"dashboard_unit_page_pg_{label(MIDDLE)}_ms": {"value": middle_ms, "unit": "ms", "baseline": small_ms,
                                                        "ratio": middle_ms / small_ms},
         f"dashboard_unit_page_pg_{label(large)}_ms": {"value": large_ms, "unit": "ms", "baseline": small_ms,

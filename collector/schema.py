@@ -142,11 +142,18 @@ def partitioned_responses() -> Table:
                  postgresql_partition_by="RANGE (local_day)")
 
 
+# PostgreSQL only (m013 dropped it on SQLite, where the primary key of responses already makes an id unique).
 response_keys = Table(
     "response_keys", metadata,
     Column("id", String(36), primary_key=True),
     Column("content_hash", String(64), nullable=False),
 )
+POSTGRESQL_ONLY = frozenset({"response_keys"})
+
+
+def tables(dialect: str) -> list[Table]:
+    """The tables a database of this dialect has, in foreign-key order."""
+    return [table for table in metadata.sorted_tables if dialect == "postgresql" or table.name not in POSTGRESQL_ONLY]
 
 conflicts = Table(
     "conflicts", metadata,

@@ -7,6 +7,7 @@ Every text is bilingual: Bahasa Indonesia (``id``, the official wording) and Eng
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 from typing import Mapping
 
@@ -116,7 +117,7 @@ class ProfileField:
     label: Text
     choices: tuple[tuple[str, Text], ...]  # (stored value, label)
 
-    @property
+    @cached_property
     def values(self) -> tuple[str, ...]:
         return tuple(v for v, _ in self.choices)
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from collections.abc import Mapping  # isinstance() on it is much cheaper than on typing's
+from typing import Any
 
 from .errors import InvalidResponse, Problem
 from .questionnaire import CODES, COMMENT_MAX_LENGTH, PROFILE_BY_NAME, UNSUR_BY_CODE
@@ -55,6 +56,8 @@ def nest(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def parse_score(value: Any) -> int | Problem | None:
     """A score 1..4 from an int or a string like ``"3"`` or ``"3.0"``; ``None`` for a blank."""
+    if type(value) is int and 1 <= value <= 4:  # what a kiosk sends, answered first
+        return value
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):

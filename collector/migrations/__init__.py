@@ -154,5 +154,9 @@ def differences(engine: Engine) -> list:
     """What differs between the database and ``collector.schema`` (tables, columns, types, indexes)."""
     from collector import schema
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"include_name": include_name, "compare_type": True})
+        def in_this_dialect(_object, name: str | None, type_: str, _reflected: bool, _compare_to) -> bool:
+            return not (type_ == "table" and conn.dialect.name != "postgresql" and name in schema.POSTGRESQL_ONLY)
+
+        context = MigrationContext.configure(conn, opts={"include_name": include_name, "compare_type": True,
+                                                         "include_object": in_this_dialect})
         return compare_metadata(context, schema.metadata)

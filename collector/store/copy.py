@@ -23,7 +23,9 @@ def copy_database(source: Engine, target: Engine, chunk: int = 5000,
             raise Refused("target_not_empty", "the target database already has data; copy into an empty one")
     prepare_for_days(target, days_in(source))
     copied: dict[str, int] = {}
-    for table in t.metadata.sorted_tables:
+    for table in t.tables(source.dialect.name):
+        if table not in t.tables(target.dialect.name):
+            continue
         count = 0
         with source.connect() as read, target.begin() as write:
             result = read.execute(select(table).execution_options(yield_per=chunk))
@@ -34,6 +36,10 @@ def copy_database(source: Engine, target: Engine, chunk: int = 5000,
                 if progress:
                     progress(table.name, count)
         copied[table.name] = count
+    if t.response_keys in t.tables(target.dialect.name) and t.response_keys not in t.tables(source.dialect.name):
+        with target.begin() as write:  # a SQLite source keeps the ids in responses alone
+            copied[t.response_keys.name] = write.exec_driver_sql(
+                "INSERT INTO response_keys (id, content_hash) SELECT id, content_hash FROM responses").rowcount
     _reset_sequences(target)
     return copied
 
@@ -61,4 +67,4 @@ def _reset_sequences(engine: Engine) -> None:
 def table_counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
-                for table in t.metadata.sorted_tables}
+                for table in t.tables(engine.dialect.name)}

@@ -13,7 +13,7 @@ from skm import CODES, wire
 from .. import schema as t
 from .aggregates import AGGREGATE_SOURCE, add_to_aggregates, aggregate_rows, drop_empty_aggregates
 from .engine import _insert, now_iso, prepare_for_days, reading, rows
-from .ingest import _claim_ids
+from .ingest import claim
 
 
 def record_public_response(engine: Engine, row: dict, receipt: tuple[str, str] | None) -> bool:
@@ -22,7 +22,7 @@ def record_public_response(engine: Engine, row: dict, receipt: tuple[str, str] |
     prepare_for_days(engine, [row["local_day"]])
     try:
         with engine.begin() as conn:
-            if not _claim_ids(conn, [row]):
+            if row["id"] not in claim(conn, [(row["id"], row["content_hash"])])[0]:
                 raise _AlreadyAnswered  # the same page sent twice: its first answer stands
             if receipt is not None:
                 taken = conn.execute(_insert(conn, t.used_receipts).values(

@@ -218,3 +218,58 @@ def test_m012_adds_an_empty_signature_block_and_keeps_every_unit(tmp_path):
     assert store.get_unit(engine, "u1")["head_nip"] == "197003121995032001"
     assert store.get_unit(engine, "u2")["head_name"] is None
     engine.dispose()
+
+
+def test_m013_keeps_every_response_and_takes_the_ids_from_responses_on_sqlite(tmp_path):
+    """m012 -> m013 with data: every response and figure kept; on SQLite response_keys is gone and the ids are
+    looked up in responses (a resend is a duplicate, other content a conflict); PostgreSQL keeps its keys."""
+    from zoneinfo import ZoneInfo
+    from skm import CODES, PROFILE, wire
+    engine = load(COMMITS[-1], tmp_path / "old")
+    with engine.begin() as conn:  # the last release's database (old steps table), brought to m012
+        command.stamp(migrations.alembic_config(conn), RELEASES[COMMITS[-1]])
+        command.upgrade(migrations.alembic_config(conn), "m012_signatory")
+    with engine.connect() as conn:
+        before = sorted(tuple(r) for r in conn.execute(select(t.responses)))
+        keys = sorted(tuple(r) for r in conn.execute(text("SELECT id, content_hash FROM response_keys")))
+    figures = store.all_aggregates(engine)
+    indices = {u["code"]: rollups.rollup(engine, [u["code"]], EVERYTHING).result for u in store.all_units(engine)}
+    assert len(before) > 200 and len(keys) == len(before)
+    migrations.upgrade(engine)
+    assert migrations.differences(engine) == []
+    tables = set(inspect(engine).get_table_names())
+    with engine.connect() as conn:
+        assert sorted(tuple(r) for r in conn.execute(select(t.responses))) == before
+        if BACKEND == "postgresql":
+            assert sorted(tuple(r) for r in conn.execute(text("SELECT id, content_hash FROM response_keys"))) == keys
+        else:
+            assert "response_keys" not in tables
+        stored = dict(conn.execute(select(t.responses)).first()._mapping)
+    assert store.all_aggregates(engine) == figures
+    assert {u["code"]: rollups.rollup(engine, [u["code"]], EVERYTHING).result
+            for u in store.all_units(engine)} == indices
+    sent = wire.validate_wire_response(wire.response_to_wire(stored, CODES, tuple(f.name for f in PROFILE)))
+    zone = ZoneInfo("Asia/Jakarta")
+    again = store.ingest(engine, stored["kiosk_id"], "0b1e3c4d-0000-4000-8000-000000000012", "api",
+                         [(sent, stored["content_hash"])], [], zone)
+    other = store.ingest(engine, stored["kiosk_id"], "0b1e3c4d-0000-4000-8000-000000000013", "api",
+                         [(sent, "0" * 64)], [], zone)
+    assert [o.status for o in again] == ["duplicate"] and [o.status for o in other] == ["conflict"]
+    assert store.response_count(engine) == len(before) and store.all_aggregates(engine) == figures
+    engine.dispose()
+
+
+@pytest.mark.sqlite
+def test_m013_refuses_a_key_without_its_response_and_changes_nothing(tmp_path):
+    engine = load(COMMITS[-1], tmp_path / "old")
+    with engine.begin() as conn:
+        command.stamp(migrations.alembic_config(conn), RELEASES[COMMITS[-1]])
+        command.upgrade(migrations.alembic_config(conn), "m012_signatory")
+        conn.execute(text("INSERT INTO response_keys (id, content_hash) VALUES "
+                          "('00000000-0000-4000-8000-00000000dead', 'ff')"))
+    with pytest.raises(RuntimeError, match="1 ids of response_keys have no response with that content hash"):
+        migrations.upgrade(engine)
+    with engine.connect() as conn:
+        assert migrations.current_revision(conn) == "m012_signatory"
+        assert conn.execute(text("SELECT COUNT(*) FROM response_keys")).scalar() > 200
+    engine.dispose()
