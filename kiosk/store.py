@@ -641,6 +641,20 @@ def pending_responses(db: sqlite_utils.Database, limit: int) -> list[dict]:
     return [dict(zip(names, row)) for row in cursor]
 
 
+def pending_response_chunks(db: sqlite_utils.Database, chunk: int) -> Iterator[list[dict]]:
+    """Every unsynced response in seq order, ``chunk`` rows at a time, from one read transaction (a
+    consistent snapshot however long the reader takes; writers go on meanwhile, WAL)."""
+    db.conn.execute("BEGIN")
+    try:
+        cursor = db.conn.execute("SELECT * FROM responses WHERE sync_state = 'pending' ORDER BY seq")
+        names = [c[0] for c in cursor.description]
+        while rows := cursor.fetchmany(chunk):
+            yield [dict(zip(names, row)) for row in rows]
+    finally:
+        if db.conn.in_transaction:
+            db.conn.execute("COMMIT")  # read only: ends the snapshot
+
+
 def pending_count(db: sqlite_utils.Database) -> int:
     return db.conn.execute("SELECT COUNT(*) FROM responses WHERE sync_state = 'pending'").fetchone()[0]
 

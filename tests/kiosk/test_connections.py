@@ -118,7 +118,7 @@ def test_record_response_from_many_threads_stores_each_once(tmp_path):
     def writer(i: int) -> None:
         db = store.connect(path)
         try:
-            for attempt in range(2):  # the second is a resend of the same survey
+            for _attempt in range(2):  # the second is a resend of the same survey
                 results.append(store.record_response(db, response(i), lambda _tx, _row: None))
         finally:
             db.conn.close()
