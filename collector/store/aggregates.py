@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import Connection, Date, Engine, case, cast, func, select
+from sqlalchemy import Connection, Date, Engine, cast, func, select
 
 from skm import CODES, PROFILE
 
@@ -110,7 +110,7 @@ AGGREGATE_SOURCE = ("unit", "service", "counter", "channel", "officer", "local_d
 
 
 def _count_if(condition) -> Any:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    return func.count().filter(condition)  # count(*) FILTER (WHERE ..): PostgreSQL, SQLite >= 3.30
 
 
 def _unsur_columns(r) -> list[tuple[str, Any]]:
@@ -140,6 +140,19 @@ def rebuild_aggregates_in(conn: Connection) -> int:
     INSERT .. SELECT .. GROUP BY per aggregate table (the monthly rows from the daily ones, whose sums add
     up), on SQLite and PostgreSQL alike. The rows are those the incremental path (``aggregate_rows``) adds
     up; tests check both against each other."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")  # the groups hashed in memory, not spilled to disk
+    else:  # the GROUP BY sorts in memory (256 MB at most) instead of spilling to temporary files
+        cache_size = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+        conn.exec_driver_sql("PRAGMA cache_size=-262144")
+        try:
+            return _rebuild(conn)
+        finally:
+            conn.exec_driver_sql(f"PRAGMA cache_size={int(cache_size)}")
+    return _rebuild(conn)
+
+
+def _rebuild(conn: Connection) -> int:
     for table in (t.daily_aggregates, t.hourly_aggregates, t.officer_daily, t.monthly_aggregates):
         conn.execute(table.delete())
     r = t.responses
