@@ -143,7 +143,7 @@ def rebuild_aggregates_in(conn: Connection) -> int:
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")  # the groups hashed in memory, not spilled to disk
     else:  # the GROUP BY sorts in memory (256 MB at most) instead of spilling to temporary files
-        cache_size = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+        cache_size: int = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
         conn.exec_driver_sql("PRAGMA cache_size=-262144")
         try:
             return _rebuild(conn)
