@@ -12,15 +12,18 @@ Load: 4 load processes of 50 kiosk threads each. A kiosk pushes a batch of 1 to 
 counter, service, scores, profile; ids and seqs its own), signed by ``kiosk.sync.Client`` (the kiosk's own
 wire client, which checks each ack's signature), waits 2 to 8 s and pushes again: the agent's cadence (30 s)
 compressed six times. A push that fails (timeout, 5xx) is resent, the same batch, until acked, as the agent
-does. 20 reader threads (another process) each sign in as admin and then, every 1 to 3 s, open the
-province overview or a random unit's page. After 5 minutes the kiosks finish their last push.
+does. 20 reader threads (another process) each sign in with an admin account of its own (20 people) and
+then, every 1 to 3 s, open the province overview or a random unit's page. After 5 minutes the kiosks finish
+their last push.
 
 Figures: ack p99 (seconds from sending a push to its verified ack, every push) and page p95 under that
 load; baselines, measured the same way in the same run before the load starts (one kiosk pushing, one
 reader reading, 60 requests each, back to back), so the ratio is what the load adds. Throughput: responses
 stored per second under load; its baseline is the one kiosk's back-to-back rate. Checks, at the end: every response
 acked is stored exactly once (count, distinct ids, the ids themselves), no push was lost (acked = sent),
-and the aggregates equal a rebuild from the raw responses.
+and the aggregates equal a rebuild from the raw responses. Printed, not recorded: pushes and responses a
+second, the database size per response, the collector's CPU seconds (gunicorn master and workers, from
+``wait4``; PostgreSQL's own CPU is not in it) per million responses.
 """
 from __future__ import annotations
 
@@ -143,8 +146,8 @@ def load_process(config_path: str, result_path: str) -> None:
 # -- readers -----------------------------------------------------------------------------------------------
 
 class Reader:
-    def __init__(self, url: str):
-        self.url = url
+    def __init__(self, url: str, username: str):
+        self.url, self.username = url, username
         self.opener = build_opener(HTTPCookieProcessor(CookieJar()))
 
     def get(self, path: str) -> tuple[int, str]:
@@ -158,7 +161,7 @@ class Reader:
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or \
             re.search(r'value="([^"]+)"[^>]*name="csrf_token"', page)
         assert token, "no CSRF token on the sign-in page"
-        body = urllib.parse.urlencode({"csrf_token": token.group(1), "username": "admin",
+        body = urllib.parse.urlencode({"csrf_token": token.group(1), "username": self.username,
                                        "password": PASSWORD}).encode()
         with self.opener.open(self.url + "/login", body, timeout=120) as reply:
             assert reply.status == 200 and "/login" not in reply.url, reply.url
@@ -171,8 +174,8 @@ class Reader:
         return elapsed
 
 
-def reader_loop(url: str, units: list[str], deadline: float, rnd: random.Random, out: dict) -> None:
-    reader = Reader(url)
+def reader_loop(url: str, units: list[str], deadline: float, rnd: random.Random, out: dict, number: int) -> None:
+    reader = Reader(url, f"pembaca{number:02d}")
     while True:
         try:
             reader.sign_in()
@@ -194,7 +197,7 @@ def reader_process(config_path: str, result_path: str) -> None:
     deadline = time.monotonic() + config["duration"]
     out: dict = {"page_seconds": [], "failures": []}
     threads = [threading.Thread(target=reader_loop, daemon=True, args=(
-        config["url"], config["units"], deadline, random.Random(7000 + i), out)) for i in range(READERS)]
+        config["url"], config["units"], deadline, random.Random(7000 + i), out, i + 1)) for i in range(READERS)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -257,7 +260,7 @@ def baseline(url: str, kiosk: dict, units: list[str]) -> tuple[list[float], list
         client.request("POST", "/api/v1/batches", body)
         out["ack_seconds"].append(time.perf_counter() - start)
         out["sent"].extend(r["id"] for r in responses)
-    reader = Reader(url)
+    reader = Reader(url, "pembaca00")
     reader.sign_in()
     pages = [reader.timed("/" if i % 3 == 0 else f"/unit/{units[i % len(units)]}") for i in range(60)]
     return out["ack_seconds"], pages, out["sent"]
@@ -302,6 +305,7 @@ def run():
     url_db = admin_url.rsplit("/", 1)[0] + "/" + DATABASE
     engine = None
     server = None
+    collector_cpu = 0.0
     with tempfile.TemporaryDirectory(prefix="skm-load-province-") as tmp:
         tmp = Path(tmp)
         env = {**os.environ, "SKM_COLLECTOR_INSTANCE": str(tmp / "instance"), "SKM_COLLECTOR_DATABASE_URL": url_db,
@@ -312,7 +316,8 @@ def run():
             units = province_csv(tmp / "province.csv")
             cli(env, "org", "import", str(tmp / "province.csv"))
             engine = store.make_engine(url_db)
-            auth.create_user(engine, "admin", "Admin Provinsi", PASSWORD, "admin", [])
+            for number in range(READERS + 1):  # 20 people reading, and one for the baseline
+                auth.create_user(engine, f"pembaca{number:02d}", f"Pembaca {number}", PASSWORD, "admin", [])
             port = free_port()
             url = f"http://127.0.0.1:{port}"
             server = gunicorn(env, port, tmp / "gunicorn.log")
@@ -361,7 +366,9 @@ def run():
         finally:
             if server is not None:
                 server.terminate()
-                server.wait(timeout=60)
+                _pid, status, usage = os.wait4(server.pid, 0)  # the master has reaped its workers: theirs too
+                server.returncode = os.waitstatus_to_exitcode(status)
+                collector_cpu = usage.ru_utime + usage.ru_stime
                 log = (tmp / "gunicorn.log").read_text(errors="replace")
                 if "Traceback" in log:
                     print("   gunicorn log, first traceback:\n" + log[log.index("Traceback"):][:3000])
@@ -374,7 +381,9 @@ def run():
     print(f"   {KIOSKS} kiosks, {READERS} readers, {elapsed:.0f} s: {len(acks)} pushes acked "
           f"({len(acks) / elapsed:.1f}/s), {len(sent):,} responses sent ({len(sent) / elapsed:.0f}/s), statuses "
           f"{statuses}, {len(failures)} failed pushes resent {sorted(set(f.split(':')[0] for f in failures))}; "
-          f"{len(pages)} pages read ({len(reads['failures'])} failed); database {size / 2 ** 20:.0f} MiB")
+          f"{len(pages)} pages read ({len(reads['failures'])} failed); database {size / 2 ** 20:.0f} MiB "
+          f"({size / max(1, stored):.0f} bytes a response); collector CPU (gunicorn, set-up included) "
+          f"{collector_cpu:.0f} s = {collector_cpu / max(1, stored) * 1e6:.0f} s a million responses")
     print(f"   ack p50 {percentile(acks, 50) * 1e3:.0f} ms p99 {percentile(acks, 99) * 1e3:.0f} ms (alone: p99 "
           f"{percentile(base_acks, 99) * 1e3:.0f} ms); page p50 {percentile(pages, 50) * 1e3:.0f} ms p95 "
           f"{percentile(pages, 95) * 1e3:.0f} ms (alone: p95 {percentile(base_pages, 95) * 1e3:.0f} ms)")
