@@ -56,14 +56,6 @@ class Connections:
         if db is not None and self.pid == os.getpid() and db.conn.in_transaction:
             db.conn.execute("ROLLBACK")
 
-    def close_all(self) -> None:
-        """Close every thread's connection (tests, and before the database file is replaced)."""
-        with self.lock:
-            opened, self.opened, self.local = self.opened, [], threading.local()
-        if self.pid == os.getpid():
-            for db in opened:
-                db.conn.close()
-
 
 def connections(app: Flask) -> Connections:
     return app.extensions["skm_kiosk_db"]
