@@ -2,11 +2,13 @@
 
 Each module has ``run() -> dict[name, {"value", "unit", "baseline", "ratio"}]``: its figures and the
 baseline it measured in the same run. Run as ``make bench``; ``python bench/run.py NAME`` runs one module.
+The load tests (``load_*.py``, minutes each) run only when named or with ``SKM_BENCH_LOAD=1``.
 """
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -24,8 +26,11 @@ def load(path: Path):
 def main(only: list[str]) -> None:
     results_path = HERE / "results.json"
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
-    for path in sorted(HERE.glob("bench_*.py")):
+    with_load = os.environ.get("SKM_BENCH_LOAD") == "1"
+    for path in sorted(HERE.glob("bench_*.py")) + sorted(HERE.glob("load_*.py")):
         if only and path.stem.removeprefix("bench_") not in only:
+            continue
+        if path.stem.startswith("load_") and not (with_load or path.stem in only):
             continue
         print(f"== {path.stem}", flush=True)
         for name, figure in load(path).run().items():

@@ -1,6 +1,7 @@
 """``skm kiosk ...``: set up and run the counter app. Thin: parse, call one function, print."""
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from pathlib import Path
@@ -161,15 +162,26 @@ def print_report(report: "sync.SyncReport") -> None:
               help="The bundle file to write.")
 @click.pass_context
 def export_command(ctx: click.Context, out: str) -> None:
-    """Write every unsynced response to one signed file for `skm collector import` (no network needed)."""
+    """Write every unsynced response to one signed file for `skm collector import` (no network needed).
+
+    Streamed (memory stays flat whatever the backlog) into a temporary file beside OUT, renamed to OUT only
+    when complete: a failure midway leaves no half-written bundle."""
     _app, db = open_store(ctx)
+    target = Path(out)
+    partial = target.with_name(f".{target.name}.partial")
     try:
-        content, count = sync.export_bundle(db)
+        with open(partial, "wb") as stream:
+            count = sync.write_bundle(db, stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(partial, target)
     except sync.SyncError as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(f"{out}: {exc.strerror or exc}") from exc
     finally:
         db.conn.close()
-    Path(out).write_bytes(content)
+        partial.unlink(missing_ok=True)
     click.echo(f"{count} responses written to {out}; they stay in the outbox until the collector acknowledges them")
 
 

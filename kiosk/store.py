@@ -6,8 +6,11 @@ are recorded migrations, applied in order at start-up and never dropping anythin
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -129,6 +132,17 @@ class UnknownCounter(StoreError):
     pass
 
 
+_WRITE_LOCKS: dict[str, threading.RLock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(path: str) -> threading.RLock:
+    """The lock this process's writers of one database file queue on (see ``transaction``)."""
+    key = path if path == ":memory:" or path.startswith("file:") else os.path.realpath(path)
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(key, threading.RLock())
+
+
 def connect(path: str) -> sqlite_utils.Database:
     """Open the store with the durability settings; callers close ``db.conn``."""
     conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
@@ -136,20 +150,29 @@ def connect(path: str) -> sqlite_utils.Database:
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
-    return sqlite_utils.Database(conn)
+    db = sqlite_utils.Database(conn)
+    db.skm_write_lock = _write_lock(path)  # type: ignore[attr-defined]
+    return db
 
 
 @contextmanager
 def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
-    """One write transaction, taken up front so concurrent writers queue instead of failing midway."""
-    db.conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        if db.conn.in_transaction:  # SQLite has already rolled back after a full disk or an I/O error
-            db.conn.execute("ROLLBACK")
-        raise
-    db.conn.execute("COMMIT")
+    """One write transaction, taken up front so concurrent writers queue instead of failing midway.
+
+    Writers in this process (the server's threads, the sync agent) first queue on one lock per file: the
+    next one starts the moment the previous commits, where SQLite's busy handler would have slept in
+    steps of up to 100 ms (six counters at once saw a p99 of 150 ms). Other processes (a CLI command)
+    still meet SQLite's lock and its busy timeout."""
+    lock = getattr(db, "skm_write_lock", None) or contextlib.nullcontext()
+    with lock:
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            if db.conn.in_transaction:  # SQLite has already rolled back after a full disk or an I/O error
+                db.conn.execute("ROLLBACK")
+            raise
+        db.conn.execute("COMMIT")
 
 
 def migrate(db: sqlite_utils.Database) -> list[str]:
@@ -283,21 +306,119 @@ def record_response(db: sqlite_utils.Database, row: dict[str, Any],
 
     The id is minted when the survey starts, so a double tap or a resend finds the first row and
     changes nothing. ``suspicion`` decides, inside the same transaction, whether the row is suspect.
+    Responses submitted at the same moment at several counters share one transaction and one fsync
+    (``GroupCommit``); each call still returns only after the commit that holds its row.
     """
-    with transaction(db):
-        existing = get_response(db, row["id"])
-        if existing is not None:
-            return existing, False
-        seq = db.conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM responses").fetchone()[0]
-        reason = suspicion(db, row)
-        stored = {**row, "seq": seq, "suspect": int(reason is not None), "suspect_reason": reason,
-                  "sync_state": "pending"}
-        columns = [c for c in RESPONSE_FIELDS if c in stored]
-        db.conn.execute(f"INSERT INTO responses ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                        [stored[c] for c in columns])
+    existing, new = group_commit(db).run(db, lambda tx: _insert_response(tx, row, suspicion))
+    if not new:
+        return existing, False
     recorded = get_response(db, row["id"])
-    assert recorded is not None  # inserted just above
+    assert recorded is not None  # committed before run() returned
     return recorded, True
+
+
+def _insert_response(tx: sqlite_utils.Database, row: dict[str, Any],
+                     suspicion: Callable[[sqlite_utils.Database, dict[str, Any]], str | None]) -> tuple[Any, bool]:
+    existing = get_response(tx, row["id"])
+    if existing is not None:
+        return existing, False
+    seq = tx.conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM responses").fetchone()[0]
+    reason = suspicion(tx, row)
+    stored = {**row, "seq": seq, "suspect": int(reason is not None), "suspect_reason": reason,
+              "sync_state": "pending"}
+    columns = [c for c in RESPONSE_FIELDS if c in stored]
+    tx.conn.execute(f"INSERT INTO responses ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                    [stored[c] for c in columns])
+    return None, True
+
+
+class _Job:
+    __slots__ = ("work", "done", "lead", "result", "error")
+
+    def __init__(self, work: Callable[[sqlite_utils.Database], Any]):
+        self.work, self.done, self.lead = work, threading.Event(), False
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+
+class GroupCommit:
+    """Writes that arrive together share one ``BEGIN IMMEDIATE ... COMMIT`` (one fsync), each in its own
+    savepoint so that one failing write leaves the others in. The first caller leads: it runs every queued
+    write on its own connection and commits; callers arriving meanwhile wait, and one of them leads the
+    next group. Nobody returns before the commit that holds its write (durability as one transaction each)."""
+
+    MOST = 64  # writes in one group at most
+
+    def __init__(self) -> None:
+        self.guard = threading.Lock()
+        self.queue: list[_Job] = []
+        self.leading = False
+
+    def run(self, db: sqlite_utils.Database, work: Callable[[sqlite_utils.Database], Any]) -> Any:
+        job = _Job(work)
+        with self.guard:
+            self.queue.append(job)
+            lead = not self.leading
+            self.leading = True
+        if not lead:
+            job.done.wait()
+            if job.lead:
+                job.done.clear()
+                lead = True
+        if lead:
+            self.lead(db)
+            job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def lead(self, db: sqlite_utils.Database) -> None:
+        with self.guard:
+            group, self.queue = self.queue[:self.MOST], self.queue[self.MOST:]
+        try:
+            self.commit(db, group)
+        finally:
+            with self.guard:
+                if self.queue:
+                    self.queue[0].lead = True
+                    self.queue[0].done.set()  # the next group's leader
+                else:
+                    self.leading = False
+            for job in group:
+                job.done.set()
+
+    @staticmethod
+    def commit(db: sqlite_utils.Database, group: list[_Job]) -> None:
+        try:
+            with transaction(db):
+                for job in group:
+                    db.conn.execute("SAVEPOINT skm_write")
+                    try:
+                        job.result = job.work(db)
+                    except Exception as exc:  # noqa: BLE001 - this write's own failure, raised to its caller
+                        job.error = exc
+                        if not db.conn.in_transaction:  # SQLite rolled the whole transaction back
+                            raise
+                        db.conn.execute("ROLLBACK TO skm_write")
+                    db.conn.execute("RELEASE skm_write")
+        except BaseException as exc:
+            for job in group:  # nothing of the group was committed
+                if job.error is None:
+                    job.error = exc
+            if not isinstance(exc, Exception):
+                raise
+
+
+_GROUPS: dict[int, GroupCommit] = {}
+
+
+def group_commit(db: sqlite_utils.Database) -> GroupCommit:
+    """The group commit of the database file ``db`` writes to (one per write lock, so per file)."""
+    lock = getattr(db, "skm_write_lock", None)
+    if lock is None:
+        return GroupCommit()  # a connection made elsewhere: a group of its own
+    with _WRITE_LOCKS_GUARD:
+        return _GROUPS.setdefault(id(lock), GroupCommit())
 
 
 def get_response(db: sqlite_utils.Database, response_id: str) -> dict | None:
@@ -518,6 +639,20 @@ def pending_responses(db: sqlite_utils.Database, limit: int) -> list[dict]:
     cursor = db.conn.execute("SELECT * FROM responses WHERE sync_state = 'pending' ORDER BY seq LIMIT ?", (limit,))
     names = [c[0] for c in cursor.description]
     return [dict(zip(names, row)) for row in cursor]
+
+
+def pending_response_chunks(db: sqlite_utils.Database, chunk: int) -> Iterator[list[dict]]:
+    """Every unsynced response in seq order, ``chunk`` rows at a time, from one read transaction (a
+    consistent snapshot however long the reader takes; writers go on meanwhile, WAL)."""
+    db.conn.execute("BEGIN")
+    try:
+        cursor = db.conn.execute("SELECT * FROM responses WHERE sync_state = 'pending' ORDER BY seq")
+        names = [c[0] for c in cursor.description]
+        while rows := cursor.fetchmany(chunk):
+            yield [dict(zip(names, row)) for row in rows]
+    finally:
+        if db.conn.in_transaction:
+            db.conn.execute("COMMIT")  # read only: ends the snapshot
 
 
 def pending_count(db: sqlite_utils.Database) -> int:

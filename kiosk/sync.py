@@ -7,6 +7,8 @@ The agent opens its own store connection; it is not a request.
 """
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import logging
 import random
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.client import HTTPException
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, BinaryIO, Callable
 
 import sqlite_utils
 
@@ -468,15 +470,44 @@ class Agent:
 # -- the offline bundle -----------------------------------------------------------------------------------------
 
 def export_bundle(db: sqlite_utils.Database) -> tuple[bytes, int]:
-    """Every unsynced response in one signed file for `skm collector import`. Marks nothing: the rows stay
-    in the outbox and become "duplicate" (synced) when the network returns."""
+    """Every unsynced response in one signed bundle, in memory (tests; the CLI streams to a file)."""
+    out = io.BytesIO()
+    count = write_bundle(db, out)
+    return out.getvalue(), count
+
+
+def write_bundle(db: sqlite_utils.Database, out: BinaryIO, chunk: int = 1000) -> int:
+    """Stream every unsynced response into ``out`` as one signed bundle for `skm collector import`; returns
+    how many. Marks nothing: the rows stay in the outbox and become "duplicate" (synced) when the network
+    returns.
+
+    Memory stays flat whatever the backlog: rows are read ``chunk`` at a time inside one read transaction
+    (one consistent snapshot), each written as its canonical JSON and fed to a running SHA-256 of the
+    batch's canonical bytes, which is what the signature covers (``wire.sign_digest``). The signature is
+    therefore written last: a bundle is a JSON object, its keys in any order (docs/sync-protocol.md)."""
     creds = credentials(db)
     if creds is None:
         raise SyncError("not_enrolled", "a bundle is signed with the kiosk's key: enroll first")
-    count = store.pending_count(db)
-    batch = {"protocol": wire.PROTOCOL, "batch_id": str(uuid.uuid4()), "responses": pending_batch(db, count)}
     signed_at = store.now_iso()
-    signature = wire.sign(creds.secret, "bundle", creds.kiosk_id, signed_at, wire.canonical(batch))
-    bundle = {"format": wire.BUNDLE_FORMAT, "kiosk_id": creds.kiosk_id, "signed_at": signed_at,
-              "signature": signature, "batch": batch}
-    return json.dumps(bundle, ensure_ascii=False, indent=1).encode(), count
+    batch_id = str(uuid.uuid4())
+    digest = hashlib.sha256()
+    # canonical(batch): keys sorted (batch_id, protocol, responses), no spaces; the file adds only newlines.
+    head = (b'{"batch_id":' + wire.canonical(batch_id) + b',"protocol":' + wire.canonical(wire.PROTOCOL)
+            + b',"responses":[')
+    digest.update(head)
+    out.write(b'{"format":' + wire.canonical(wire.BUNDLE_FORMAT) + b',"kiosk_id":' + wire.canonical(creds.kiosk_id)
+              + b',"signed_at":' + wire.canonical(signed_at) + b',\n"batch":' + head + b"\n")
+    count = 0
+    for rows in store.pending_response_chunks(db, chunk):
+        for row in rows:
+            body = wire.canonical(wire.response_to_wire(row, CODES, PROFILE_FIELDS))
+            if count:
+                digest.update(b",")
+                out.write(b",\n")
+            digest.update(body)
+            out.write(body)
+            count += 1
+    digest.update(b"]}")
+    signature = wire.sign_digest(creds.secret, "bundle", creds.kiosk_id, signed_at, digest.hexdigest())
+    out.write(b"\n]},\n" + b'"signature":' + wire.canonical(signature) + b"}\n")
+    return count

@@ -88,8 +88,13 @@ def content_hash(response: Mapping[str, Any]) -> str:
 
 
 def sign(secret: str, purpose: str, kiosk_id: str, timestamp: str, body: bytes) -> str:
+    return sign_digest(secret, purpose, kiosk_id, timestamp, hashlib.sha256(body).hexdigest())
+
+
+def sign_digest(secret: str, purpose: str, kiosk_id: str, timestamp: str, body_sha256: str) -> str:
+    """``sign`` from the body's SHA-256 (hex), for a body hashed as it is streamed (a large bundle)."""
     assert purpose in PURPOSES
-    message = "\n".join([PROTOCOL, purpose, kiosk_id, timestamp, hashlib.sha256(body).hexdigest()])
+    message = "\n".join([PROTOCOL, purpose, kiosk_id, timestamp, body_sha256])
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 

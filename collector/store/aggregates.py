@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Date, Engine, cast, func, select
 
 from skm import CODES, PROFILE
 
@@ -109,23 +109,75 @@ AGGREGATE_SOURCE = ("unit", "service", "counter", "channel", "officer", "local_d
                     *(f.name for f in PROFILE))
 
 
-def rebuild_aggregates_in(conn: Connection, chunk: int = 5000) -> int:
-    """Recompute every aggregate from the raw responses inside the caller's transaction."""
-    conn.execute(t.daily_aggregates.delete())
-    conn.execute(t.hourly_aggregates.delete())
-    conn.execute(t.officer_daily.delete())
-    conn.execute(t.monthly_aggregates.delete())
-    # yield_per on the statement, not the connection: the connection goes on to write in this transaction.
-    result = conn.execute(select(*[t.responses.c[c] for c in AGGREGATE_SOURCE]).execution_options(yield_per=chunk))
-    totals_by_kind: tuple[dict[tuple, dict[str, int]], ...] = ({}, {}, {}, {})
-    for part in result.partitions():
-        for totals, deltas in zip(totals_by_kind, aggregate_rows(dict(r._mapping) for r in part)):
-            for key, delta in deltas.items():
-                into = totals.setdefault(key, dict.fromkeys(delta, 0))
-                for name, value in delta.items():
-                    into[name] += value
-    add_to_aggregates(conn, totals_by_kind)
-    return len(totals_by_kind[0])
+def _count_if(condition) -> Any:
+    return func.count().filter(condition)  # count(*) FILTER (WHERE ..): PostgreSQL, SQLite >= 3.30
+
+
+def _unsur_columns(r) -> list[tuple[str, Any]]:
+    """Each unsur's sum and its count per score (1..4), over the group's responses."""
+    return [*((f"{code}_sum", func.sum(r.c[code])) for code in CODES),
+            *((f"{code}_{score}", _count_if(r.c[code] == score)) for code in CODES for score in (1, 2, 3, 4))]
+
+
+def _insert_grouped(conn: Connection, table, keys: list[tuple[str, Any]], values: list[tuple[str, Any]],
+                    source, where=None) -> None:
+    """INSERT INTO table (keys, values) SELECT ... FROM source [WHERE] GROUP BY keys: one statement."""
+    query = select(*(expr.label(name) for name, expr in [*keys, *values])).select_from(source)
+    if where is not None:
+        query = query.where(where)
+    query = query.group_by(*(expr for _name, expr in keys))
+    conn.execute(table.insert().from_select([name for name, _expr in [*keys, *values]], query))
+
+
+def _month_of(conn: Connection, day) -> Any:
+    if conn.dialect.name == "postgresql":
+        return cast(func.date_trunc("month", day), Date)
+    return func.date(day, "start of month")  # SQLite keeps a Date as 'YYYY-MM-DD'
+
+
+def rebuild_aggregates_in(conn: Connection) -> int:
+    """Recompute every aggregate from the raw responses inside the caller's transaction, set-based: one
+    INSERT .. SELECT .. GROUP BY per aggregate table (the monthly rows from the daily ones, whose sums add
+    up), on SQLite and PostgreSQL alike. The rows are those the incremental path (``aggregate_rows``) adds
+    up; tests check both against each other."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")  # the groups hashed in memory, not spilled to disk
+    else:  # the GROUP BY sorts in memory (256 MB at most) instead of spilling to temporary files
+        cache_size: int = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+        conn.exec_driver_sql("PRAGMA cache_size=-262144")
+        try:
+            return _rebuild(conn)
+        finally:
+            conn.exec_driver_sql(f"PRAGMA cache_size={int(cache_size)}")
+    return _rebuild(conn)
+
+
+def _rebuild(conn: Connection) -> int:
+    for table in (t.daily_aggregates, t.hourly_aggregates, t.officer_daily, t.monthly_aggregates):
+        conn.execute(table.delete())
+    r = t.responses
+    total = sum((r.c[code] for code in CODES[1:]), r.c[CODES[0]])
+    profile = [(name, _count_if(r.c[field] == value) if value is not None else _count_if(r.c[field].is_(None)))
+               for (field, value), name in t.PROFILE_COLUMNS.items()]
+    responses = ("responses", func.count())
+    _insert_grouped(conn, t.daily_aggregates,
+                    [("unit", r.c.unit), ("service", r.c.service), ("counter", r.c.counter),
+                     ("channel", r.c.channel), ("day", r.c.local_day), ("suspect", r.c.suspect)],
+                    [responses, *_unsur_columns(r), *profile], r)
+    _insert_grouped(conn, t.hourly_aggregates,
+                    [("unit", r.c.unit), ("day", r.c.local_day), ("hour", r.c.local_hour), ("suspect", r.c.suspect)],
+                    [responses, ("score_sum", func.sum(total))], r)
+    _insert_grouped(conn, t.officer_daily,
+                    [("officer", r.c.officer), ("unit", r.c.unit), ("day", r.c.local_day), ("suspect", r.c.suspect)],
+                    [responses, ("score_sum", func.sum(total)), ("score_sq_sum", func.sum(total * total)),
+                     *_unsur_columns(r)], r, where=(r.c.officer.is_not(None)) & (r.c.officer != ""))
+    d = t.daily_aggregates
+    _insert_grouped(conn, t.monthly_aggregates,
+                    [("unit", d.c.unit), ("month", _month_of(conn, d.c.day)), ("suspect", d.c.suspect)],
+                    [("responses", func.sum(d.c.responses)), *((f"{code}_sum", func.sum(d.c[f"{code}_sum"]))
+                                                               for code in CODES),
+                     *((name, func.sum(d.c[name])) for name in t.SCORE_COLUMNS)], d)
+    return conn.execute(select(func.count()).select_from(d)).scalar_one()
 
 
 def rebuild_aggregates(engine: Engine) -> int:

@@ -132,3 +132,17 @@ def test_backup_never_overwrites_a_file_it_did_not_make(tmp_path):
     db = store.connect(str(instance / "kiosk.db"))
     assert store.is_configured(db)
     db.conn.close()
+
+
+def test_a_failed_export_leaves_no_file_and_keeps_the_previous_bundle(tmp_path):
+    """Not enrolled: the bundle cannot be signed. Neither a half-written file nor a clobbered old one."""
+    instance = init_kiosk(tmp_path / "kiosk")
+    out = tmp_path / "usb" / "bundle.json"
+    out.parent.mkdir()
+    out.write_text("the bundle of last week")
+    result = run("kiosk", "--instance", str(instance), "export", "--out", str(out))
+    assert result.exit_code == 1 and "enroll first" in result.output
+    assert out.read_text() == "the bundle of last week"
+    assert sorted(p.name for p in out.parent.iterdir()) == ["bundle.json"]  # no .bundle.json.partial
+    missing = run("kiosk", "--instance", str(instance), "export", "--out", str(tmp_path / "nowhere" / "b.json"))
+    assert missing.exit_code == 1 and "No such file or directory" in missing.output

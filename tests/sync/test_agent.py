@@ -142,6 +142,49 @@ def test_bundle_export_and_import_twice_then_the_push_is_a_duplicate(kiosk, coll
     assert (report.accepted, report.duplicate) == (0, 6) and states(kiosk) == {"synced": 6}
 
 
+def bulk_responses(db, n):
+    """``n`` pending responses in one transaction (set-up for a large backlog), with profiles and comments."""
+    from skm import PROFILE
+    rnd = random.Random(n)
+    unit = kstore.get_setting(db, "unit_code")
+    rows = []
+    for seq in range(1, n + 1):
+        rows.append({"id": str(uuid.uuid4()), "seq": seq, "counter": "2", "service": "kk", "unit": unit,
+                     "channel": "kiosk", "questionnaire_version": QUESTIONNAIRE_VERSION,
+                     "submitted_at": f"2026-11-28T09:{seq // 60 % 60:02d}:{seq % 60:02d}.000+07:00",
+                     "started_at": "2026-11-28T08:59:01.000+07:00", "duration_ms": 30877 + seq,
+                     "comment": rnd.choice([None, "Pelayanan cepat — terima kasih", 'antre "lama"']),
+                     **{code: rnd.randint(1, 4) for code in CODES},
+                     **{f.name: rnd.choice([*f.values, None]) for f in PROFILE}})
+    columns = list(rows[0])
+    with kstore.transaction(db):
+        db.conn.executemany(f"INSERT INTO responses ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                            [[r[c] for c in columns] for r in rows])
+    return [r["id"] for r in rows]
+
+
+def test_a_large_bundle_is_streamed_in_chunks_and_imports_whole(kiosk, collector, tmp_path):
+    ids = bulk_responses(kiosk, 3000)
+    run = CliRunner().invoke
+    out = tmp_path / "bundle.json"
+    exported = run(main, ["kiosk", "--instance", str(kiosk.instance), "export", "--out", str(out)])
+    assert exported.exit_code == 0 and "3000 responses written" in exported.output, exported.output
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no partial file left
+    bundle = json.loads(out.read_bytes())
+    assert bundle["format"] == "skm-bundle/1" and [r["id"] for r in bundle["batch"]["responses"]] == ids
+    assert bundle["batch"]["responses"] == sync.pending_batch(kiosk, 3000)  # what a push would send
+    small = tmp_path / "small-chunks.json"
+    with open(small, "wb") as stream:
+        assert sync.write_bundle(kiosk, stream, chunk=7) == 3000
+    assert json.loads(small.read_bytes())["batch"]["responses"] == bundle["batch"]["responses"]
+    collector_cli = ["collector", "--instance", str(collector.instance), "import"]
+    first = run(main, [*collector_cli, str(small)])
+    assert first.exit_code == 0 and "3000 accepted, 0 duplicate" in first.output, first.output
+    second = run(main, [*collector_cli, str(out)])
+    assert second.exit_code == 0 and "0 accepted, 3000 duplicate" in second.output, second.output
+    assert set(ids) <= collector_ids(collector)
+
+
 def test_an_altered_bundle_is_refused(kiosk, collector, tmp_path):
     add_responses(kiosk, 2)
     content, _ = sync.export_bundle(kiosk)
