@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from collector import reports, store
 from skm import UNSUR
 from skm.cli import main
-from skm.periods import parse
+from skm.periods import containing, parse
 from tests.collector.test_dashboard import demo_app, engine, login, raw_index, shown_konversi  # noqa: F401
 from tests.helpers import hidden
 
@@ -72,7 +72,7 @@ def test_the_charts_use_decimal_commas_full_names_and_keep_band_labels_off_the_l
 
 def test_a_running_period_is_provisional_and_a_past_one_is_not(demo_app, engine):
     client = signed_in(demo_app)
-    current = reports.default_period("Asia/Jakarta")
+    current = containing("triwulan", reports.today_in("Asia/Jakarta"))  # the running triwulan
     running = client.get(f"/unit/{UNIT}/report?period={current.key()}").get_data(as_text=True)
     assert 'id="provisional"' in running and "SEMENTARA" in running
     past = client.get(f"/unit/{UNIT}/report?period=2026-T3").get_data(as_text=True)
@@ -149,7 +149,7 @@ def test_another_units_head_cannot_download_the_pdf(demo_app):
 def test_the_report_in_english_has_decimal_points_and_english_headings(demo_app, engine):
     client = signed_in(demo_app)
     client.get("/lang/en?next=/")
-    current = reports.default_period("Asia/Jakarta")
+    current = containing("triwulan", reports.today_in("Asia/Jakarta"))  # the running triwulan
     page = client.get(f"/unit/{UNIT}/report?period={current.key()}").get_data(as_text=True)
     assert "PROVISIONAL" in page and "<h2>7. What citizens wrote</h2>" in page and "<h2>1. Basis</h2>" in page
     past = client.get(f"/unit/{UNIT}/report?period=2026-T4").get_data(as_text=True)
