@@ -15,8 +15,10 @@ import pytest
 from click.testing import CliRunner
 
 from collector import auth, digest, store
+from skm import CODES
 from collector.mail import SmtpSettings
 from skm.cli import main
+from skm.themes import default_lexicon
 from tests.helpers import free_port
 
 UNIT = "dumai-disdukcapil"
@@ -102,7 +104,7 @@ def test_the_weekly_digest_has_text_html_and_the_pdf(kiosk, engine, smtp_server)
         made.append((unit["code"], period.days))
         return b"%PDF-1.4 test"
 
-    assert digest.send_digests(engine, smtp(port), pdf=pdf) == (1, 0)
+    assert digest.send_digests(engine, smtp(port), default_lexicon(), pdf=pdf) == (1, 0)
     [message] = received(maildir)
     assert str(message["To"]) == "kepala@dumai.example" and made == [(UNIT, 7)]
     text = message.get_body(("plain",)).get_content()
@@ -112,3 +114,34 @@ def test_the_weekly_digest_has_text_html_and_the_pdf(kiosk, engine, smtp_server)
     [attachment] = list(message.iter_attachments())
     assert attachment.get_filename().startswith(f"skm-{UNIT}-") and attachment.get_content() == b"%PDF-1.4 test"
     assert [m["kind"] for m in store.mail_log(engine) if m["sent_at"]] == ["digest"]
+
+
+def test_digest_send_tags_themes_with_the_admins_lexicon_and_names_them(kiosk, engine, instance, smtp_server,
+                                                                        tmp_path):
+    """`skm collector digest send`: the themes new and rising this week by their labels, from the app's
+    lexicon (an admin's word for waiting and an admin's integrity signal), the weakest unsur by its name."""
+    from tests.collector.test_alerts import push
+    port, maildir = smtp_server
+    lexicon = tmp_path / "tema.toml"
+    lexicon.write_text('[tema.waktu_tunggu]\nkeluhan = ["ngaret"]\n\n[integritas.uang_sirih]\nlabel = "Uang sirih"\n'
+                       'label_en = "Betel money"\ntanda = ["uang sirih"]\n', encoding="utf-8")
+    (instance / "collector.cfg").write_text(f'COLLECTOR_SMTP_HOST = "127.0.0.1"\nCOLLECTOR_SMTP_PORT = {port}\n'
+                                            f'COLLECTOR_THEMES_FILE = {str(lexicon)!r}\n')
+    auth.create_user(engine, "kepala", "Kepala", "kata-sandi-panjang", "kepala_unit", [UNIT],
+                     email="kepala@dumai.example")
+    now = datetime.now(timezone.utc)
+    push(kiosk, now - timedelta(days=9), 1, comment="Pelayanannya ngaret")
+    push(kiosk, now - timedelta(hours=3), 2, comment="Petugas ngaret terus")
+    push(kiosk, now - timedelta(hours=3), 1, comment="Di loket ada uang sirih untuk petugas",
+         answers={**{c: 4 for c in CODES}, "biaya": 1})
+    result = CliRunner().invoke(main, ["collector", "--instance", str(instance), "digest", "send"])
+    assert result.exit_code == 0 and "digest: 1 sent, 0 failed" in result.output, result.output
+    [mail] = received(maildir)
+    text = mail.get_body(("plain",)).get_content()
+    assert "Tema komentar baru dan naik:\n" in text
+    assert "  - Waktu tunggu / antrean: 2 komentar (minggu lalu 1)" in text
+    assert "  - Uang sirih: 1 komentar (baru; minggu lalu 0)" in text
+    assert "waktu_tunggu" not in text and "uang_sirih" not in text  # labels, never codes
+    assert "Unsur terlemah: Biaya/Tarif (NRR " in text
+    html_body = mail.get_body(("html",)).get_content()
+    assert "<li>Uang sirih: 1 komentar (baru; minggu lalu 0)</li>" in html_body
