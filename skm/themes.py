@@ -311,12 +311,15 @@ class Lexicon:
         matches = self._matches(tokens)
         at = {i: m for m in matches for i in range(m.start, m.end)}
         negations = {m.start: self._negation(tokens, at, m) for m in matches}
-        # An integrity signal is looked for on its own too, so that a theme's term taking its first words
-        # ("disuruh bayar" of "disuruh bayar lebih biar cepat") never hides it. Such a signal is negated as
-        # the term it starts inside is ("tidak disuruh bayar lebih biar cepat").
+        # An integrity signal is looked for on its own too, so that a complaint's term taking its first words
+        # ("disuruh bayar" of "disuruh bayar lebih biar cepat") never hides it. Not where the words it shares
+        # were read as a signal, praise ("tidak dipungut biaya"), a negation or a negated term; it is
+        # negated as the term it starts inside is ("tidak disuruh bayar lebih biar cepat").
         hidden: list[_Match] = []
         for s in self._matches(tokens, self.signal_first):
-            if any(m.has("tanda") and m.start < s.end and s.start < m.end for m in matches):
+            if any(m.start < s.end and s.start < m.end
+                   and (m.has("tanda", "pujian", "negasi") or negations[m.start] is not None)
+                   for m in matches):
                 continue
             anchor = at.get(s.start)
             hidden.append(s)
