@@ -323,10 +323,20 @@ def signal_names(lexicon: themes.Lexicon, codes: Iterable[str], lang: str = "id"
     return ", ".join(lexicon.signals[c].name(lang) if c in lexicon.signals else c for c in codes)
 
 
+def counter_text(detail: Mapping[str, Any], lang: str = "id") -> str:
+    """The counter as a sentence names it: its name when that says it is a counter ("Loket 2 - Kartu
+    Keluarga"), else the word first ("loket 2")."""
+    name = str(detail.get("counter_name") or detail.get("counter") or "-")
+    return name if name.lower().startswith(("loket", "counter")) else f"{'counter' if lang == 'en' else 'loket'} {name}"
+
+
+DECIMALS = ("konversi", "floor", "nrr", "nrr_before", "drop")  # figures written with a decimal comma
+
+
 def summary(alert: Mapping[str, Any], unsur_names: Mapping[str, str], lexicon: themes.Lexicon) -> str:
     """One line in Bahasa Indonesia saying what the episode is about (e-mails and logs; the dashboard
     renders its own translated line from the same figures)."""
-    d = alert["detail"]
+    d = {k: v.replace(".", ",") if k in DECIMALS and isinstance(v, str) else v for k, v in alert["detail"].items()}
     kind = alert["kind"]
     if kind == "konversi":
         return (f"Konversi 7 hari terakhir {d['konversi']} (mutu {d['mutu']}), di bawah batas {d['floor']}, "
@@ -335,13 +345,13 @@ def summary(alert: Mapping[str, Any], unsur_names: Mapping[str, str], lexicon: t
         return (f"NRR {unsur_names.get(d['unsur'], d['unsur'])} 7 hari terakhir {d['nrr']} (n={d['n']}), turun "
                 f"{d['drop']} dari {d['nrr_before']} pada 4 minggu sebelumnya (n={d['n_before']}).")
     if kind == "nilai_rendah":
-        return (f"{d['low']} penilaian rendah (rata-rata 2 atau kurang) di loket {d['counter_name']} "
+        return (f"{d['low']} penilaian rendah (rata-rata 2 atau kurang) di {counter_text(d)} "
                 "dalam 1 jam terakhir.")
     if kind == "kios_diam":
         why = "sinkronisasi macet" if d["why"] == "sync" else "tablet mati atau tidak dipakai"
         return (f"Kios {d['kiosk']} tidak mengirim jawaban selama {d['hours']} jam kerja (dugaan: {why}); "
                 f"jawaban terakhir {d['last_response'] or '-'}.")
-    return (f"Komentar ({signal_names(lexicon, d['signals'])}) di loket {d.get('counter_name', d['counter'])}, "
+    return (f"Komentar ({signal_names(lexicon, d['signals'])}) di {counter_text(d)}, "
             f"{d['submitted_at'][:16].replace('T', ' ')}: \"{d['comment']}\"")
 
 

@@ -289,8 +289,8 @@ def alert_panel(units: list[dict] | None, rules: bool = False) -> dict:
     named, lexicon, lang = store.all_units(engine()), current_app.extensions["skm_themes"], select_locale()
 
     def shown(found: list[dict]) -> list[dict]:
-        return [dict(a, signal_names=alerts.signal_names(lexicon, a["detail"].get("signals", ()), lang))
-                for a in alerts.with_units(found, named)]
+        return [dict(a, signal_names=alerts.signal_names(lexicon, a["detail"].get("signals", ()), lang),
+                     counter_text=alerts.counter_text(a["detail"], lang)) for a in alerts.with_units(found, named)]
     open_alerts = shown(store.alerts_of(engine(), codes, kinds, unhandled_only=True))
     history = shown([a for a in store.alerts_of(engine(), codes, kinds, limit=20)
                      if a["cleared_at"] or a["acknowledged_at"]])

@@ -88,7 +88,8 @@ def test_a_kepala_unit_acknowledges_an_alert_and_opens_a_themes_comments(collect
     assert sign_in(page, server.url, "kepala") == "/"
     overview = page.locator("#alerts")
     assert overview.locator("article[data-kind=konversi]").count() == 1
-    assert "50.00" in overview.locator("article[data-kind=konversi]").inner_text()
+    assert "Konversi 7 hari terakhir 50,00 (mutu D), di bawah batas 76,61, dari 30 responden." in overview.locator(
+        "article[data-kind=konversi]").inner_text()
     assert overview.locator("article[data-kind=integritas]").count() == 1
 
     page.click(f'tr[data-unit="{UNIT}"] a')

@@ -134,6 +134,7 @@ def test_digest_send_tags_themes_with_the_admins_lexicon_and_names_them(kiosk, e
     push(kiosk, now - timedelta(hours=3), 2, comment="Petugas ngaret terus")
     push(kiosk, now - timedelta(hours=3), 1, comment="Di loket ada uang sirih untuk petugas",
          answers={**{c: 4 for c in CODES}, "biaya": 1})
+    push(kiosk, now - timedelta(hours=2), 1, comment="Petugas minta uang rokok")  # an open integrity report
     result = CliRunner().invoke(main, ["collector", "--instance", str(instance), "digest", "send"])
     assert result.exit_code == 0 and "digest: 1 sent, 0 failed" in result.output, result.output
     [mail] = received(maildir)
@@ -143,5 +144,7 @@ def test_digest_send_tags_themes_with_the_admins_lexicon_and_names_them(kiosk, e
     assert "  - Uang sirih: 1 komentar (baru; minggu lalu 0)" in text
     assert "waktu_tunggu" not in text and "uang_sirih" not in text  # labels, never codes
     assert "Unsur terlemah: Biaya/Tarif (NRR " in text
+    assert "Peringatan terbuka: 1\n  - #1 Laporan integritas (pungli/calo): Komentar (Pungutan liar) di Loket 2 - " \
+           "Kartu Keluarga, " in text and ': "Petugas minta uang rokok"' in text
     html_body = mail.get_body(("html",)).get_content()
     assert "<li>Uang sirih: 1 komentar (baru; minggu lalu 0)</li>" in html_body
