@@ -241,7 +241,7 @@ def integrity_reports(comments: Iterable[Mapping[str, Any]], lexicon: themes.Lex
                                 "counter_name": counter_names.get(row["counter"], row["counter"]),
                                 "service": row["service"], "submitted_at": str(row["submitted_at"]),
                                 "signals": list(tagging.integrity),
-                                "words": sorted({mask_personal_data(w) for code in tagging.integrity
+                                "words": sorted({mask_personal_data(w) or "" for code in tagging.integrity
                                                  for w in tagging.evidence[code]}),
                                 "comment": mask_personal_data(row["comment"])}
     return found
