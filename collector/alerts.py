@@ -12,9 +12,11 @@ Rules (a unit's kepala unit or an admin may change each, or switch it off):
   response whose nine scores average 2 or less (each answer "1" or "2" on average). One episode per counter.
 - ``kios_diam``: a kiosk sent no response for ``threshold`` office hours (COLLECTOR_OFFICE_*): the tablet is
   off, or its sync stalled (the alert says which its last contact suggests). One episode per kiosk.
-- ``integritas``: a comment reports an illegal levy or a broker (``skm.themes.integrity_signals``). One
-  episode per response, to pimpinan and inspektorat; it shows the masked comment, the unit, counter and
-  time, never the officer. It ends when acknowledged.
+- ``integritas``: a comment reports an illegal levy, a bribe or a broker: an integrity signal of the app's
+  lexicon (the shipped one with the admin's COLLECTOR_THEMES_FILE over it, ``app.extensions["skm_themes"]``),
+  passed in by every caller. One episode per response, to pimpinan, inspektorat and the unit's kepala unit;
+  it carries the masked comment, the unit, counter (code and name), service and time, never the officer on
+  duty (an officer is named only where the comment itself names one). It ends when acknowledged.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from skm import CODES, IndexOptions
+from skm import CODES, IndexOptions, themes
 from skm.index import round_half_up
 from skm.masking import mask_personal_data
 
@@ -226,15 +228,21 @@ def silent_kiosks(engine: Engine, unit: str, now: datetime, zone: ZoneInfo, rule
     return found
 
 
-def integrity_reports(comments: Iterable[Mapping[str, Any]]) -> dict[str, dict]:
-    """{response id: figures} for each comment with an integrity signal: masked, with counter and time only."""
-    from skm.themes import integrity_signals  # the one place the tagger is imported (r17-themes ships it)
+def integrity_reports(comments: Iterable[Mapping[str, Any]], lexicon: themes.Lexicon,
+                      counter_names: Mapping[str, str]) -> dict[str, dict]:
+    """{response id: figures} for each comment with an integrity signal of ``lexicon``: the signal codes and
+    the words that raised them, the comment masked, the counter, service and time. Never the officer on duty:
+    a comment row carries none, and the figures keep only what is listed here."""
     found = {}
     for row in comments:
-        signals = integrity_signals(row["comment"])
-        if signals:
-            found[row["id"]] = {"counter": row["counter"], "service": row["service"],
-                                "submitted_at": str(row["submitted_at"]), "signals": signals,
+        tagging = lexicon.tag(row["comment"])
+        if tagging.integrity:
+            found[row["id"]] = {"counter": row["counter"],
+                                "counter_name": counter_names.get(row["counter"], row["counter"]),
+                                "service": row["service"], "submitted_at": str(row["submitted_at"]),
+                                "signals": list(tagging.integrity),
+                                "words": sorted({mask_personal_data(w) or "" for code in tagging.integrity
+                                                 for w in tagging.evidence[code]}),
                                 "comment": mask_personal_data(row["comment"])}
     return found
 
@@ -263,9 +271,10 @@ def _sync(engine: Engine, unit: str, kind: str, holding: Mapping[str, Mapping[st
 
 
 def evaluate_unit(engine: Engine, unit: Mapping[str, Any], now: datetime, office: OfficeHours | None,
-                  comments: Iterable[Mapping[str, Any]] | None = None) -> Outcome:
+                  lexicon: themes.Lexicon, comments: Iterable[Mapping[str, Any]] | None = None) -> Outcome:
     """Every enabled rule of the unit at ``now``; ``office`` None leaves the silent-kiosk rule out (after an
-    ingest); ``comments`` None reads the last two days' comments for the integrity rule."""
+    ingest); ``lexicon`` finds the integrity signals; ``comments`` None reads the last two days' comments for
+    the integrity rule."""
     zone = ZoneInfo(unit["timezone"])
     today = now.astimezone(zone).date()
     rules = rules_of(engine, unit["code"])
@@ -275,7 +284,8 @@ def evaluate_unit(engine: Engine, unit: Mapping[str, Any], now: datetime, office
         "nrr_turun": lambda: nrr_drops(engine, code, today, rules["nrr_turun"]),
         "nilai_rendah": lambda: low_ratings(engine, code, now, zone, rules["nilai_rendah"]),
         "integritas": lambda: integrity_reports(
-            store.recent_comments(engine, code, today - timedelta(days=1)) if comments is None else comments),
+            store.recent_comments(engine, code, today - timedelta(days=1)) if comments is None else comments,
+            lexicon, store.counter_names(engine, code)),
     }
     if office is not None:
         checks["kios_diam"] = lambda: silent_kiosks(engine, code, now, zone, rules["kios_diam"], office)
@@ -285,17 +295,18 @@ def evaluate_unit(engine: Engine, unit: Mapping[str, Any], now: datetime, office
     return outcome
 
 
-def after_ingest(engine: Engine, unit: Mapping[str, Any], new_comments: list[dict]) -> Outcome:
+def after_ingest(engine: Engine, unit: Mapping[str, Any], new_comments: list[dict],
+                 lexicon: themes.Lexicon) -> Outcome:
     """The rules an ingest can change, from the aggregates it just updated; only the new comments are read."""
-    return evaluate_unit(engine, unit, datetime.now(timezone.utc), None, new_comments)
+    return evaluate_unit(engine, unit, datetime.now(timezone.utc), None, lexicon, new_comments)
 
 
-def run(engine: Engine, office: OfficeHours, now: datetime | None = None) -> Outcome:
+def run(engine: Engine, office: OfficeHours, lexicon: themes.Lexicon, now: datetime | None = None) -> Outcome:
     """Every unit's rules (the schedule's work): what opened and how many cleared."""
     now = now or datetime.now(timezone.utc)
     outcome = Outcome()
     for unit in store.all_units(engine):
-        outcome += evaluate_unit(engine, unit, now, office)
+        outcome += evaluate_unit(engine, unit, now, office, lexicon)
     return outcome
 
 
@@ -306,10 +317,26 @@ KIND_TITLES = {"konversi": "Konversi 7 hari di bawah batas", "nrr_turun": "NRR u
                "integritas": "Laporan integritas (pungli/calo)"}
 
 
-def summary(alert: Mapping[str, Any], unsur_names: Mapping[str, str]) -> str:
+def signal_names(lexicon: themes.Lexicon, codes: Iterable[str], lang: str = "id") -> str:
+    """The integrity signals by their labels ("Pungutan liar, Calo / perantara"); a code the lexicon no
+    longer has (an admin's file changed since) as its code."""
+    return ", ".join(lexicon.signals[c].name(lang) if c in lexicon.signals else c for c in codes)
+
+
+def counter_text(detail: Mapping[str, Any], lang: str = "id") -> str:
+    """The counter as a sentence names it: its name when that says it is a counter ("Loket 2 - Kartu
+    Keluarga"), else the word first ("loket 2")."""
+    name = str(detail.get("counter_name") or detail.get("counter") or "-")
+    return name if name.lower().startswith(("loket", "counter")) else f"{'counter' if lang == 'en' else 'loket'} {name}"
+
+
+DECIMALS = ("konversi", "floor", "nrr", "nrr_before", "drop")  # figures written with a decimal comma
+
+
+def summary(alert: Mapping[str, Any], unsur_names: Mapping[str, str], lexicon: themes.Lexicon) -> str:
     """One line in Bahasa Indonesia saying what the episode is about (e-mails and logs; the dashboard
     renders its own translated line from the same figures)."""
-    d = alert["detail"]
+    d = {k: v.replace(".", ",") if k in DECIMALS and isinstance(v, str) else v for k, v in alert["detail"].items()}
     kind = alert["kind"]
     if kind == "konversi":
         return (f"Konversi 7 hari terakhir {d['konversi']} (mutu {d['mutu']}), di bawah batas {d['floor']}, "
@@ -318,14 +345,14 @@ def summary(alert: Mapping[str, Any], unsur_names: Mapping[str, str]) -> str:
         return (f"NRR {unsur_names.get(d['unsur'], d['unsur'])} 7 hari terakhir {d['nrr']} (n={d['n']}), turun "
                 f"{d['drop']} dari {d['nrr_before']} pada 4 minggu sebelumnya (n={d['n_before']}).")
     if kind == "nilai_rendah":
-        return (f"{d['low']} penilaian rendah (rata-rata 2 atau kurang) di loket {d['counter_name']} "
+        return (f"{d['low']} penilaian rendah (rata-rata 2 atau kurang) di {counter_text(d)} "
                 "dalam 1 jam terakhir.")
     if kind == "kios_diam":
         why = "sinkronisasi macet" if d["why"] == "sync" else "tablet mati atau tidak dipakai"
         return (f"Kios {d['kiosk']} tidak mengirim jawaban selama {d['hours']} jam kerja (dugaan: {why}); "
                 f"jawaban terakhir {d['last_response'] or '-'}.")
-    return (f"Komentar ({', '.join(d['signals'])}) di loket {d['counter']}, {d['submitted_at'][:16]}: "
-            f"\"{d['comment']}\"")
+    return (f"Komentar ({signal_names(lexicon, d['signals'])}) di {counter_text(d)}, "
+            f"{d['submitted_at'][:16].replace('T', ' ')}: \"{d['comment']}\"")
 
 
 def with_units(alerts: list[dict], units: Iterable[Mapping[str, Any]]) -> list[dict]:
@@ -339,8 +366,8 @@ def rule_rows(engine: Engine, unit: str) -> list[tuple[Rule, Rule]]:
     return [(rules[k], DEFAULTS[k]) for k in KINDS]
 
 
-
-def alert_email(engine: Engine, row: Mapping[str, Any], sender: str, dashboard_url: str | None):
+def alert_email(engine: Engine, row: Mapping[str, Any], sender: str, dashboard_url: str | None,
+                lexicon: themes.Lexicon):
     """The e-mail of a queued alert row of the mail log, or None if its alert is gone."""
     from skm import UNSUR
 
@@ -349,7 +376,7 @@ def alert_email(engine: Engine, row: Mapping[str, Any], sender: str, dashboard_u
     if alert is None:
         return None
     unit = store.get_unit(engine, alert["unit"])
-    line = summary(alert, {u.code: u.name["id"] for u in UNSUR})
+    line = summary(alert, {u.code: u.name["id"] for u in UNSUR}, lexicon)
     link = f"{dashboard_url.rstrip('/')}/alerts#alert-{alert['id']}" if dashboard_url else None
     text = (f"Peringatan SKM #{alert['id']}: {KIND_TITLES[alert['kind']]}\nUnit: {unit['name']}\n"
             f"Sejak: {alert['opened_at'][:16].replace('T', ' ')} UTC\n\n{line}\n"

@@ -118,7 +118,8 @@ def config():
 def push_batch():
     try:
         batch = ingest.parse_batch(request.get_data(), current_app.config["COLLECTOR_BATCH_MAX"])
-        result = ingest.ingest_batch(engine(), g.kiosk, batch, source="api", clock_skew_ms=g.clock_skew_ms)
+        result = ingest.ingest_batch(engine(), g.kiosk, batch, source="api",
+                                     lexicon=current_app.extensions["skm_themes"], clock_skew_ms=g.clock_skew_ms)
         for warning in store.record_install(engine(), g.kiosk["id"], g.install, ingest.stored_seqs(batch, result)):
             log.warning("%s", warning)
     except ingest.BatchError as exc:

@@ -288,7 +288,7 @@ def import_bundle(ctx, file):
     engine = engine_from(ctx)
     try:
         kiosk, batch = ingest.read_bundle(engine, Path(file).read_bytes())
-        result = ingest.ingest_batch(engine, kiosk, batch, source="bundle")
+        result = ingest.ingest_batch(engine, kiosk, batch, source="bundle", lexicon=_lexicon(ctx))
     except ingest.BatchError as exc:
         raise click.ClickException(f"{file}: {exc.message}") from exc
     counts = result.counts()
@@ -448,7 +448,7 @@ def demo_command(ctx, months, scale, seed):
     engine = engine_from(ctx)
     if store.response_count(engine) or store.org_tree(engine):
         raise click.ClickException("the demo needs an empty collector: use a new --instance")
-    built = demo.build(engine, months=months, seed=seed, scale=scale)
+    built = demo.build(engine, months=months, seed=seed, scale=scale, lexicon=_lexicon(ctx))
     click.echo(f"{built['responses']} responses for {len(built['units'])} units")
     for username, role, password in built["users"]:
         click.echo(f"  {username:<32} {role:<12} password {password}")
@@ -539,6 +539,12 @@ def officer_ranking(ctx, unit, state):
 
 # -- alerts and the weekly digest ---------------------------------------------------------------------------------
 
+def _lexicon(ctx: click.Context):
+    """The app's themes lexicon: the shipped one with COLLECTOR_THEMES_FILE over it (integrity alerts, digest)."""
+    engine_from(ctx)
+    return _options(ctx)["app"].extensions["skm_themes"]
+
+
 def _smtp(ctx: click.Context):
     from .mail import SmtpSettings
     engine_from(ctx)
@@ -558,7 +564,8 @@ def alerts_run(ctx, no_mail):
     from . import alerts, mail
     engine = engine_from(ctx)
     config = _options(ctx)["app"].config
-    outcome = alerts.run(engine, alerts.OfficeHours.from_config(config))
+    lexicon = _lexicon(ctx)
+    outcome = alerts.run(engine, alerts.OfficeHours.from_config(config), lexicon)
     click.echo(f"alerts: {len(outcome.opened)} opened, {outcome.cleared} cleared")
     if no_mail:
         return
@@ -567,7 +574,7 @@ def alerts_run(ctx, no_mail):
         click.echo("e-mail: COLLECTOR_SMTP_HOST is not set; alert e-mails stay queued")
         return
     sent, failed = mail.send_queued(engine, smtp, lambda row: alerts.alert_email(
-        engine, row, smtp.sender, config["COLLECTOR_DASHBOARD_URL"]), alerts.MAIL_ATTEMPTS)
+        engine, row, smtp.sender, config["COLLECTOR_DASHBOARD_URL"], lexicon), alerts.MAIL_ATTEMPTS)
     click.echo(f"e-mail: {sent} sent, {failed} failed")
     if failed:
         raise click.ClickException(f"{failed} e-mails not sent; see `skm collector alerts mail-log`")
@@ -597,7 +604,8 @@ def digest_send(ctx):
     smtp = _smtp(ctx)
     if not smtp.configured:
         raise click.ClickException("COLLECTOR_SMTP_HOST is not set: no digest can be sent")
-    sent, failed = digest.send_digests(engine_from(ctx), smtp)
+    app = _options(ctx)["app"]
+    sent, failed = digest.send_digests(engine_from(ctx), smtp, _lexicon(ctx), pdf=digest.pdf_maker(app))
     click.echo(f"digest: {sent} sent, {failed} failed")
     if failed:
         raise click.ClickException(f"{failed} digests not sent; see `skm collector alerts mail-log`")

@@ -281,17 +281,22 @@ def can_acknowledge(user: dict, alert: dict) -> bool:
 
 
 def alert_panel(units: list[dict] | None, rules: bool = False) -> dict:
-    """What ``_alerts.html`` shows: open episodes and recent history the user may see, of ``units`` (None:
-    every unit the user's scope has), and the unit's rules when editable."""
+    """What ``_alerts.html`` shows: the episodes not yet acknowledged, and recent history (acknowledged or
+    over) the user may see, of ``units`` (None: every unit the user's scope has), and the unit's rules when
+    editable. An acknowledged episode that still holds opens no new one until its condition clears."""
     scope_units, kinds = alert_scope(g.user)
     codes = None if units is None else [u["code"] for u in units]
     if scope_units is not None:
         codes = [c for c in (codes or scope_units) if c in scope_units]
-    named = store.all_units(engine())
-    open_alerts = alerts.with_units(store.alerts_of(engine(), codes, kinds, open_only=True), named)
-    history = alerts.with_units([a for a in store.alerts_of(engine(), codes, kinds, limit=20) if a["cleared_at"]],
-                                named)
-    return {"open": [dict(a, can_ack=can_acknowledge(g.user, a) and not a["acknowledged_at"]) for a in open_alerts],
+    named, lexicon, lang = store.all_units(engine()), current_app.extensions["skm_themes"], select_locale()
+
+    def shown(found: list[dict]) -> list[dict]:
+        return [dict(a, signal_names=alerts.signal_names(lexicon, a["detail"].get("signals", ()), lang),
+                     counter_text=alerts.counter_text(a["detail"], lang)) for a in alerts.with_units(found, named)]
+    open_alerts = shown(store.alerts_of(engine(), codes, kinds, unhandled_only=True))
+    history = shown([a for a in store.alerts_of(engine(), codes, kinds, limit=20)
+                     if a["cleared_at"] or a["acknowledged_at"]])
+    return {"open": [dict(a, can_ack=can_acknowledge(g.user, a)) for a in open_alerts],
             "history": history, "form": AckForm(),
             "rules": alerts.rule_rows(engine(), units[0]["code"]) if rules and units else None,
             "unit": units[0]["code"] if units and len(units) == 1 else None}

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from skm import CODES, PROFILE, QUESTIONNAIRE_VERSION
+from skm import CODES, PROFILE, QUESTIONNAIRE_VERSION, themes
 from skm.periods import containing
 
 from . import auth, ingest, officers, store
@@ -186,8 +186,10 @@ def responses_for(unit: DemoUnit, month: date, end: date, improved: bool, rnd: r
 
 
 def build_responses(engine: Engine, months: int = 24, end: date | None = None, seed: int = 2017,
-                    scale: float = 1.0) -> int:
-    """Send ``months`` months of responses per unit through the ingest path; returns how many."""
+                    scale: float = 1.0, lexicon: themes.Lexicon | None = None) -> int:
+    """Send ``months`` months of responses per unit through the ingest path (its alert rules with ``lexicon``,
+    None: the shipped one); returns how many."""
+    lexicon = lexicon or themes.default_lexicon()
     rnd = random.Random(seed)
     zone = ZoneInfo("Asia/Jakarta")
     end = end or datetime.now(zone).date()
@@ -203,7 +205,7 @@ def build_responses(engine: Engine, months: int = 24, end: date | None = None, s
             batch = responses_for(scaled, month, end, improved, rnd, zone, seq, officers)
             for j in range(0, len(batch), 500):
                 ingest.ingest_batch(engine, kiosk, {"batch_id": str(uuid.uuid4()), "responses": batch[j:j + 500]},
-                                    source="demo")
+                                    source="demo", lexicon=lexicon)
             total += len(batch)
             if i == months // 2 - 1:
                 store.add_followup(engine, unit.code, containing("triwulan", month).key(), unit.weak,
@@ -213,9 +215,9 @@ def build_responses(engine: Engine, months: int = 24, end: date | None = None, s
 
 
 def build(engine: Engine, months: int = 24, seed: int = 2017, scale: float = 1.0,
-          end: date | None = None) -> dict:
+          end: date | None = None, lexicon: themes.Lexicon | None = None) -> dict:
     """The whole demo: tree, accounts, responses. Run on an empty collector."""
     build_org(engine)
     users = build_users(engine)
-    count = build_responses(engine, months, end, seed, scale)
+    count = build_responses(engine, months, end, seed, scale, lexicon)
     return {"units": [u.code for u in UNITS], "users": users, "responses": count}

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from skm import InvalidResponse, Problem, limits, wire
+from skm import InvalidResponse, Problem, limits, themes, wire
 
 from . import alerts, store
 
@@ -107,8 +107,9 @@ def seqs_of(batch: Mapping[str, Any]) -> dict[int, str]:
 
 
 def ingest_batch(engine: Engine, kiosk: Mapping[str, Any], batch: Mapping[str, Any], source: str,
-                 clock_skew_ms: int | None = None) -> BatchResult:
-    """Validate every response of the batch, then store the valid ones in one transaction.
+                 lexicon: themes.Lexicon, clock_skew_ms: int | None = None) -> BatchResult:
+    """Validate every response of the batch, then store the valid ones in one transaction; then evaluate the
+    unit's alert rules, with ``lexicon`` (the app's, ``app.extensions["skm_themes"]``) for integrity signals.
 
     The kiosk's times are filed corrected by ``clock_skew_ms`` (its clock minus the server's, measured on
     this request); a bundle, which has no request, takes the kiosk's last measured skew."""
@@ -145,18 +146,19 @@ def ingest_batch(engine: Engine, kiosk: Mapping[str, Any], batch: Mapping[str, A
              (time.perf_counter() - started) * 1000)
     accepted = {o.id for o in outcomes if o.status == "accepted"}
     if accepted:
-        check_alerts(engine, unit, [response for response, _hash in valid if response.id in accepted])
+        check_alerts(engine, unit, [response for response, _hash in valid if response.id in accepted], lexicon)
     return result
 
 
-def check_alerts(engine: Engine, unit: Mapping[str, Any], accepted: list[wire.WireResponse]) -> None:
+def check_alerts(engine: Engine, unit: Mapping[str, Any], accepted: list[wire.WireResponse],
+                 lexicon: themes.Lexicon) -> None:
     """The alert rules after the batch committed (its ack must not depend on them): from the aggregates, and
     the integrity check on the new comments only. A failure is logged with its traceback; the schedule's
     next run evaluates the same rules again."""
     comments = [{"id": r.id, "counter": r.counter, "service": r.service, "submitted_at": r.submitted_at.isoformat(),
                  "comment": r.content.comment} for r in accepted if r.content.comment]
     try:
-        alerts.after_ingest(engine, unit, comments)
+        alerts.after_ingest(engine, unit, comments, lexicon)
     except Exception:  # noqa: BLE001 - the batch is stored; the scheduled run retries the rules
         log.exception("alerts after ingest unit=%s failed; the scheduled run evaluates them again", unit["code"])
 

@@ -78,6 +78,7 @@ SETTINGS: tuple[Setting, ...] = (
             choices=("senin-jumat", "senin-sabtu", "setiap-hari")),
     Setting("THEMES_FILE", None, "A comment-themes lexicon file (TOML, the form of skm/data/themes.toml) merged over "
                                  "the shipped one: more words for a theme, new themes and integrity signals. Checked "
-                                 "at start; a bad file stops the app naming each problem and where it is."),
+                                 "at start; a bad file stops the app naming each problem and where it is. Used by "
+                                 "the unit page, the integrity alerts and the weekly digest."),
     *COMMON_SETTINGS,
 )

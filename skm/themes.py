@@ -160,8 +160,12 @@ class Lexicon:
         for code, signal in data.get("integritas", {}).items():
             add(signal.get("tanda", []), ("tanda", code))
         self.by_first: dict[str, list[tuple[tuple[str, ...], tuple[tuple[str, str], ...]]]] = {}
+        self.signal_first: dict[str, list[tuple[tuple[str, ...], tuple[tuple[str, str], ...]]]] = {}
         for words, roles in entries.items():
             self.by_first.setdefault(words[0], []).append((words, tuple(sorted(roles))))
+            signal_roles = tuple(sorted(r for r in roles if r[0] == "tanda"))
+            if signal_roles:
+                self.signal_first.setdefault(words[0], []).append((words, signal_roles))
         self.vocabulary = {w for words in entries for w in words if w != WILDCARD}
         self._cands: dict[str, frozenset[str]] = {}
         self._tagged: dict[str, Tagging] = {}  # a page read again, or a comment seen before, is not re-read
@@ -248,15 +252,17 @@ class Lexicon:
             return self._match_from(tokens, words, k + 1, j + 1, sentence)
         return None
 
-    def _matches(self, tokens: list[_Token]) -> list[_Match]:
-        """Terms found left to right, the longest at each place; a word belongs to one term."""
+    def _matches(self, tokens: list[_Token], by_first=None) -> list[_Match]:
+        """Terms found left to right, the longest at each place; a word belongs to one term. ``by_first``:
+        the terms to look for (default all)."""
+        by_first = self.by_first if by_first is None else by_first
         out: list[_Match] = []
         i = 0
         while i < len(tokens):
             best: tuple[int, int] = (0, 0)  # the longest; then the most words as written ("penjelasan", not "jelas")
             roles: set[tuple[str, str]] = set()
             for cand in tokens[i].cands:
-                for words, entry_roles in self.by_first.get(cand, ()):
+                for words, entry_roles in by_first.get(cand, ()):
                     end = self._match_from(tokens, words, 1, i + 1, tokens[i].sentence)
                     if end is None:
                         continue
@@ -305,6 +311,19 @@ class Lexicon:
         matches = self._matches(tokens)
         at = {i: m for m in matches for i in range(m.start, m.end)}
         negations = {m.start: self._negation(tokens, at, m) for m in matches}
+        # An integrity signal is looked for on its own too, so that a complaint's term taking its first words
+        # ("disuruh bayar" of "disuruh bayar lebih biar cepat") never hides it. Not where the words it shares
+        # were read as a signal, praise ("tidak dipungut biaya"), a negation or a negated term; it is
+        # negated as the term it starts inside is ("tidak disuruh bayar lebih biar cepat").
+        hidden: list[_Match] = []
+        for s in self._matches(tokens, self.signal_first):
+            if any(m.start < s.end and s.start < m.end
+                   and (m.has("tanda", "pujian", "negasi") or negations[m.start] is not None)
+                   for m in matches):
+                continue
+            anchor = at.get(s.start)
+            hidden.append(s)
+            negations.setdefault(s.start, self._negation(tokens, at, anchor if anchor is not None else s))
         problems = [m for m in matches if m.has("masalah") and negations[m.start] is None]
         themes: dict[str, list[str]] = {}
         signals: dict[str, list[str]] = {}
@@ -332,7 +351,7 @@ class Lexicon:
             following = [n for n in matches if n.start == after[0].end]
             return not (following and following[0].has("keluhan", "masalah"))
 
-        for m in matches:
+        for m in [*matches, *hidden]:
             neg = negations[m.start]
             for kind, code in m.roles:
                 if kind == "keluhan":
@@ -359,7 +378,8 @@ class Lexicon:
                     if theme:
                         themes.setdefault(theme, []).append(words(m))
         if signals and PRAISE in themes:  # "bisa tanpa antre kalau bayar": not praise
-            reported = {tokens[m.start].sentence for m in matches if m.has("tanda") and negations[m.start] is None}
+            reported = {tokens[m.start].sentence for m in [*matches, *hidden]
+                        if m.has("tanda") and negations[m.start] is None}
             praised = [m for m in matches if tokens[m.start].sentence not in reported
                        and (m.has("pujian") and negations[m.start] is None
                             or m.has("keluhan", "tanda") and negations[m.start] == "kuat")]

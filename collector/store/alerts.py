@@ -92,17 +92,20 @@ def get_alert(engine: Engine, alert_id: int) -> dict | None:
 
 
 def alerts_of(engine: Engine, units: Iterable[str] | None, kinds: Iterable[str] | None = None, *,
-              open_only: bool = False, limit: int = 50) -> list[dict]:
-    """Episodes of these units (None: all units) and kinds, newest first. Open: not yet cleared or (for an
-    episode that cannot clear by itself, as an integrity report) not yet acknowledged."""
+              open_only: bool = False, unhandled_only: bool = False, limit: int = 50) -> list[dict]:
+    """Episodes of these units (None: all units) and kinds, newest first. Open: not yet cleared (an
+    integrity report, which cannot clear by itself, clears when acknowledged). Unhandled: open and not yet
+    acknowledged (what the dashboard's open list and the digest show)."""
     a = t.alerts
     stmt = select(a).order_by(a.c.opened_at.desc(), a.c.id.desc()).limit(limit)
     if units is not None:
         stmt = stmt.where(a.c.unit.in_(list(units)))
     if kinds is not None:
         stmt = stmt.where(a.c.kind.in_(list(kinds)))
-    if open_only:
+    if open_only or unhandled_only:
         stmt = stmt.where(a.c.cleared_at.is_(None))
+    if unhandled_only:
+        stmt = stmt.where(a.c.acknowledged_at.is_(None))
     with reading(engine) as conn:
         return [_decoded(r) for r in rows(conn.execute(stmt))]
 

@@ -86,6 +86,9 @@ FORMS = {
     "dashboard.add_officer_note": {"note": "Sistem antrian mati dua hari"},
     "dashboard.set_signatory": {"head_name": "Dra. Siti Aminah, M.Si.", "head_nip": "197003121995032001",
                                 "report_place": "Dumai"},
+    "dashboard.set_alert_rules": {"konversi-enabled": "1", "konversi-threshold": "80", "konversi-count": "20",
+                                  "integritas-enabled": "1"},
+    "dashboard.acknowledge_alert": {"note": "Petugas loket ditambah"},
 }
 
 
@@ -99,6 +102,9 @@ def demo_instance(tmp_path_factory):
     engine = app.extensions["skm_engine"]
     demo.build(engine, months=2, scale=0.05)
     report_a_receipt_per_unit(engine)
+    for unit in demo.UNITS:  # an open alert of each unit, for the acknowledge route
+        store.sync_episodes(engine, unit.code, "konversi", {"unit": {"konversi": "70.00", "responses": 40,
+                                                                     "floor": "76.61", "mutu": "C"}}, [])
     engine.dispose()  # the last connection closes: the WAL is checkpointed into collector.db
     return path
 
@@ -183,9 +189,18 @@ def url(app, rule, unit: str = OWN, followup: int | None = None) -> str:
             values[arg] = "en"
         elif arg == "filename":
             values[arg] = "collector.css"
+        elif arg == "alert_id":
+            values[arg] = alert_of(app.extensions["skm_engine"], unit)
         else:
             pytest.fail(f"route {rule.rule} has an argument {arg!r} this test cannot fill in: add it to url()")
     return app.url_map.bind("localhost").build(rule.endpoint, values)
+
+
+def alert_of(engine, unit: str) -> int:
+    """The id of an alert of the unit (the demo instance opens one per unit)."""
+    found = store.alerts_of(engine, [unit], limit=1)
+    assert found, f"no alert of {unit}"
+    return found[0]["id"]
 
 
 def csrf_token(client) -> str:
@@ -312,7 +327,7 @@ def test_kepala_unit_gets_nothing_of_another_unit(app, engine):
     before = snapshot(engine)
     problems, checked = [], 0
     for rule, method in routes(app):
-        if ("unit" not in rule.arguments and "nip" not in rule.arguments) or rule.endpoint in PUBLIC:
+        if not {"unit", "nip", "alert_id"} & set(rule.arguments) or rule.endpoint in PUBLIC:
             continue
         path = url(app, rule, unit=OTHER, followup=other_followup)
         response = call(client, rule, method, path, token)  # with a valid token: only the access rule refuses
@@ -411,7 +426,7 @@ def test_admin_and_own_kepala_unit_can_edit(app, engine, username, unit):
         assert response.status_code == 302, (username, method, path, response.status_code)
         assert urlsplit(response.headers["Location"]).path == f"/unit/{unit}"
         changed = changed_tables(before, snapshot(engine))
-        assert set(changed) & {"populations", "followups", "units"}, (path, changed)
+        assert set(changed) & {"populations", "followups", "units", "alert_rules"}, (path, changed)
     if username == ADMIN:
         assert client.get("/audit").status_code == 200
 

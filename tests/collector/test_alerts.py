@@ -8,11 +8,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from collector import alerts, auth, store
-from skm import CODES
+from skm import CODES, themes
 from tests.helpers import hidden, wire_response
 
 UNIT = "dumai-disdukcapil"
 OFFICE = alerts.OfficeHours()
+LEXICON = themes.default_lexicon()
 
 
 def stamp(when: datetime) -> dict:
@@ -63,7 +64,7 @@ def test_konversi_below_the_floor_opens_once_and_clears(kiosk, engine):
     [opened] = episodes(engine, "konversi")
     assert opened["detail"] == {"konversi": "50.00", "responses": 30, "floor": "76.61", "mutu": "D"}
     for _ in range(3):
-        assert [a["kind"] for a in alerts.run(engine, OFFICE).opened] == []
+        assert [a["kind"] for a in alerts.run(engine, OFFICE, LEXICON).opened] == []
     push(kiosk, now - timedelta(hours=3), 30, score=2)
     assert len(episodes(engine, "konversi")) == 1 and episodes(engine, "konversi")[0]["cleared_at"] is None
     assert queued_to(engine, opened["id"]) == ["kepala@dumai.example"]  # the unit's head only
@@ -89,7 +90,7 @@ def test_an_unsur_dropping_against_the_four_weeks_before(kiosk, engine):
     assert opened["subject"] == "waktu"
     assert opened["detail"] == {"unsur": "waktu", "nrr": "2.000", "nrr_before": "4.000", "drop": "2.000", "n": 20,
                                 "n_before": 20}
-    alerts.run(engine, OFFICE)
+    alerts.run(engine, OFFICE, LEXICON)
     push(kiosk, now - timedelta(hours=2), 110, score=4)  # (40 + 440) / 130 = 3.692: down 0.308, still held
     assert len(episodes(engine, "nrr_turun")) == 1 and episodes(engine, "nrr_turun")[0]["cleared_at"] is None
     push(kiosk, now - timedelta(hours=2), 10, score=4)  # (40 + 480) / 140 = 3.714: down 0.286 < 0.30
@@ -107,22 +108,22 @@ def test_low_ratings_at_one_counter_within_an_hour(kiosk, engine):
     assert [a["subject"] for a in episodes(engine, "nilai_rendah")] == ["1"]
     push(kiosk, now - timedelta(minutes=5), 1, score=2)
     assert sorted(a["subject"] for a in episodes(engine, "nilai_rendah")) == ["1", "2"]
-    alerts.run(engine, OFFICE, now)
+    alerts.run(engine, OFFICE, LEXICON, now)
     assert len(episodes(engine, "nilai_rendah")) == 2
-    alerts.run(engine, OFFICE, now + timedelta(hours=1))  # the hour has passed
+    alerts.run(engine, OFFICE, LEXICON, now + timedelta(hours=1))  # the hour has passed
     assert all(a["cleared_at"] for a in episodes(engine, "nilai_rendah"))
 
 
 def test_a_kiosk_silent_for_office_hours(kiosk, engine):
     monday = datetime.now(timezone.utc) + timedelta(days=7)
     monday = (monday - timedelta(days=monday.weekday())).replace(hour=3, minute=30)  # 10:30 WIB
-    assert alerts.run(engine, OFFICE, monday - timedelta(days=7, hours=2)).opened == ()  # before it was enrolled
-    [opened] = alerts.run(engine, OFFICE, monday).opened
+    assert alerts.run(engine, OFFICE, LEXICON, monday - timedelta(days=7, hours=2)).opened == ()  # before it was enrolled
+    [opened] = alerts.run(engine, OFFICE, LEXICON, monday).opened
     assert opened["kind"] == "kios_diam" and opened["subject"] == kiosk.kiosk_id
     assert opened["detail"]["why"] == "sync"  # enrolled, never in contact since: its sync is not running
-    assert alerts.run(engine, OFFICE, monday + timedelta(hours=1)).opened == ()
+    assert alerts.run(engine, OFFICE, LEXICON, monday + timedelta(hours=1)).opened == ()
     push(kiosk, datetime.now(timezone.utc) - timedelta(minutes=1), 1)
-    assert alerts.run(engine, OFFICE, datetime.now(timezone.utc)).cleared >= 1
+    assert alerts.run(engine, OFFICE, LEXICON, datetime.now(timezone.utc)).cleared >= 1
     assert episodes(engine, "kios_diam")[0]["cleared_at"] is not None
     friday_close, zone = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc), alerts.ZoneInfo("Asia/Jakarta")
     assert OFFICE.hours_between(friday_close, datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc), zone) == 0.0
@@ -137,18 +138,20 @@ def test_an_integrity_report_goes_to_pimpinan_and_inspektorat_masked(kiosk, engi
          officer="198001012005011001")
     push(kiosk, now - timedelta(minutes=3), 1, comment="Pelayanan cepat, tidak ada pungutan")
     [report] = episodes(engine, "integritas")
-    assert report["detail"]["signals"] == ["uang rokok"]
+    assert (report["detail"]["signals"], report["detail"]["words"]) == (["pungli"], ["minta uang"])
     assert report["detail"]["comment"] == "Petugas minta uang rokok, telp saya [telepon disamarkan]"
-    assert "198001012005011001" not in str(report) and "Budi" not in str(report)
+    assert (report["unit"], report["detail"]["counter"], report["detail"]["counter_name"]) == (UNIT, "2", "Loket 2 - Kartu Keluarga")
+    assert report["detail"]["submitted_at"].startswith((now - timedelta(minutes=3)).isoformat()[:16])
+    assert "198001012005011001" not in str(report) and "Budi" not in str(report)  # never the officer on duty
     assert queued_to(engine, report["id"]) == ["insp@dumai.example", "kepala@dumai.example", "pim@dumai.example"]
-    alerts.run(engine, OFFICE)
+    alerts.run(engine, OFFICE, LEXICON)
     assert len(episodes(engine, "integritas")) == 1  # one episode per response, never again
 
     sign_in(client, "inspektur")
     assert client.get("/").headers["Location"].endswith("/alerts")
     assert client.get(f"/unit/{UNIT}").status_code == 404  # no unit page, nothing personal
     page = client.get("/alerts").get_data(as_text=True)
-    assert "[telepon disamarkan]" in page and "Budi" not in page
+    assert "[telepon disamarkan]" in page and "Budi" not in page and "(Pungutan liar)" in page
     push(kiosk, now - timedelta(minutes=1), 30, score=1)  # a konversi alert: not the inspektorat's
     assert "Konversi 7 hari" not in client.get("/alerts").get_data(as_text=True)
     token = hidden(page, "csrf_token")
@@ -207,3 +210,73 @@ def test_the_unit_page_shows_whether_a_done_follow_up_worked(kiosk, engine, clie
     row = page[page.index('data-followup="'):]
     row = row[:row.index("</tr>")]
     assert "2,500 (20)" in row and "4,000 (20)" in row and "Naik, lebih besar dari kebetulan." in row
+
+
+def test_an_integrity_report_names_an_officer_only_where_the_comment_does(kiosk, engine):
+    store.save_officer(engine, "198001012005011001", "Budi Petugas", UNIT, "x")
+    store.save_officer(engine, "198502022010012002", "Sari Jaga", UNIT, "x")
+    push(kiosk, datetime.now(timezone.utc) - timedelta(minutes=2), 1, officer="198502022010012002",
+         comment="Pak Budi minta uang pelicin biar cepat")
+    [report] = episodes(engine, "integritas")
+    assert report["detail"]["comment"] == "Pak Budi minta uang pelicin biar cepat"  # the citizen's own words
+    assert "Sari" not in str(report) and "198502022010012002" not in str(report)  # not the officer on duty
+    assert "suap" in report["detail"]["signals"]
+
+
+@pytest.mark.parametrize("comment, signal", [
+    ("Ada pungli di loket", "pungli"),
+    ("Diminta uang rokok oleh petugas", "pungli"),
+    ("Harus kasih uang pelicin", "suap"),
+    ("Banyak calo di depan kantor", "calo"),
+    ("Disuruh bayar lebih biar cepat", "suap"),
+])
+def test_the_five_phrases_of_the_issue_raise_an_integrity_alert(kiosk, engine, comment, signal):
+    push(kiosk, datetime.now(timezone.utc) - timedelta(minutes=2), 1, comment=comment)
+    [report] = episodes(engine, "integritas")
+    assert signal in report["detail"]["signals"]
+
+
+ADMIN_LEXICON = """[integritas.uang_sirih]
+label = "Uang sirih"
+label_en = "Betel money"
+tema = "biaya"
+tanda = ["uang sirih"]
+"""
+
+
+def test_the_admins_lexicon_raises_integrity_alerts_after_ingest_and_in_alerts_run(instance, tmp_path):
+    from click.testing import CliRunner
+
+    from skm.cli import main
+    from tests.collector.conftest import KioskClient
+    from tests.helpers import create_collector
+    comment = "Di loket ada uang sirih untuk petugas"
+    assert themes.default_lexicon().tag(comment).integrity == ()  # not a signal of the shipped lexicon
+    lexicon_file = tmp_path / "tema.toml"
+    lexicon_file.write_text(ADMIN_LEXICON, encoding="utf-8")
+    config = instance / "collector.cfg"
+    config.write_text((config.read_text() if config.exists() else "")
+                      + f"\nCOLLECTOR_THEMES_FILE = {str(lexicon_file)!r}\n", encoding="utf-8")
+    app = create_collector({"TESTING": True}, instance_path=instance)
+    engine, client = app.extensions["skm_engine"], app.test_client()
+    people(engine)
+    kiosk_id, code = store.add_kiosk(engine, UNIT, "Tablet")
+    enrolled = client.post("/api/v1/enroll", json={"code": code}).json
+    kiosk = KioskClient(client, enrolled["kiosk_id"], enrolled["secret"])
+
+    push(kiosk, datetime.now(timezone.utc) - timedelta(minutes=2), 1, comment=comment)
+    [report] = episodes(engine, "integritas")  # raised by the ingest API's after-ingest evaluation
+    assert (report["detail"]["signals"], report["detail"]["words"]) == (["uang_sirih"], ["uang sirih"])
+    assert queued_to(engine, report["id"]) == ["insp@dumai.example", "kepala@dumai.example", "pim@dumai.example"]
+    sign_in(client, "pimpinan")
+    assert "(Uang sirih)" in client.get("/alerts").get_data(as_text=True)  # the admin's label, not its code
+
+    rules = alerts.rules_of(engine, UNIT)
+    alerts.save_rule(engine, UNIT, alerts.Rule("integritas", False, None, None), "kepala")
+    push(kiosk, datetime.now(timezone.utc) - timedelta(minutes=1), 1, comment="Loket 3 juga ada uang sirih")
+    assert len(episodes(engine, "integritas")) == 1  # the rule was off during that ingest
+    alerts.save_rule(engine, UNIT, rules["integritas"], "kepala")
+    result = CliRunner().invoke(main, ["collector", "--instance", str(instance), "alerts", "run", "--no-mail"])
+    assert result.exit_code == 0, result.output
+    assert "alerts: 1 opened" in result.output  # the scheduled run reads the same admin lexicon
+    assert [a["detail"]["signals"] for a in episodes(engine, "integritas")] == [["uang_sirih"], ["uang_sirih"]]

@@ -4,19 +4,24 @@ them queued with the error; the weekly digest carries text, HTML and the PDF att
 from __future__ import annotations
 
 import mailbox
+import os
 import socket
 import subprocess
 import sys
 import time
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 from email import message_from_bytes, policy
 
 import pytest
 from click.testing import CliRunner
 
-from collector import auth, digest, store
+from collector import auth, digest, pdf, store
+from skm import CODES
 from collector.mail import SmtpSettings
 from skm.cli import main
+from skm.periods import containing
+from skm.themes import default_lexicon
 from tests.helpers import free_port
 
 UNIT = "dumai-disdukcapil"
@@ -99,16 +104,60 @@ def test_the_weekly_digest_has_text_html_and_the_pdf(kiosk, engine, smtp_server)
     made = []
 
     def pdf(unit, period):
-        made.append((unit["code"], period.days))
+        made.append((unit["code"], period.key()))
         return b"%PDF-1.4 test"
 
-    assert digest.send_digests(engine, smtp(port), pdf=pdf) == (1, 0)
+    assert digest.send_digests(engine, smtp(port), default_lexicon(), pdf=pdf) == (1, 0)
     [message] = received(maildir)
-    assert str(message["To"]) == "kepala@dumai.example" and made == [(UNIT, 7)]
+    running = containing("triwulan", datetime.now(ZoneInfo("Asia/Jakarta")).date())  # the triwulan so far
+    assert str(message["To"]) == "kepala@dumai.example" and made == [(UNIT, running.key())]
     text = message.get_body(("plain",)).get_content()
     assert "Konversi minggu ini: 100,00 dari 10 responden; minggu lalu: 75,00 dari 10 responden." in text
     assert "Tambah loket (Ani)" in text and "Peringatan terbuka: 0" in text
     assert "<h1>Ringkasan mingguan" in message.get_body(("html",)).get_content()
     [attachment] = list(message.iter_attachments())
-    assert attachment.get_filename().startswith(f"skm-{UNIT}-") and attachment.get_content() == b"%PDF-1.4 test"
+    assert attachment.get_filename() == f"skm-{UNIT}-{running.key()}.pdf"
+    assert attachment.get_content() == b"%PDF-1.4 test"
     assert [m["kind"] for m in store.mail_log(engine) if m["sent_at"]] == ["digest"]
+
+
+def test_digest_send_tags_themes_with_the_admins_lexicon_and_names_them(kiosk, engine, instance, smtp_server,
+                                                                        tmp_path):
+    """`skm collector digest send`: the themes new and rising this week by their labels, from the app's
+    lexicon (an admin's word for waiting and an admin's integrity signal), the weakest unsur by its name."""
+    from tests.collector.test_alerts import push
+    port, maildir = smtp_server
+    lexicon = tmp_path / "tema.toml"
+    lexicon.write_text('[tema.waktu_tunggu]\nkeluhan = ["ngaret"]\n\n[integritas.uang_sirih]\nlabel = "Uang sirih"\n'
+                       'label_en = "Betel money"\ntanda = ["uang sirih"]\n', encoding="utf-8")
+    (instance / "collector.cfg").write_text(f'COLLECTOR_SMTP_HOST = "127.0.0.1"\nCOLLECTOR_SMTP_PORT = {port}\n'
+                                            f'COLLECTOR_THEMES_FILE = {str(lexicon)!r}\n')
+    auth.create_user(engine, "kepala", "Kepala", "kata-sandi-panjang", "kepala_unit", [UNIT],
+                     email="kepala@dumai.example")
+    now = datetime.now(timezone.utc)
+    push(kiosk, now - timedelta(days=9), 1, comment="Pelayanannya ngaret")
+    push(kiosk, now - timedelta(hours=3), 2, comment="Petugas ngaret terus")
+    push(kiosk, now - timedelta(hours=3), 1, comment="Di loket ada uang sirih untuk petugas",
+         answers={**{c: 4 for c in CODES}, "biaya": 1})
+    push(kiosk, now - timedelta(hours=2), 1, comment="Petugas minta uang rokok")  # an open integrity report
+    result = CliRunner().invoke(main, ["collector", "--instance", str(instance), "digest", "send"])
+    assert result.exit_code == 0 and "digest: 1 sent, 0 failed" in result.output, result.output
+    [mail] = received(maildir)
+    text = mail.get_body(("plain",)).get_content()
+    assert "Tema komentar baru dan naik:\n" in text
+    assert "  - Waktu tunggu / antrean: 2 komentar (minggu lalu 1)" in text
+    assert "  - Uang sirih: 1 komentar (baru; minggu lalu 0)" in text
+    assert "waktu_tunggu" not in text and "uang_sirih" not in text  # labels, never codes
+    assert "Unsur terlemah: Biaya/Tarif (NRR " in text
+    assert "Peringatan terbuka: 1\n  - #1 Laporan integritas (pungli/calo): Komentar (Pungutan liar) di Loket 2 - " \
+           "Kartu Keluarga, " in text and ': "Petugas minta uang rokok"' in text
+    html_body = mail.get_body(("html",)).get_content()
+    assert "<li>Uang sirih: 1 komentar (baru; minggu lalu 0)</li>" in html_body
+    # The Laporan Hasil SKM of the triwulan so far, made by the same print view as the dashboard's report.pdf.
+    if pdf.available() is not None and os.environ.get("SKM_REQUIRE_ALL") != "1":
+        pytest.skip(f"WeasyPrint cannot load ({pdf.available()}): the digest goes without its PDF")
+    [attachment] = list(mail.iter_attachments())
+    running = containing("triwulan", datetime.now(ZoneInfo("Asia/Jakarta")).date())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == f"skm-{UNIT}-{running.key()}.pdf"
+    assert attachment.get_content().startswith(b"%PDF-")

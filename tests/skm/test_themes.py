@@ -77,6 +77,10 @@ def test_negation(text, expected):
 @pytest.mark.parametrize("text, signals", [
     ("disuruh bayar 50rb biar cepet", ["pungli"]),
     ("bayar lebih biar cepat", ["suap"]),
+    ("Disuruh bayar lebih biar cepat", ["suap"]),  # a theme's "suruh bayar" does not hide the signal
+    ("harus bayar lebih biar cepat", ["suap"]),
+    ("tidak disuruh bayar lebih biar cepat", []),
+    ("ada pungli di loket", ["pungli"]),
     ("katanya gratis tapi dimintai uang rokok", ["pungli"]),
     ("ada calo di parkiran", ["calo"]),
     ("kasih uang pelicin ke petugas", ["suap"]),
