@@ -5,9 +5,10 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from typing import Any, Mapping
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
@@ -41,6 +42,11 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | os.
 
 
 def readiness_problem() -> str | None:
-    """What keeps this kiosk from serving: its database or schema (a cheap check for /readyz)."""
-    from .db import get_db
+    """What keeps this kiosk from serving: its database or schema (a cheap check for /readyz). The
+    connection is kept open between requests, and an open connection goes on reading a file whose disk
+    was unmounted or which was moved away, so the file's presence at its path is checked too."""
+    from .db import connections, get_db
+    path = connections(current_app).path
+    if not os.path.exists(path):
+        raise sqlite3.OperationalError(f"unable to open database file: {path} is gone")
     return None if store.schema_is_current(get_db()) else "schema not at head: restart the kiosk to migrate"

@@ -14,7 +14,7 @@ import pytest
 from collector import pdf, reports, store
 from skm import UNSUR
 from skm.numbers import round_half_up
-from skm.periods import parse
+from skm.periods import is_provisional, parse
 from tests.collector.test_dashboard import demo_app, engine, login, shown_konversi  # noqa: F401 (fixtures)
 
 UNIT = "dumai-disdukcapil"
@@ -38,7 +38,9 @@ def rendered(demo_app, tools, tmp_path_factory):
     login(client, "kepala-dumai-disdukcapil")
     response = client.get(f"/unit/{UNIT}/report.pdf?period={PERIOD}")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
-    assert response.headers["Content-Disposition"] == f'attachment; filename="skm-{UNIT}-{PERIOD}.pdf"'
+    running = is_provisional(parse(PERIOD), reports.today_in("Asia/Jakarta"))  # its name says so while it runs
+    name = f"skm-{UNIT}-{PERIOD}{'-sementara' if running else ''}.pdf"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{name}"'
     folder = tmp_path_factory.mktemp("pdf")
     path = folder / "laporan.pdf"
     path.write_bytes(response.data)

@@ -26,8 +26,10 @@ def test_kiosk_health_and_readiness(tmp_path):
 
 
 def test_kiosk_not_ready_when_its_database_cannot_be_opened(tmp_path, caplog):
-    app = kiosk.create_app({"TESTING": True}, instance_path=init_kiosk(tmp_path / "k"))
-    app.config["KIOSK_DATABASE"] = str(tmp_path / "gone" / "kiosk.db")  # the disk was unmounted
+    instance = init_kiosk(tmp_path / "k")
+    app = kiosk.create_app({"TESTING": True}, instance_path=instance)
+    assert app.test_client().get("/readyz").status_code == 200  # its connection is open, and kept
+    (instance / "kiosk.db").rename(tmp_path / "elsewhere.db")  # the disk was unmounted, the file moved away
     answer = app.test_client().get("/readyz")
     assert answer.status_code == 503 and answer.json["problem"] == "database unreachable: OperationalError"
     [logged] = [r for r in caplog.records if r.getMessage() == "readiness check failed"]
