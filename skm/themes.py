@@ -48,7 +48,7 @@ POSSESSIVES = ("nya", "ny", "ku", "mu")
 SUFFIXES = ("kan", "an", "i", "in")
 VOWELS = "aeiou"
 # Prefix and the first letters a vowel-initial rest may have lost ("menunggu" -> "tunggu"); "" keeps the rest.
-PREFIXES = (("meny", ("s",)), ("peny", ("s",)), ("ny", ("s",)), ("meng", ("", "k")), ("peng", ("", "k")),
+PREFIXES = (("meny", ("s",)), ("peny", ("s",)), ("ny", ("s", "c")), ("meng", ("", "k")), ("peng", ("", "k")),
             ("nge", ("",)), ("ng", ("", "k")), ("mem", ("", "p")), ("pem", ("", "p")), ("men", ("", "t")),
             ("pen", ("", "t")), ("per", ("",)), ("ber", ("",)), ("ter", ("",)), ("me", ("",)), ("pe", ("",)),
             ("di", ("",)), ("ke", ("",)), ("se", ("",)), ("n", ("t",)))
