@@ -66,7 +66,7 @@ def band(nrr) -> str:
 
 
 def shown_unsur_mutu(html: str) -> list[str]:
-    return re.findall(r'<td class="mutu">([A-D])</td>', html)
+    return re.findall(r'<td class="unsur-mutu">([A-D])</td>', html)
 
 
 def test_mutu_per_unsur_on_the_page_the_report_and_the_xlsx(demo_app, engine):
