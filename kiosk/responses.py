@@ -73,11 +73,22 @@ def read_clock(form: Mapping[str, Any], received: datetime) -> TabletClock | Non
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="kiosk-survey-ticket")
+    """The app's ticket signer, made once per secret key (building one derives its key: a cost on every
+    request for nothing, since the key only changes with the app's configuration)."""
+    secret = current_app.config["SECRET_KEY"]
+    cached = current_app.extensions.get("skm_ticket_serializer")
+    if cached is None or cached[0] != secret:
+        cached = current_app.extensions["skm_ticket_serializer"] = (
+            secret, URLSafeSerializer(secret, salt="kiosk-survey-ticket"))
+    return cached[1]
 
 
 def unit_zone(db: sqlite_utils.Database) -> ZoneInfo:
-    return ZoneInfo(store.get_setting(db, "unit_timezone") or "Asia/Jakarta")
+    return zone_named(store.get_setting(db, "unit_timezone"))
+
+
+def zone_named(name: str | None) -> ZoneInfo:
+    return ZoneInfo(name or "Asia/Jakarta")
 
 
 def now(db: sqlite_utils.Database) -> datetime:
@@ -140,7 +151,7 @@ def submit(db: sqlite_utils.Database, counter: store.Counter, ticket: Ticket, fo
     """Validate a submitted survey and store it once. Raises ``InvalidResponse`` with every problem.
 
     ``clock`` is the tablet's, from a delivery by the script: the citizen's submit time, however late the
-    delivery; without it the survey was submitted now."""
+    delivery (its ``received`` is when the kiosk got the post); without it the survey was submitted now."""
     existing = store.get_response(db, ticket.id)
     if existing is not None:
         return existing, False  # a double tap or a resend: the first one counts, quietly
@@ -155,11 +166,13 @@ def submit(db: sqlite_utils.Database, counter: store.Counter, ticket: Ticket, fo
         problems = [service, *problems]
     if problems:
         raise InvalidResponse(problems)
-    submitted = submitted_time(ticket, clock, now(db))
+    unit = store.get_settings(db, "kiosk_id", "unit_code", "unit_timezone")  # one read for the three
+    received = clock.received if clock is not None else clock_now(zone_named(unit["unit_timezone"]))
+    submitted = submitted_time(ticket, clock, received)
     started = ticket.started_at.astimezone(submitted.tzinfo)
     officer = store.on_duty_at(db, counter.code, iso(started)) if ticket.offline else ticket.officer
     row = {
-        "id": ticket.id, "kiosk_id": store.get_setting(db, "kiosk_id"), "unit": store.get_setting(db, "unit_code"),
+        "id": ticket.id, "kiosk_id": unit["kiosk_id"], "unit": unit["unit_code"],
         "service": service, "counter": counter.code, "officer": officer, "channel": "kiosk",
         "questionnaire_version": QUESTIONNAIRE_VERSION, **validated.answers, **validated.profile,
         "comment": validated.comment,

@@ -201,6 +201,13 @@ def get_setting(db: sqlite_utils.Database, key: str, default: str | None = None)
     return row[0] if row else default
 
 
+def get_settings(db: sqlite_utils.Database, *keys: str) -> dict[str, str | None]:
+    """Several settings in one query; a missing one is None."""
+    found = dict(db.conn.execute(f"SELECT key, value FROM settings WHERE key IN ({', '.join('?' * len(keys))})",
+                                 keys).fetchall())
+    return {key: found.get(key) for key in keys}
+
+
 def set_settings(db: sqlite_utils.Database, **values: str) -> None:
     with transaction(db):
         for key, value in values.items():

@@ -39,8 +39,10 @@ class AppServer:
     """
     kind = "kiosk"
 
-    def __init__(self, instance: Path, settings: dict[str, object] | None = None, port: int | None = None):
+    def __init__(self, instance: Path, settings: dict[str, object] | None = None, port: int | None = None,
+                 threads: int = 4):
         self.instance = Path(instance)
+        self.threads = threads  # tests keep 4; a bench runs the command's default to measure a deployment
         self.instance.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -61,7 +63,7 @@ class AppServer:
                                 "migrate"], env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, check=True)
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "skm.cli", self.kind, "--instance", str(self.instance), "run",
-                 "--host", "127.0.0.1", "--port", str(self.port), "--threads", "4"],
+                 "--host", "127.0.0.1", "--port", str(self.port), "--threads", str(self.threads)],
                 env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
