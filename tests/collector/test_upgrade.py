@@ -21,17 +21,24 @@ FIXTURES = ROOT / "tests" / "data" / "upgrade"
 SUFFIX = ".postgresql.sql" if BACKEND == "postgresql" else ".sqlite.sql"
 RELEASES = {"0bea51c": "m001_initial", "0e00b86": "m002_dashboard", "af7f7b5": "m003_receipts",
             "7595fe2": "m004_aggregates_by_day", "2dc86cb": "m005_response_keys", "15c317e": "m006_officers",
-            "9509f60": "m007_monthly_aggregates"}
+            "9509f60": "m007_monthly_aggregates", "1b3a755": "m010_sessions"}
 COMMITS = [c for c in RELEASES if (FIXTURES / f"collector-{c}{SUFFIX}").exists()]
 EVERYTHING = Period("range", date(1970, 1, 1), date(2100, 1, 1))
 KEPT_TABLES = ("pemda", "opd", "units", "services", "counters", "counter_services", "kiosks", "responses",
                "conflicts", "batches", "users", "user_units", "audit_log", "populations", "followups",
-               "receipts_issued", "used_receipts", "rate_limits", "officers", "officer_notes")
+               "receipts_issued", "used_receipts", "rate_limits", "officers", "officer_notes", "kiosk_installs",
+               "sessions", "login_throttle")
 
 
 def test_every_release_has_a_fixture():
-    expected = ("2dc86cb", "15c317e", "9509f60") if BACKEND == "postgresql" else tuple(RELEASES)
+    expected = ("2dc86cb", "15c317e", "9509f60", "1b3a755") if BACKEND == "postgresql" else tuple(RELEASES)
     assert tuple(COMMITS) == expected
+
+
+def last_release_before(revision: str) -> str:
+    """The newest release whose schema is older than ``revision``: its database tests that revision with data."""
+    order = [r.revision for r in migrations.script().walk_revisions()][::-1]  # base first
+    return [c for c in COMMITS if order.index(RELEASES[c]) < order.index(revision)][-1]
 
 
 def load(commit: str, instance: Path):
@@ -134,9 +141,10 @@ def test_the_head_matches_the_models(tmp_path):
 def test_kiosk_clocks_and_installs_revision_keeps_every_response_and_kiosk(tmp_path):
     """m008 -> m009 with data: the responses keep their times (claimed time unknown, skew 0), the kiosks
     their secrets, and no install is invented."""
-    engine = load(COMMITS[-1], tmp_path / "old")
-    with engine.begin() as conn:  # the last release's database (old steps table), brought to m008
-        command.stamp(migrations.alembic_config(conn), RELEASES[COMMITS[-1]])
+    commit = last_release_before("m009_kiosk_clocks_and_installs")
+    engine = load(commit, tmp_path / "old")
+    with engine.begin() as conn:  # that release's database (old steps table: stamped first), brought to m008
+        command.stamp(migrations.alembic_config(conn), RELEASES[commit])
         command.upgrade(migrations.alembic_config(conn), "m008_receipt_codes")
     with engine.connect() as conn:
         before = {r.id: (r.submitted_at, r.local_day) for r in conn.execute(text("SELECT * FROM responses"))}
@@ -225,9 +233,10 @@ def test_m013_keeps_every_response_and_takes_the_ids_from_responses_on_sqlite(tm
     looked up in responses (a resend is a duplicate, other content a conflict); PostgreSQL keeps its keys."""
     from zoneinfo import ZoneInfo
     from skm import CODES, PROFILE, wire
-    engine = load(COMMITS[-1], tmp_path / "old")
-    with engine.begin() as conn:  # the last release's database (old steps table), brought to m012
-        command.stamp(migrations.alembic_config(conn), RELEASES[COMMITS[-1]])
+    commit = last_release_before("m013_sqlite_keys")
+    engine = load(commit, tmp_path / "old")
+    with engine.begin() as conn:  # that release's database (stamped, if of the old steps table), brought to m012
+        command.stamp(migrations.alembic_config(conn), RELEASES[commit])
         command.upgrade(migrations.alembic_config(conn), "m012_signatory")
     with engine.connect() as conn:
         before = sorted(tuple(r) for r in conn.execute(select(t.responses)))
@@ -261,9 +270,10 @@ def test_m013_keeps_every_response_and_takes_the_ids_from_responses_on_sqlite(tm
 
 @pytest.mark.sqlite
 def test_m013_refuses_a_key_without_its_response_and_changes_nothing(tmp_path):
-    engine = load(COMMITS[-1], tmp_path / "old")
+    commit = last_release_before("m013_sqlite_keys")
+    engine = load(commit, tmp_path / "old")
     with engine.begin() as conn:
-        command.stamp(migrations.alembic_config(conn), RELEASES[COMMITS[-1]])
+        command.stamp(migrations.alembic_config(conn), RELEASES[commit])
         command.upgrade(migrations.alembic_config(conn), "m012_signatory")
         conn.execute(text("INSERT INTO response_keys (id, content_hash) VALUES "
                           "('00000000-0000-4000-8000-00000000dead', 'ff')"))

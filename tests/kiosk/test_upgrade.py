@@ -10,7 +10,9 @@ import pytest
 from kiosk import create_app, store
 from tests.helpers import ROOT
 
-FIXTURES = sorted((ROOT / "tests" / "data" / "upgrade").glob("kiosk-*.sqlite.sql"))
+FOLDER = ROOT / "tests" / "data" / "upgrade"
+RELEASES = ("7205129", "af7f7b5", "a0c6e3d", "1b3a755")  # oldest first: kiosk steps m001, m002, m003, m006
+FIXTURES = [FOLDER / f"kiosk-{commit}.sqlite.sql" for commit in RELEASES]
 
 
 def load(fixture, path):
@@ -46,8 +48,7 @@ def schema(path) -> dict:
 
 
 def test_every_kiosk_release_has_a_fixture():
-    assert [f.name for f in FIXTURES] == ["kiosk-7205129.sqlite.sql", "kiosk-a0c6e3d.sqlite.sql",
-                                          "kiosk-af7f7b5.sqlite.sql"]
+    assert sorted(FOLDER.glob("kiosk-*.sqlite.sql")) == sorted(FIXTURES)
 
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=[f.name for f in FIXTURES])
