@@ -260,7 +260,7 @@ class Outcome:
 
 def _sync(engine: Engine, unit: str, kind: str, holding: Mapping[str, Mapping[str, Any]]) -> Outcome:
     roles_everywhere = INTEGRITY_ROLES if kind == "integritas" else ()
-    to = store.recipients(engine, unit, ("kepala_unit",), roles_everywhere)
+    to = store.recipients(engine, unit, ("kepala_unit",), roles_everywhere) if holding else []  # none to open
     opened, cleared = store.sync_episodes(engine, unit, kind, holding, to, clears=kind != "integritas")
     for alert in opened:
         log.warning("alert opened #%s unit=%s kind=%s subject=%s recipients=%d", alert["id"], unit, kind,

@@ -52,6 +52,8 @@ def sync_episodes(engine: Engine, unit: str, kind: str, holding: Mapping[str, Ma
     episode is audited and an e-mail queued to each recipient. Returns (new episodes, how many cleared)."""
     a = t.alerts
     recipients = sorted(set(recipients))
+    if not holding and not (clears and _any_open(engine, unit, kind)):
+        return [], 0  # nothing to open nor to clear: no write transaction (after every ingest, most rules)
     with engine.begin() as conn:
         _lock_unit(conn, unit)
         where = (a.c.unit == unit) & (a.c.kind == kind)
@@ -78,6 +80,13 @@ def sync_episodes(engine: Engine, unit: str, kind: str, holding: Mapping[str, Ma
             for alert_id in gone:
                 audit_in(conn, "alert_cleared", None, unit, f"#{alert_id} {kind}")
     return opened, len(gone)
+
+
+def _any_open(engine: Engine, unit: str, kind: str) -> bool:
+    a = t.alerts
+    with reading(engine) as conn:
+        return conn.execute(select(a.c.id).where((a.c.unit == unit) & (a.c.kind == kind)
+                                                 & a.c.cleared_at.is_(None)).limit(1)).first() is not None
 
 
 def _decoded(row: dict) -> dict:
