@@ -254,7 +254,8 @@ def _common_valid(data: Any) -> WireResponse | None:
         scores = _SCORES_OF(raw_answers)
     except KeyError:
         return None
-    if not (_INT_ONLY.issuperset(map(type, scores)) and _SCORE_VALUES.issuperset(scores)):  # types first: a list is no key
+    # The types first: a list is no set member, and True equals 1.
+    if not (_INT_ONLY.issuperset(map(type, scores)) and _SCORE_VALUES.issuperset(scores)):
         return None
     raw_profile, profile = get("profile"), _EMPTY
     if raw_profile:
