@@ -153,10 +153,17 @@ def _fmt(value: Fraction | Decimal, places: int = 2) -> str:
     return str(round_half_up(value, places))
 
 
-def konversi_low(engine: Engine, unit: str, today: date, rule: Rule) -> dict[str, dict]:
-    """{"unit": figures} when the last 7 days' konversi is below the floor with enough responses."""
-    rows = store.aggregate_totals(engine, [unit], today - timedelta(days=WEEK - 1), today + timedelta(days=1),
+def last_week(engine: Engine, unit: str, today: date) -> list[dict]:
+    """The index sums of the last 7 days (today included), what the konversi and NRR rules both read."""
+    return store.aggregate_totals(engine, [unit], today - timedelta(days=WEEK - 1), today + timedelta(days=1),
                                   columns=store.INDEX_COLUMNS)
+
+
+def konversi_low(engine: Engine, unit: str, today: date, rule: Rule,
+                 week: list[dict] | None = None) -> dict[str, dict]:
+    """{"unit": figures} when the last 7 days' konversi is below the floor with enough responses (``week``:
+    ``last_week`` already read)."""
+    rows = last_week(engine, unit, today) if week is None else week
     row = rows[0] if rows else None
     index = rollups.index_of(row, IndexOptions())
     assert rule.threshold is not None and rule.min_count is not None
@@ -172,12 +179,11 @@ def _score_counts(row: Mapping[str, Any] | None, code: str) -> tuple[int, int]:
     return row[f"{code}_sum"], sum(row[f"{code}_{s}"] for s in (1, 2, 3, 4))
 
 
-def nrr_drops(engine: Engine, unit: str, today: date, rule: Rule) -> dict[str, dict]:
+def nrr_drops(engine: Engine, unit: str, today: date, rule: Rule, week: list[dict] | None = None) -> dict[str, dict]:
     """{unsur: figures} for each unsur whose last-7-days NRR is down by at least the threshold against the 28
-    days before."""
+    days before (``week``: ``last_week`` already read)."""
     week_start = today - timedelta(days=WEEK - 1)
-    now_rows = store.aggregate_totals(engine, [unit], week_start, today + timedelta(days=1),
-                                      columns=store.INDEX_COLUMNS)
+    now_rows = last_week(engine, unit, today) if week is None else week
     before_rows = store.aggregate_totals(engine, [unit], week_start - timedelta(days=BEFORE_DAYS), week_start,
                                          columns=store.INDEX_COLUMNS)
     current, before = (now_rows[0] if now_rows else None), (before_rows[0] if before_rows else None)
@@ -258,10 +264,12 @@ class Outcome:
         return Outcome(self.opened + other.opened, self.cleared + other.cleared)
 
 
-def _sync(engine: Engine, unit: str, kind: str, holding: Mapping[str, Mapping[str, Any]]) -> Outcome:
+def _sync(engine: Engine, unit: str, kind: str, holding: Mapping[str, Mapping[str, Any]],
+          any_open: bool | None = None) -> Outcome:
     roles_everywhere = INTEGRITY_ROLES if kind == "integritas" else ()
-    to = store.recipients(engine, unit, ("kepala_unit",), roles_everywhere)
-    opened, cleared = store.sync_episodes(engine, unit, kind, holding, to, clears=kind != "integritas")
+    to = store.recipients(engine, unit, ("kepala_unit",), roles_everywhere) if holding else []  # none to open
+    opened, cleared = store.sync_episodes(engine, unit, kind, holding, to, clears=kind != "integritas",
+                                          any_open=any_open)
     for alert in opened:
         log.warning("alert opened #%s unit=%s kind=%s subject=%s recipients=%d", alert["id"], unit, kind,
                     alert["subject"], len(to))
@@ -279,9 +287,10 @@ def evaluate_unit(engine: Engine, unit: Mapping[str, Any], now: datetime, office
     today = now.astimezone(zone).date()
     rules = rules_of(engine, unit["code"])
     code = unit["code"]
+    week = last_week(engine, code, today) if rules["konversi"].enabled or rules["nrr_turun"].enabled else []
     checks: dict[str, Callable[[], dict[str, dict]]] = {
-        "konversi": lambda: konversi_low(engine, code, today, rules["konversi"]),
-        "nrr_turun": lambda: nrr_drops(engine, code, today, rules["nrr_turun"]),
+        "konversi": lambda: konversi_low(engine, code, today, rules["konversi"], week),
+        "nrr_turun": lambda: nrr_drops(engine, code, today, rules["nrr_turun"], week),
         "nilai_rendah": lambda: low_ratings(engine, code, now, zone, rules["nilai_rendah"]),
         "integritas": lambda: integrity_reports(
             store.recent_comments(engine, code, today - timedelta(days=1)) if comments is None else comments,
@@ -289,9 +298,10 @@ def evaluate_unit(engine: Engine, unit: Mapping[str, Any], now: datetime, office
     }
     if office is not None:
         checks["kios_diam"] = lambda: silent_kiosks(engine, code, now, zone, rules["kios_diam"], office)
+    open_kinds = store.open_alert_kinds(engine, code)  # one read: a rule holding nowhere, with none open, is done
     outcome = Outcome()
     for kind, check in checks.items():
-        outcome += _sync(engine, code, kind, check() if rules[kind].enabled else {})
+        outcome += _sync(engine, code, kind, check() if rules[kind].enabled else {}, kind in open_kinds)
     return outcome
 
 

@@ -9,17 +9,19 @@ import base64
 import hashlib
 import hmac
 import json
+import operator
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from types import MappingProxyType
 from collections.abc import Mapping  # isinstance() on it is much cheaper than on typing's
 from typing import Any
 
 from . import limits
 from .errors import InvalidResponse, Problem
-from .questionnaire import QUESTIONNAIRE_VERSION
-from .validation import ValidatedResponse, unstorable_character, validate_response
+from .questionnaire import CODES, COMMENT_MAX_LENGTH, PROFILE_BY_NAME, QUESTIONNAIRE_VERSION
+from .validation import _UNSTORABLE, DECLINED, ValidatedResponse, unstorable_character, validate_response
 
 PROTOCOL = "skm-sync/1"
 BUNDLE_FORMAT = "skm-bundle/1"
@@ -184,7 +186,112 @@ _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[
 
 
 def validate_wire_response(data: Any) -> WireResponse:
-    """Validate one response of a batch; raise ``InvalidResponse`` listing every problem by field."""
+    """Validate one response of a batch; raise ``InvalidResponse`` listing every problem by field.
+
+    A response as kiosks send it (a dict of exactly typed values, every one valid) takes one pass of
+    precompiled checks (``_common_valid``); anything else, every invalid response included, goes through
+    ``_validate_each_field``, which alone words the problems."""
+    response = _common_valid(data)
+    return response if response is not None else _validate_each_field(data)
+
+
+_SCORE_VALUES = frozenset((1, 2, 3, 4))
+_INT_ONLY = frozenset((int,))
+_SCORES_OF = operator.itemgetter(*CODES)
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+def _common_valid(data: Any) -> WireResponse | None:
+    """The ``WireResponse`` of ``data`` when it is valid in the common way, else None (then the full check
+    decides, and words the problems). Accepts only what ``_validate_each_field`` accepts, and makes the
+    same value of it: tests/skm/test_wire_fast_path.py checks both on generated responses."""
+    if type(data) is not dict:
+        return None
+    get = data.get
+    response_id, seq, unit, service, counter = get("id"), get("seq"), get("unit"), get("service"), get("counter")
+    if not (type(response_id) is str and _CANONICAL_UUID.match(response_id)
+            and type(seq) is int and 1 <= seq <= limits.SEQ_MAX
+            and type(unit) is str and len(unit) <= limits.CODE_LENGTH and unit.strip()
+            and type(service) is str and len(service) <= limits.CODE_LENGTH and service.strip()
+            and type(counter) is str and len(counter) <= limits.CODE_LENGTH and counter.strip()):
+        return None
+    texts = [unit, service, counter]
+    officer, reason = get("officer"), get("suspect_reason")
+    if officer is not None:
+        if not (type(officer) is str and len(officer) <= limits.OFFICER_LENGTH and officer.strip()):
+            return None
+        texts.append(officer)
+    if reason is not None:
+        if not (type(reason) is str and len(reason) <= limits.SUSPECT_REASON_LENGTH and reason.strip()):
+            return None
+        texts.append(reason)
+    channel, version, duration, suspect = get("channel"), get("questionnaire_version"), get("duration_ms"), \
+        get("suspect", False)
+    if not (type(channel) is str and channel in CHANNELS and type(version) is str and version in KNOWN_VERSIONS
+            and (duration is None or type(duration) is int and 0 <= duration <= limits.DURATION_MS_MAX)
+            and type(suspect) is bool):
+        return None
+    started_text, submitted_text = get("started_at"), get("submitted_at")
+    if type(submitted_text) is not str or len(submitted_text) > limits.TIMESTAMP_LENGTH:
+        return None
+    try:
+        submitted = datetime.fromisoformat(submitted_text)
+        started = None
+        if started_text is not None:
+            if type(started_text) is not str or len(started_text) > limits.TIMESTAMP_LENGTH:
+                return None
+            started = datetime.fromisoformat(started_text)
+    except ValueError:
+        return None
+    if (submitted.tzinfo is None or not limits.FIRST_YEAR <= submitted.year <= limits.LAST_YEAR
+            or started is not None and (started.tzinfo is None
+                                        or not limits.FIRST_YEAR <= started.year <= limits.LAST_YEAR)):
+        return None
+    raw_answers = get("answers")
+    if type(raw_answers) is not dict or len(raw_answers) != len(CODES):
+        return None
+    try:
+        scores = _SCORES_OF(raw_answers)
+    except KeyError:
+        return None
+    # The types first: a list is no set member, and True equals 1.
+    if not (_INT_ONLY.issuperset(map(type, scores)) and _SCORE_VALUES.issuperset(scores)):
+        return None
+    raw_profile, profile = get("profile"), _EMPTY
+    if raw_profile:
+        if type(raw_profile) is not dict:
+            return None
+        chosen: dict[str, str] = {}
+        for key, value in raw_profile.items():
+            spec = PROFILE_BY_NAME.get(key)
+            if spec is None:
+                return None
+            if value in DECLINED:
+                continue
+            if value not in spec.values:
+                return None
+            chosen[key] = value
+        profile = MappingProxyType(chosen)
+    elif raw_profile is not None and type(raw_profile) is not dict:
+        return None  # an empty list or text is no mapping
+    comment = get("comment")
+    if comment is not None:
+        if type(comment) is not str:
+            return None
+        comment = comment.strip()
+        if len(comment) > COMMENT_MAX_LENGTH:
+            return None
+        texts.append(comment)
+        comment = comment or None
+    if _UNSTORABLE.search("".join(texts)):
+        return None
+    content = ValidatedResponse(MappingProxyType(dict(zip(CODES, scores))), profile, comment)
+    return WireResponse(response_id, seq, unit, service, counter, officer, channel, version, content, started,
+                        submitted, duration, suspect, reason, data)
+
+
+def _validate_each_field(data: Any) -> WireResponse:
+    """Every field checked on its own, every problem listed (``validate_wire_response``)."""
     if not isinstance(data, Mapping):
         raise InvalidResponse([Problem("not_a_mapping")])
     problems: list[Problem] = []

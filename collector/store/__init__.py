@@ -38,6 +38,7 @@ from .alerts import (
     low_responses,
     mail_log,
     mark_mail,
+    open_alert_kinds,
     queued_mail,
     recent_comments,
     recipients,

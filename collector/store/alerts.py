@@ -45,13 +45,17 @@ def _lock_unit(conn: Connection, unit: str) -> None:
 
 
 def sync_episodes(engine: Engine, unit: str, kind: str, holding: Mapping[str, Mapping[str, Any]],
-                  recipients: Iterable[str], clears: bool = True) -> tuple[list[dict], int]:
+                  recipients: Iterable[str], clears: bool = True, any_open: bool | None = None
+                  ) -> tuple[list[dict], int]:
     """Open an episode for each subject whose condition holds (``holding``: subject -> the figures) and has
     no open episode; with ``clears``, clear the open episodes whose condition no longer holds. Without
     ``clears`` (integrity reports: one episode per response), a subject gets an episode once ever. Each new
-    episode is audited and an e-mail queued to each recipient. Returns (new episodes, how many cleared)."""
+    episode is audited and an e-mail queued to each recipient. Returns (new episodes, how many cleared).
+    ``any_open``: whether the unit has an open episode of this kind, when already read (None: read here)."""
     a = t.alerts
     recipients = sorted(set(recipients))
+    if not holding and not (clears and (_any_open(engine, unit, kind) if any_open is None else any_open)):
+        return [], 0  # nothing to open nor to clear: no write transaction (after every ingest, most rules)
     with engine.begin() as conn:
         _lock_unit(conn, unit)
         where = (a.c.unit == unit) & (a.c.kind == kind)
@@ -78,6 +82,18 @@ def sync_episodes(engine: Engine, unit: str, kind: str, holding: Mapping[str, Ma
             for alert_id in gone:
                 audit_in(conn, "alert_cleared", None, unit, f"#{alert_id} {kind}")
     return opened, len(gone)
+
+
+def _any_open(engine: Engine, unit: str, kind: str) -> bool:
+    return kind in open_alert_kinds(engine, unit)
+
+
+def open_alert_kinds(engine: Engine, unit: str) -> set[str]:
+    """The kinds of the unit's open (not cleared) episodes."""
+    a = t.alerts
+    with reading(engine) as conn:
+        return set(conn.execute(select(a.c.kind).distinct().where((a.c.unit == unit)
+                                                                  & a.c.cleared_at.is_(None))).scalars())
 
 
 def _decoded(row: dict) -> dict:

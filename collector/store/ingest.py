@@ -44,16 +44,21 @@ def response_values(response: WireResponse, kiosk_id: str | None, zone: ZoneInfo
     """The stored row as a tuple in ``RESPONSE_COLUMNS`` order: times corrected by the kiosk's clock skew
     (ms, its clock minus the server's), filed under the corrected local day (ISO text, as SQLite keeps a
     date and PostgreSQL reads one) and hour; the claimed submit time kept beside them."""
-    skew = timedelta(milliseconds=clock_skew_ms)
-    submitted = response.submitted_at - skew
+    claimed = response.submitted_at.isoformat()
+    if clock_skew_ms:
+        skew = timedelta(milliseconds=clock_skew_ms)
+        submitted = response.submitted_at - skew
+        started = (response.started_at - skew).isoformat() if response.started_at else None
+        submitted_text = submitted.isoformat()
+    else:  # the common case (a skew within the tolerance is 0): the times as claimed, written once
+        submitted, submitted_text = response.submitted_at, claimed
+        started = response.started_at.isoformat() if response.started_at else None
     local = submitted.astimezone(zone)
     answers, profile = response.content.answers, response.content.profile
     return (response.id, kiosk_id, response.seq, response.unit, response.service, response.counter,
             response.officer, response.channel, response.questionnaire_version,
             *_SCORES(answers), *map(profile.get, _PROFILE_NAMES),
-            response.content.comment,
-            (response.started_at - skew).isoformat() if response.started_at else None,
-            submitted.isoformat(), response.submitted_at.isoformat(), clock_skew_ms, local.date().isoformat(),
+            response.content.comment, started, submitted_text, claimed, clock_skew_ms, local.date().isoformat(),
             local.hour,
             response.duration_ms, response.suspect, response.suspect_reason, received_at, batch_id, content_hash)
 

@@ -26,21 +26,33 @@ def aggregate_totals(engine: Engine, units: Iterable[str], start: date, end: dat
     ``suspect`` False counts the trusted responses (the index), True the suspect ones, None both.
     ``filters`` narrow by service, counter or channel; ``leave_out`` names channels not counted.
     """
+    filters = {f"filter_{column}": value for column, value in filters.items() if value is not None}
+    stmt = _totals_statement(tuple(group_by), tuple(columns), suspect, tuple(leave_out), tuple(filters))
+    with reading(engine) as conn:
+        return [r for r in rows(conn.execute(stmt, {"units": list(units), "start": start, "end": end, **filters}))
+                if r["responses"]]
+
+
+@cache
+def _totals_statement(group_by: tuple[str, ...], columns: tuple[str, ...], suspect: bool | None,
+                      leave_out: tuple[str, ...], filters: tuple[str, ...]) -> Select:
+    """The statement of ``aggregate_totals``, built once per shape (building its dozens of sums cost more
+    CPU than running it, on every ingest's alert check): parameters ``units`` (expanding), ``start``,
+    ``end`` and ``filter_<column>`` for each of ``filters``."""
     table = t.daily_aggregates
     keys = [table.c[g] for g in group_by]
     stmt = (select(*keys, *[func.coalesce(func.sum(table.c[c]), 0).label(c) for c in columns])
-            .where(table.c.unit.in_(list(units)), table.c.day >= start, table.c.day < end))
+            .where(table.c.unit.in_(bindparam("units", expanding=True)), table.c.day >= bindparam("start"),
+                   table.c.day < bindparam("end")))
     if suspect is not None:
         stmt = stmt.where(table.c.suspect == suspect)
     if leave_out:
         stmt = stmt.where(table.c.channel.not_in(leave_out))
-    for column, value in filters.items():
-        if value is not None:
-            stmt = stmt.where(table.c[column] == value)
+    for name in filters:
+        stmt = stmt.where(table.c[name.removeprefix("filter_")] == bindparam(name))
     if keys:
         stmt = stmt.group_by(*keys).order_by(*keys)
-    with reading(engine) as conn:
-        return [r for r in rows(conn.execute(stmt)) if r["responses"]]
+    return stmt
 
 
 GROUP_KEYS = ("unit", "service", "counter", "channel")  # what grouped_totals may group by (besides suspect)
