@@ -127,6 +127,19 @@ class FollowupForm(FlaskForm):
     source = StringField("source", validators=[Optional(), AnyOf(SOURCES)])
 
 
+class PublicationForm(FlaskForm):
+    published_on = DateField("published_on", validators=[InputRequired()])
+    medium = StringField("medium", validators=[InputRequired(), AnyOf(store.MEDIA)])
+    place = StringField("place", filters=[lambda text: text.strip() if text else text],
+                        validators=[DataRequired(), Length(max=500), StorableText()])
+
+
+def medium_names() -> dict[str, str]:
+    """The title of each medium a publication can be on, in the reader's language."""
+    return {"papan": _("papan pengumuman"), "situs": _("situs web"), "medsos": _("media sosial"),
+            "massa": _("media massa"), "lainnya": _("lainnya")}
+
+
 class StatusForm(FlaskForm):
     status = StringField("status", validators=[InputRequired(), AnyOf(STATUSES)])
 
@@ -156,6 +169,8 @@ def unit_page(unit: str):
                            kiosk_warnings=kiosk_warnings(unit),
                            population_form=PopulationForm(recipients=page["population"]),
                            followup_form=FollowupForm(), status_form=StatusForm(), statuses=STATUSES,
+                           publication_form=PublicationForm(), medium_names=medium_names(),
+                           publications=store.publications(engine(), unit, period.key()),
                            alert_panel=alert_panel([data], rules=auth.can_edit(g.user, unit)),
                            followup_effects=followup_effect.effects(engine(), page["followups"],
                                                                     reports.today_in(data["timezone"])),
@@ -256,6 +271,58 @@ def set_followup_status(unit: str, followup_id: int):
                                                                       g.user["username"], today):
         abort(400)
     return redirect(url_for("dashboard.unit_page", unit=unit, period=period.key()) + "#rtl")
+
+
+def publication_problem(form: PublicationForm, today) -> str | None:
+    """What is wrong with a publication typed in, said for the field it is in; None when it can be stored."""
+    if form.published_on.errors or form.published_on.data is None:
+        return _("Tanggal publikasi belum diisi atau bukan tanggal yang sah.")
+    if form.published_on.data > today:
+        return _("Tanggal publikasi %(day)s belum lewat; catat publikasi yang sudah dilakukan.",
+                 day=form.published_on.data.isoformat())
+    if form.medium.errors:
+        return _("Media publikasi tidak dikenal; pilih salah satu dari daftar.")
+    if form.place.errors:
+        return unstorable_message(form) or _("Isi tempat atau alamat publikasi (paling banyak 500 karakter).")
+    return None
+
+
+@bp.post("/unit/<unit>/publication")
+def add_publication(unit: str):
+    require_edit(unit)
+    data = unit_or_404(unit)
+    period = period_arg(data["timezone"])
+    form = PublicationForm()
+    today = reports.today_in(data["timezone"])
+    valid = form.validate_on_submit()
+    problem = publication_problem(form, today)
+    if not valid and problem is None:
+        abort(400)  # no valid CSRF token: the form was not sent from this page
+    if problem is not None:
+        flash(_("Publikasi tidak disimpan: %(why)s", why=problem), "error")
+    else:
+        store.add_publication(engine(), unit, period.key(), form.published_on.data, form.medium.data,
+                              form.place.data.strip(), g.user["username"])
+        store.audit(engine(), "add_publication", g.user["username"], target=unit,
+                    detail=f"{period.key()} {form.medium.data} {form.published_on.data.isoformat()}",
+                    ip=auth.client_ip())
+        flash(_("Publikasi hasil dicatat."))
+    return redirect(url_for("dashboard.unit_page", unit=unit, period=period.key()) + "#publikasi")
+
+
+@bp.post(f"/unit/<unit>/publication/<int(max={limits.INTEGER_MAX}):publication_id>/delete")
+def delete_publication(unit: str, publication_id: int):
+    require_edit(unit)
+    period = period_arg(unit_or_404(unit)["timezone"])
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    gone = store.delete_publication(engine(), unit, publication_id)
+    if gone is None:
+        abort(404)
+    store.audit(engine(), "delete_publication", g.user["username"], target=unit,
+                detail=f"{gone['period']} {gone['medium']} {gone['published_on']}", ip=auth.client_ip())
+    flash(_("Catatan publikasi dihapus."))
+    return redirect(url_for("dashboard.unit_page", unit=unit, period=period.key()) + "#publikasi")
 
 
 # -- alerts ------------------------------------------------------------------------------------------------------
@@ -406,7 +473,8 @@ def report_html(data: dict, period: Period) -> str:
     """The Laporan Hasil SKM: the print view, and the HTML its PDF is laid out from."""
     page = reports.report_page(engine(), data, period, select_locale(), leave_out_arg(),
                                public_url=url_for("public.results", unit=data["code"], _external=True))
-    return render_template("collector/report.html", user=g.user, view_args=view_args(period), **page)
+    return render_template("collector/report.html", user=g.user, view_args=view_args(period),
+                           medium_names=medium_names(), **page)
 
 
 @bp.get("/unit/<unit>/report")

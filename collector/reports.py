@@ -183,6 +183,7 @@ def report_page(engine: Engine, unit: dict, period: Period, lang: str = "id", le
             "comment_summary": comment_summary(engine, unit["code"], period, leave_out),
             "previous_followups": store.followups(engine, unit["code"], period.previous().key()),
             "public_url": public_url, "published": period.key() in published, "published_periods": published,
+            "publications": store.publications(engine, unit["code"], period.key()),
             "signatory": {"name": unit.get("head_name"), "nip": unit.get("head_nip"),
                           "place": unit.get("report_place")}}
 

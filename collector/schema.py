@@ -262,6 +262,19 @@ followups = Table(
     Index("ix_followups_unit_period", "unit", "period"),
 )
 
+publications = Table(  # where and when a unit published a period's SKM results (PermenPANRB 14/2017)
+    "publications", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("unit", String(40), ForeignKey("units.code"), nullable=False),
+    Column("period", String(30), nullable=False),
+    Column("published_on", Date, nullable=False),
+    Column("medium", String(20), nullable=False),  # papan | situs | medsos | massa | lainnya
+    Column("place", String(500), nullable=False),  # a URL or a place
+    Column("updated_by", String(100)),
+    Column("updated_at", String(40), nullable=False),
+    Index("ix_publications_unit_period", "unit", "period"),
+)
+
 users = Table(
     "users", metadata,
     Column("username", String(100), primary_key=True),

@@ -7,7 +7,8 @@
 - ``accounts``: dashboard users and the audit log; ``public``: QR receipts and the public survey;
 - ``copy``: one database into another; ``officers``: officers, their figures and notes;
 - ``alerts``: alert rules, episodes and the e-mail log.
-- ``comments``: citizens' comments with their scores, filtered and a page at a time.
+- ``comments``: citizens' comments with their scores, filtered and a page at a time;
+- ``publications``: where and when a unit published a period's results.
 
 SQLAlchemy Core, so the same code runs on SQLite (default) and PostgreSQL; the schema's revisions are in
 ``collector.migrations``. Callers use ``store.<name>``: every public name is re-exported here.
@@ -133,6 +134,7 @@ from .plans import (
     set_monthly_volume,
     set_population,
 )
+from .publications import MEDIA, add_publication, delete_publication, publications
 from .public import (
     allow_hit,
     count_hit,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from datetime import date
 from urllib.parse import parse_qs, quote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -84,6 +85,9 @@ FORMS = {
                                "person": "Kepala Seksi Pelayanan", "deadline": "2026-12-31", "status": "rencana"},
     "dashboard.set_followup_status": {"status": "berjalan"},
     "dashboard.add_officer_note": {"note": "Sistem antrian mati dua hari"},
+    "dashboard.add_publication": {"published_on": "2026-10-15", "medium": "situs",
+                                  "place": "https://disdukcapil.dumaikota.go.id/skm"},
+    "dashboard.delete_publication": {},
     "dashboard.set_signatory": {"head_name": "Dra. Siti Aminah, M.Si.", "head_nip": "197003121995032001",
                                 "report_place": "Dumai"},
     "dashboard.set_alert_rules": {"konversi-enabled": "1", "konversi-threshold": "80", "konversi-count": "20",
@@ -102,6 +106,8 @@ def demo_instance(tmp_path_factory):
     engine = app.extensions["skm_engine"]
     demo.build(engine, months=2, scale=0.05)
     report_a_receipt_per_unit(engine)
+    for unit in demo.UNITS:  # a publication of each unit, for the delete route
+        store.add_publication(engine, unit.code, "2026-T3", date(2026, 10, 15), "papan", "Lobi kantor", "admin")
     for unit in demo.UNITS:  # an open alert of each unit, for the acknowledge route
         store.sync_episodes(engine, unit.code, "konversi", {"unit": {"konversi": "70.00", "responses": 40,
                                                                      "floor": "76.61", "mutu": "C"}}, [])
@@ -191,6 +197,8 @@ def url(app, rule, unit: str = OWN, followup: int | None = None) -> str:
             values[arg] = "collector.css"
         elif arg == "alert_id":
             values[arg] = alert_of(app.extensions["skm_engine"], unit)
+        elif arg == "publication_id":
+            values[arg] = store.publications(app.extensions["skm_engine"], unit, "2026-T3")[0]["id"]
         else:
             pytest.fail(f"route {rule.rule} has an argument {arg!r} this test cannot fill in: add it to url()")
     return app.url_map.bind("localhost").build(rule.endpoint, values)
@@ -426,7 +434,7 @@ def test_admin_and_own_kepala_unit_can_edit(app, engine, username, unit):
         assert response.status_code == 302, (username, method, path, response.status_code)
         assert urlsplit(response.headers["Location"]).path == f"/unit/{unit}"
         changed = changed_tables(before, snapshot(engine))
-        assert set(changed) & {"populations", "followups", "units", "alert_rules"}, (path, changed)
+        assert set(changed) & {"populations", "followups", "units", "alert_rules", "publications"}, (path, changed)
     if username == ADMIN:
         assert client.get("/audit").status_code == 200
 

@@ -158,3 +158,66 @@ def test_the_report_in_english_has_decimal_points_and_english_headings(demo_app,
     assert f"<td>{round_half_up(expected.konversi, 2)}</td>" in past
     labels = re.findall(r'class="band-label"[^>]*>([^<]+)<', past)
     assert labels == ["A \u2265 88.31", "B \u2265 76.61", "C \u2265 65.00"]
+
+
+def publications_of(page: str) -> str:
+    return re.search(r'<table class="data" id="publications">(.*?)</table>', page, re.S).group(1)
+
+
+def test_the_kepala_unit_records_where_the_results_were_published_and_the_report_lists_it(demo_app, engine):
+    """A publication typed on the unit page is kept per period, listed on the page and in the report (day in
+    Indonesian, medium, where); a bad one is refused saying why and stores nothing; one can be deleted; both
+    are in the audit log; another unit's kepala unit can do neither."""
+    client = signed_in(demo_app)
+    report = client.get(f"/unit/{UNIT}/report?period=2026-T3").get_data(as_text=True)
+    assert "Belum ada publikasi tercatat untuk periode ini." in publications_of(report)
+    assert 'id="publication"' in report  # the public page's line stays
+    page = client.get(f"/unit/{UNIT}?period=2026-T3").get_data(as_text=True)
+    assert "Belum ada publikasi tercatat untuk periode ini." in publications_of(page)
+    token = hidden(page, "csrf_token")
+    good = {"csrf_token": token, "published_on": "2026-10-15", "medium": "situs",
+            "place": "https://disdukcapil.dumaikota.go.id/skm"}
+    for bad, said in (({"published_on": ""}, "Tanggal publikasi belum diisi atau bukan tanggal yang sah."),
+                      ({"published_on": "15/10/2026"}, "Tanggal publikasi belum diisi atau bukan tanggal yang sah."),
+                      ({"published_on": "2099-01-01"}, "Tanggal publikasi 2099-01-01 belum lewat"),
+                      ({"medium": "koran"}, "Media publikasi tidak dikenal; pilih salah satu dari daftar."),
+                      ({"place": "  "}, "Isi tempat atau alamat publikasi (paling banyak 500 karakter)."),
+                      ({"place": "x" * 501}, "Isi tempat atau alamat publikasi (paling banyak 500 karakter).")):
+        shown = client.post(f"/unit/{UNIT}/publication?period=2026-T3", data={**good, **bad},
+                            follow_redirects=True).get_data(as_text=True)
+        assert "Publikasi tidak disimpan: " + said in shown, bad
+    assert store.publications(engine, UNIT, "2026-T3") == []
+    assert client.post(f"/unit/{UNIT}/publication?period=2026-T3", data={**good, "csrf_token": "x"}).status_code == 400
+    assert client.post(f"/unit/{UNIT}/publication?period=2026-T3", data=good).status_code == 302
+    client.post(f"/unit/{UNIT}/publication?period=2026-T3", data={**good, "published_on": "2026-10-02",
+                                                                   "medium": "papan", "place": "Lobi kantor"})
+    stored = store.publications(engine, UNIT, "2026-T3")
+    assert [(p["published_on"].isoformat(), p["medium"], p["place"]) for p in stored] == [
+        ("2026-10-02", "papan", "Lobi kantor"), ("2026-10-15", "situs", "https://disdukcapil.dumaikota.go.id/skm")]
+    assert store.publications(engine, UNIT, "2026-T4") == []
+    listed = publications_of(client.get(f"/unit/{UNIT}/report?period=2026-T3").get_data(as_text=True))
+    assert re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td></tr>", listed) == [
+        ("2 Oktober 2026", "papan pengumuman", "Lobi kantor"),
+        ("15 Oktober 2026", "situs web", "https://disdukcapil.dumaikota.go.id/skm")]
+    assert "Belum ada publikasi" in publications_of(client.get(f"/unit/{UNIT}/report?period=2026-T4")
+                                                    .get_data(as_text=True))
+    added = store.audit_entries(engine, action="add_publication")
+    assert sorted(e["detail"] for e in added) == ["2026-T3 papan 2026-10-02", "2026-T3 situs 2026-10-15"]
+    assert {e["target"] for e in added} == {UNIT}
+
+    other = signed_in(demo_app, "kepala-rsud-dumai")
+    other_token = hidden(other.get("/unit/rsud-dumai").get_data(as_text=True), "csrf_token")
+    refused = other.post(f"/unit/{UNIT}/publication?period=2026-T3", data={**good, "csrf_token": other_token})
+    gone = other.post(f"/unit/{UNIT}/publication/{stored[0]['id']}/delete?period=2026-T3",
+                      data={"csrf_token": other_token})
+    assert refused.status_code in (403, 404) and gone.status_code in (403, 404)
+    not_there = other.post(f"/unit/rsud-dumai/publication/{stored[0]['id']}/delete", data={"csrf_token": other_token})
+    assert not_there.status_code == 404  # the id of another unit's publication, through one's own unit
+    assert len(store.publications(engine, UNIT, "2026-T3")) == 2
+
+    assert client.post(f"/unit/{UNIT}/publication/{stored[0]['id']}/delete?period=2026-T3",
+                       data={"csrf_token": token}).status_code == 302
+    assert [p["place"] for p in store.publications(engine, UNIT, "2026-T3")] == [
+        "https://disdukcapil.dumaikota.go.id/skm"]
+    assert [e["detail"] for e in store.audit_entries(engine, action="delete_publication")] == [
+        "2026-T3 papan 2026-10-02"]

@@ -283,3 +283,31 @@ def test_m013_refuses_a_key_without_its_response_and_changes_nothing(tmp_path):
         assert migrations.current_revision(conn) == "m012_signatory"
         assert conn.execute(text("SELECT COUNT(*) FROM response_keys")).scalar() > 200
     engine.dispose()
+
+
+def test_m014_keeps_every_unit_and_response_and_starts_without_publications(tmp_path):
+    """m013 -> m014 with data: every unit, response and figure kept, no publication invented; one can then be
+    recorded for a unit's period and is read back."""
+    commit = last_release_before("m013_sqlite_keys")
+    engine = load(commit, tmp_path / "old")
+    with engine.begin() as conn:
+        command.stamp(migrations.alembic_config(conn), RELEASES[commit])
+        command.upgrade(migrations.alembic_config(conn), "m013_sqlite_keys")
+    with engine.connect() as conn:
+        before = sorted(tuple(r) for r in conn.execute(select(t.responses)))
+    units = store.all_units(engine)
+    figures = store.all_aggregates(engine)
+    indices = {u["code"]: rollups.rollup(engine, [u["code"]], EVERYTHING).result for u in units}
+    assert len(before) > 200 and units
+    migrations.upgrade(engine)
+    assert migrations.differences(engine) == []
+    with engine.connect() as conn:
+        assert sorted(tuple(r) for r in conn.execute(select(t.responses))) == before
+        assert conn.execute(select(t.publications)).all() == []
+    assert store.all_units(engine) == units and store.all_aggregates(engine) == figures
+    assert {u["code"]: rollups.rollup(engine, [u["code"]], EVERYTHING).result for u in units} == indices
+    code = units[0]["code"]
+    store.add_publication(engine, code, "2026-T3", date(2026, 10, 15), "papan", "Lobi kantor", "admin")
+    assert [(p["unit"], p["published_on"], p["medium"], p["place"]) for p in store.publications(engine, code, "2026-T3")] \
+        == [(code, date(2026, 10, 15), "papan", "Lobi kantor")]
+    engine.dispose()
