@@ -106,6 +106,7 @@ def test_decimal_commas_full_names_and_every_section(rendered):
         assert f"U{u.order} {u.name['id']}" in text
     for section in ("Dasar pelaksanaan", "Metode", "Profil responden", "Nilai per unsur", "Analisis",
                     "Yang ditulis warga", "Rencana tindak lanjut", "Publikasi hasil", "Krejcie dan Morgan",
+                    "Belum ada publikasi tercatat untuk periode ini.",
                     "A ≥ 88,31", "B ≥ 76,61", "NIP"):
         assert section in text, section
     first = " ".join(rendered["pages"][0].split())
