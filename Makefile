@@ -26,13 +26,13 @@ install: $(TESTING)
 # The whole suite on SQLite, then the collector's tests again on PostgreSQL: on a throw-away cluster that
 # scripts/pg_test_cluster.sh starts where PostgreSQL is installed (or at SKM_TEST_POSTGRES_URL); where it
 # is not, that second pass skips with the reason.
-# Both passes run on every core (pytest-xdist; TEST_WORKERS=0 runs them in one process), and print their
-# slowest tests.
+# Both passes run on every core (pytest-xdist; TEST_WORKERS=0 runs them in one process; a module marked
+# xdist_group stays on one worker), and print their slowest tests.
 TEST_WORKERS ?= auto
 test: $(TESTING) lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 	SKM_TEST_BACKEND=postgresql SKM_TEST_POSTGRES_URL=$${SKM_TEST_POSTGRES_URL:-$$(scripts/pg_test_cluster.sh 2>/dev/null)} \
-	  $(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=15 tests/collector tests/sync \
+	  $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 tests/collector tests/sync \
 	  -m "(not slow or postgres) and not sqlite" $(PYTEST_ARGS)
 
 # ruff for the code's form, mypy for its annotations (settings in pyproject.toml).

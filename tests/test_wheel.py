@@ -15,7 +15,8 @@ import pytest
 
 from tests.helpers import DEMO_OFFICE, ROOT, free_port
 
-pytestmark = pytest.mark.slow
+# One worker builds the wheel once: two builds of the same checkout at once race in its build/ folder.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("wheel")]
 
 SHIPPED = ["skmweb/templates/page.html", "skmweb/templates/kiosk/survey.html", "skmweb/templates/survey/questionnaire.html",
            "skmweb/templates/collector/unit.html", "skmweb/static/kiosk.js", "skmweb/static/sw.js",
