@@ -14,7 +14,7 @@ from skm import CODES, from_responses
 from skm.periods import containing
 from tests.helpers import ROOT, create_collector, free_port, full_answers, hidden
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]  # one worker builds the demo once
 
 
 @pytest.fixture(scope="module")
