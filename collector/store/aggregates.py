@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import Connection, Date, Engine, cast, func, select
+from sqlalchemy import (Column, Connection, Date, Engine, Integer, MetaData, PrimaryKeyConstraint, Table, cast,
+                        func, select)
 
 from skm import CODES, PROFILE
 
@@ -136,41 +137,40 @@ def _month_of(conn: Connection, day) -> Any:
 
 
 def rebuild_aggregates_in(conn: Connection) -> int:
-    """Recompute every aggregate from the raw responses inside the caller's transaction, set-based: one
-    INSERT .. SELECT .. GROUP BY per aggregate table (the monthly rows from the daily ones, whose sums add
-    up), on SQLite and PostgreSQL alike. The rows are those the incremental path (``aggregate_rows``) adds
-    up; tests check both against each other."""
+    """Recompute every aggregate from the raw responses inside the caller's transaction, set-based, on
+    SQLite and PostgreSQL alike: INSERT .. SELECT .. GROUP BY statements (the monthly rows from the daily
+    ones, whose sums add up). The rows are those the incremental path (``aggregate_rows``) adds up; tests
+    check both against each other."""
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")  # the groups hashed in memory, not spilled to disk
-    else:  # the GROUP BY sorts in memory (256 MB at most) instead of spilling to temporary files
-        cache_size: int = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
-        conn.exec_driver_sql("PRAGMA cache_size=-262144")
-        try:
-            return _rebuild(conn)
-        finally:
-            conn.exec_driver_sql(f"PRAGMA cache_size={int(cache_size)}")
-    return _rebuild(conn)
+        return _rebuild(conn)
+    # SQLite groups by sorting: the sorts in memory (256 MB at most) instead of spilling to temporary files.
+    cache_size: int = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    temp_cache_size: int = conn.exec_driver_sql("PRAGMA temp.cache_size").scalar_one()
+    conn.exec_driver_sql("PRAGMA cache_size=-262144")
+    conn.exec_driver_sql("PRAGMA temp.cache_size=-262144")  # and the TEMP table of sums in memory too
+    try:
+        return _rebuild_sqlite(conn)
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(cache_size)}")
+        conn.exec_driver_sql(f"PRAGMA temp.cache_size={int(temp_cache_size)}")
 
 
-def _rebuild(conn: Connection) -> int:
+def _delete_aggregates(conn: Connection) -> None:
     for table in (t.daily_aggregates, t.hourly_aggregates, t.officer_daily, t.monthly_aggregates):
         conn.execute(table.delete())
-    r = t.responses
-    total = sum((r.c[code] for code in CODES[1:]), r.c[CODES[0]])
-    profile = [(name, _count_if(r.c[field] == value) if value is not None else _count_if(r.c[field].is_(None)))
-               for (field, value), name in t.PROFILE_COLUMNS.items()]
-    responses = ("responses", func.count())
-    _insert_grouped(conn, t.daily_aggregates,
-                    [("unit", r.c.unit), ("service", r.c.service), ("counter", r.c.counter),
-                     ("channel", r.c.channel), ("day", r.c.local_day), ("suspect", r.c.suspect)],
-                    [responses, *_unsur_columns(r), *profile], r)
-    _insert_grouped(conn, t.hourly_aggregates,
-                    [("unit", r.c.unit), ("day", r.c.local_day), ("hour", r.c.local_hour), ("suspect", r.c.suspect)],
-                    [responses, ("score_sum", func.sum(total))], r)
-    _insert_grouped(conn, t.officer_daily,
-                    [("officer", r.c.officer), ("unit", r.c.unit), ("day", r.c.local_day), ("suspect", r.c.suspect)],
-                    [responses, ("score_sum", func.sum(total)), ("score_sq_sum", func.sum(total * total)),
-                     *_unsur_columns(r)], r, where=(r.c.officer.is_not(None)) & (r.c.officer != ""))
+
+
+def _score_total(r) -> Any:
+    return sum((r.c[code] for code in CODES[1:]), r.c[CODES[0]])
+
+
+def _profile_columns(r) -> list[tuple[str, Any]]:
+    return [(name, _count_if(r.c[field] == value) if value is not None else _count_if(r.c[field].is_(None)))
+            for (field, value), name in t.PROFILE_COLUMNS.items()]
+
+
+def _insert_monthly(conn: Connection) -> int:
     d = t.daily_aggregates
     _insert_grouped(conn, t.monthly_aggregates,
                     [("unit", d.c.unit), ("month", _month_of(conn, d.c.day)), ("suspect", d.c.suspect)],
@@ -178,6 +178,75 @@ def _rebuild(conn: Connection) -> int:
                                                                for code in CODES),
                      *((name, func.sum(d.c[name])) for name in t.SCORE_COLUMNS)], d)
     return conn.execute(select(func.count()).select_from(d)).scalar_one()
+
+
+def _rebuild(conn: Connection) -> int:
+    """One INSERT .. SELECT .. GROUP BY from the responses per aggregate table (PostgreSQL hashes each)."""
+    _delete_aggregates(conn)
+    r = t.responses
+    total = _score_total(r)
+    responses = ("responses", func.count())
+    _insert_grouped(conn, t.daily_aggregates,
+                    [("unit", r.c.unit), ("service", r.c.service), ("counter", r.c.counter),
+                     ("channel", r.c.channel), ("day", r.c.local_day), ("suspect", r.c.suspect)],
+                    [responses, *_unsur_columns(r), *_profile_columns(r)], r)
+    _insert_grouped(conn, t.hourly_aggregates,
+                    [("unit", r.c.unit), ("day", r.c.local_day), ("hour", r.c.local_hour), ("suspect", r.c.suspect)],
+                    [responses, ("score_sum", func.sum(total))], r)
+    _insert_grouped(conn, t.officer_daily,
+                    [("officer", r.c.officer), ("unit", r.c.unit), ("day", r.c.local_day), ("suspect", r.c.suspect)],
+                    [responses, ("score_sum", func.sum(total)), ("score_sq_sum", func.sum(total * total)),
+                     *_unsur_columns(r)], r, where=(r.c.officer.is_not(None)) & (r.c.officer != ""))
+    return _insert_monthly(conn)
+
+
+_FINE_KEY = ("unit", "day", "service", "counter", "channel", "suspect", "officer")
+_FINE_SUMS = ("responses", "score_sum", "score_sq_sum", *(f"{code}_sum" for code in CODES), *t.SCORE_COLUMNS,
+              *t.PROFILE_COLUMNS.values())
+
+
+def _fine_table() -> Table:
+    """A TEMP table of the responses summed per daily key and officer ('' for none), keyed in the order the
+    daily rows group by, so that reading it grouped by the daily key needs no sort."""
+    d = t.daily_aggregates
+    key = [Column(name, d.c[name].type if name in d.c else t.responses.c.officer.type, nullable=False)
+           for name in _FINE_KEY]
+    return Table("rebuild_fine", MetaData(), *key, *(Column(name, Integer, nullable=False) for name in _FINE_SUMS),
+                 PrimaryKeyConstraint(*_FINE_KEY), prefixes=["TEMPORARY"], sqlite_with_rowid=False)
+
+
+def _rebuild_sqlite(conn: Connection) -> int:
+    """SQLite groups by sorting, so the responses are sorted once by (daily key, officer) into a TEMP table
+    of their sums (a few rows per daily row), and the daily and per-officer rows are summed from it; the
+    hourly rows need their own sort of the responses (by hour), of two columns only. Measured in
+    bench/bench_rebuild.py: a quarter less than a sort of the responses per aggregate table."""
+    _delete_aggregates(conn)
+    r = t.responses
+    total = _score_total(r)
+    fine = _fine_table()
+    fine.drop(conn, checkfirst=True)
+    fine.create(conn)
+    try:
+        _insert_grouped(conn, fine,
+                        [("unit", r.c.unit), ("day", r.c.local_day), ("service", r.c.service),
+                         ("counter", r.c.counter), ("channel", r.c.channel), ("suspect", r.c.suspect),
+                         ("officer", func.coalesce(r.c.officer, ""))],
+                        [("responses", func.count()), ("score_sum", func.sum(total)),
+                         ("score_sq_sum", func.sum(total * total)), *_unsur_columns(r), *_profile_columns(r)], r)
+        daily_sums = ("responses", *(f"{code}_sum" for code in CODES), *t.SCORE_COLUMNS,
+                      *t.PROFILE_COLUMNS.values())
+        _insert_grouped(conn, t.daily_aggregates, [(name, fine.c[name]) for name in _FINE_KEY[:-1]],
+                        [(name, func.sum(fine.c[name])) for name in daily_sums], fine)
+        officer_sums = ("responses", "score_sum", "score_sq_sum", *(f"{code}_sum" for code in CODES),
+                        *t.SCORE_COLUMNS)
+        _insert_grouped(conn, t.officer_daily, [(name, fine.c[name]) for name in ("officer", "unit", "day", "suspect")],
+                        [(name, func.sum(fine.c[name])) for name in officer_sums], fine, where=fine.c.officer != "")
+    finally:
+        fine.drop(conn)
+    _insert_grouped(conn, t.hourly_aggregates,
+                    [("unit", r.c.unit), ("day", r.c.local_day), ("hour", r.c.local_hour), ("suspect", r.c.suspect)],
+                    [("responses", func.count()), ("score_sum", func.sum(total))], r)
+    return _insert_monthly(conn)
 
 
 def rebuild_aggregates(engine: Engine) -> int:
