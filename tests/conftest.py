@@ -23,6 +23,16 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped under SKM_REQUIRE_ALL=1, which forbids skips: {reason}"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Two tests with one node id would run and report as one under pytest-xdist: refuse them."""
+    seen, twice = set(), set()
+    for item in items:
+        (twice if item.nodeid in seen else seen).add(item.nodeid)
+    if twice:
+        raise pytest.UsageError("tests collected twice under one node id (give them distinct ids): "
+                                + ", ".join(sorted(twice)))
+
+
 @pytest.fixture(scope="session")
 def skm_vectors():
     """The published reference cases (a copy of shared/skm-vectors.json kept in tests/data, so that a clone
