@@ -155,7 +155,6 @@ from .reads import (
     LEAN_COLUMNS,
     SUM_COLUMNS,
     aggregate_totals,
-    comments,
     grouped_totals,
     hourly_totals,
     monthly_totals,

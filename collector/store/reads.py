@@ -194,21 +194,6 @@ def _hourly_aggregate_totals(engine: Engine, units: Iterable[str], start: date, 
         return rows(conn.execute(stmt))
 
 
-def comments(engine: Engine, units: Iterable[str], start: date, end: date, limit: int = 100,
-             leave_out: tuple[str, ...] = ()) -> list[dict]:
-    """The newest comments of a period (a bounded read of raw responses, by the unit/day index).
-
-    Newest local day first: the unit/day index yields the days in that order, so only the last days' rows
-    are read and sorted, not the whole period's.
-    """
-    r = t.responses
-    stmt = (select(r.c.submitted_at, r.c.service, r.c.counter, r.c.channel, r.c.comment, r.c.suspect)
-            .where(r.c.unit.in_(list(units)), r.c.local_day >= start, r.c.local_day < end,
-                   r.c.comment.is_not(None), r.c.comment != "", r.c.channel.not_in(leave_out))
-            .order_by(r.c.local_day.desc(), r.c.submitted_at.desc()).limit(limit))
-    with reading(engine) as conn:
-        return rows(conn.execute(stmt))
-
 
 def period_comments(engine: Engine, units: Iterable[str], start: date, end: date,
                     leave_out: tuple[str, ...] = ()) -> Iterable[dict]:
