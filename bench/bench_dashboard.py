@@ -1,34 +1,37 @@
 """The dashboard does not slow down as responses pile up, and does not wait for an ingest: one unit page at
 10 thousand and at 2 million stored responses, and at 2 million while an ingest transaction holds the lock.
 
-Two collector instances (``collector.create_app``, SQLite in a temp folder, the Kota Dumai organisation
-and accounts of ``collector.demo``) hold 10,000 and 2,000,000 synthetic responses spread over the 24
-months ending today across the 5 demo units, each unit's share as in the demo (its monthly volume times
-the demo's seasonality, working days only; Disdukcapil gets about 27 %), with demo-like scores (the weak
-unsur, its improvement halfway), profiles (80 % answered per field), 18 % QR channel, 1 % suspect and 12 %
-comments. The rows are bulk-inserted with ``sqlite3`` ``executemany`` straight into ``responses`` (the
-ingest path is far too slow for 2 million), one transaction per 100,000 rows; then the daily, hourly,
-officer and monthly aggregates are written by one ``INSERT ... SELECT ... GROUP BY`` each (``aggregate_sql``,
-shared with ``bench_postgres``), not by the collector's Python ``store.rebuild_aggregates``: on the 10
-thousand database both are run and must agree row for row. The built database is cached in
-``$SKM_BENCH_CACHE`` (default ``/tmp/skm-bench-cache``), keyed by size, today's date, the schema head and
-the code that generates the data (``data_digest``), and copied into the temp folder for each run; delete
-the folder to rebuild. Build times are printed, not recorded.
+Two collector instances (``collector.create_app``, SQLite in a temp folder, the Kota Dumai organisation and
+accounts of ``collector.demo``) hold 10,000 and 2,000,000 synthetic responses spread over the 24 months ending
+today across the 5 demo units, each unit's share as in the demo (its monthly volume times the demo's
+seasonality, working days only; Disdukcapil gets about 27 %), with demo-like scores (the weak unsur, its
+improvement halfway), profiles (80 % answered per field), 18 % QR channel, 1 % suspect and 12 % comments. The
+rows are bulk-inserted with ``sqlite3`` ``executemany`` straight into ``responses`` (the ingest path is far
+too slow for 2 million), one transaction per 100,000 rows; then the daily, hourly, officer and monthly
+aggregates are written by one ``INSERT ... SELECT ... GROUP BY`` each (``aggregate_sql``, shared with
+``bench_postgres``), not by the collector's Python ``store.rebuild_aggregates``: on the 10 thousand database
+both are run and must agree row for row; the comments' theme counts by ``store.rebuild_theme_counts`` with the
+shipped lexicon (what ``rebuild-aggregates`` does). The built database is cached in ``$SKM_BENCH_CACHE``
+(default ``/tmp/skm-bench-cache``), keyed by size, today's date, the schema head and the code that generates
+the data (``data_digest``), and copied into the temp folder for each run; delete the folder to rebuild. Build
+times are printed, not recorded.
 
 Figure ``dashboard_unit_page_2m_ms``: the median time of ``GET /unit/dumai-disdukcapil?period=<current
-triwulan>`` (the page a unit head opens: the index, the previous triwulan, the breakdowns per service,
-counter and channel, the profile, the weekday x hour grid, the 24-month trend, the 30 newest comments, the
-follow-ups), through the Flask test client signed in as admin, 15 requests after 3 warm-ups, with 2
-million responses stored. Baseline: the same page, measured the same way in the same run, with 10
-thousand; the two instances take turns request by request, so a load elsewhere on the machine weighs on
-both alike. The page reads the period's daily aggregates in one grouped query (index, profile,
-breakdowns, channel share), the monthly ones for the previous period and the trend, the hourly ones for
-the grid and one bounded read of comments (the newest days of the period). The ratio is not exactly 1: a
-unit's daily aggregate rows are one per (service, counter, channel, day, suspect) with responses, about 4
-a day at 10 thousand and 29 at 2 million (printed), and the grouped query sums all of the period's; they
-stop growing once every key of every day has responses (44 a day for Disdukcapil), however many
-responses follow. ``dashboard_unit_page_2m_cpu_ms``: the same, in CPU time of the request thread (the test
-client runs the request in it): steadier than wall-clock time on a busy machine.
+triwulan>`` (the page a unit head opens: the index, the previous triwulan, the breakdowns per service, counter
+and channel, the profile, the weekday x hour grid, the 24-month trend, the 30 newest comments, the comment
+themes of the period and the one before, the follow-ups), through the Flask test client signed in as admin, 15
+requests after 3 warm-ups, with 2 million responses stored. Baseline: the same page, measured the same way in
+the same run, with 10 thousand; the two instances take turns request by request, so a load elsewhere on the
+machine weighs on both alike. The page reads the period's daily aggregates in one grouped query (index,
+profile, breakdowns, channel share), the monthly ones for the previous period and the trend, the hourly ones
+for the grid, the theme counts of the two periods (summed per theme from ``theme_daily``, not by reading and
+tagging the period's comments: that grew with them, 5 x at 2 million) and one bounded read of comments (the
+newest days of the period). The ratio is not exactly 1: a unit's daily aggregate rows are one per (service,
+counter, channel, day, suspect) with responses, about 4 a day at 10 thousand and 29 at 2 million (printed),
+and the grouped query sums all of the period's; they stop growing once every key of every day has responses
+(44 a day for Disdukcapil), however many responses follow. ``dashboard_unit_page_2m_cpu_ms``: the same, in CPU
+time of the request thread (the test client runs the request in it): steadier than wall-clock time on a busy
+machine.
 
 Figure ``dashboard_unit_page_during_ingest_ms``: the same page on the 2 million instance while another
 connection holds an open ingest transaction (``BEGIN IMMEDIATE``, 500 new responses inserted and the
@@ -56,7 +59,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from collector import create_app, demo, migrate_database, migrations, schema, store
-from skm import CODES, PROFILE, QUESTIONNAIRE_VERSION
+from skm import CODES, PROFILE, QUESTIONNAIRE_VERSION, themes
 from skm.periods import containing
 from tests.helpers import hidden
 
@@ -231,7 +234,8 @@ def cache_path(total: int, today: date) -> Path:
 def data_digest() -> str:
     """What the built data depends on: the code that generates and aggregates it (not the measuring)."""
     parts = [inspect.getsource(f) for f in (content_pool, plan, generate, fill, write, aggregate)]
-    parts += [repr((MONTHS, POOL, COLUMNS, HOURS, HOUR_WEIGHTS)), *aggregate_sql()]
+    parts += [repr((MONTHS, POOL, COLUMNS, HOURS, HOUR_WEIGHTS)), *aggregate_sql(),
+              themes.default_lexicon().fingerprint]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
 
 
@@ -253,6 +257,8 @@ def build(folder: Path, total: int, today: date):
     inserted = time.perf_counter()
     daily_rows = aggregate(db_path)
     done = time.perf_counter()
+    comments = store.rebuild_theme_counts(engine, themes.default_lexicon())
+    counted = time.perf_counter()
     checked = ""
     if total == SIZES[0]:
         by_sql = store.all_aggregates(engine)
@@ -266,7 +272,8 @@ def build(folder: Path, total: int, today: date):
                                   .where(schema.daily_aggregates.c.unit == UNIT)).scalar()
     print(f"   {total:,} responses ({unit_rows:,} of {UNIT}, {unit_rows / total:.1%}): insert "
           f"{inserted - started:.1f} s, SQL aggregates {done - inserted:.1f} s ({daily_rows:,} daily aggregate "
-          f"rows, {unit_daily:,} of {UNIT}{checked})", flush=True)
+          f"rows, {unit_daily:,} of {UNIT}{checked}), themes of {comments:,} comments counted "
+          f"{counted - done:.1f} s", flush=True)
     engine.dispose()
     CACHE.mkdir(parents=True, exist_ok=True)
     for old in CACHE.glob(f"dashboard-{total}-*.db"):

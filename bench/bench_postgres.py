@@ -56,7 +56,7 @@ import psycopg  # noqa: E402
 
 import bench_dashboard  # noqa: E402
 from collector import create_app, demo, migrate_database, migrations, store  # noqa: E402
-from skm import CODES, PROFILE, QUESTIONNAIRE_VERSION, wire  # noqa: E402
+from skm import CODES, PROFILE, QUESTIONNAIRE_VERSION, themes, wire  # noqa: E402
 from skm.periods import containing  # noqa: E402
 
 UNIT = "dumai-disdukcapil"
@@ -286,6 +286,7 @@ def build(folder: Path, url: str, total: int, today: date):
     fill(url, total, today)
     filled = time.perf_counter()
     daily_rows, hourly_rows, officer_rows, monthly_rows = aggregate(url)
+    store.rebuild_theme_counts(engine, themes.default_lexicon())  # what rebuild-aggregates does after them
     aggregated = time.perf_counter()
     checked = ""
     if total == SMALL:
@@ -330,7 +331,8 @@ def large_size(admin_url: str) -> int:
 def cache_key(today: date) -> str:
     """What a kept dashboard database was built from: the day, the schema head and the generating code."""
     parts = [inspect.getsource(f) for f in (thresholds, generate_sql, pairs, fill, aggregate, build)]
-    parts += [inspect.getsource(bench_dashboard.plan), repr((MONTHS, RESPONSE_COLUMNS)), *aggregate_sql()]
+    parts += [inspect.getsource(bench_dashboard.plan), repr((MONTHS, RESPONSE_COLUMNS)), *aggregate_sql(),
+              themes.default_lexicon().fingerprint]
     return f"{today.isoformat()} {migrations.head()} {hashlib.sha256(chr(10).join(parts).encode()).hexdigest()[:12]}"
 
 

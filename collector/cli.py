@@ -350,9 +350,12 @@ def restore_command(ctx, backup_file):
 @collector.command("rebuild-aggregates")
 @click.pass_context
 def rebuild_command(ctx):
-    """Recompute every aggregate from the raw responses (gives the same result as the incremental path)."""
+    """Recompute every aggregate from the raw responses (gives the same result as the incremental path),
+    and the comments' theme counts with the app's lexicon (after COLLECTOR_THEMES_FILE changed)."""
     rows = store.rebuild_aggregates(engine_from(ctx))
-    click.echo(f"{rows} daily aggregate rows rebuilt from {store.response_count(engine_from(ctx))} responses")
+    comments = store.rebuild_theme_counts(engine_from(ctx), _lexicon(ctx))
+    click.echo(f"{rows} daily aggregate rows rebuilt from {store.response_count(engine_from(ctx))} responses; "
+               f"themes of {comments} comments counted")
 
 
 # -- users -------------------------------------------------------------------------------------------------------

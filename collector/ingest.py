@@ -139,7 +139,8 @@ def ingest_batch(engine: Engine, kiosk: Mapping[str, Any], batch: Mapping[str, A
         data = response.data
         valid.append((response, wire.content_hash(data if type(data) is dict else dict(data))))
     started = time.perf_counter()
-    outcomes = store.ingest(engine, kiosk["id"], batch["batch_id"], source, valid, invalid, zone, clock_skew_ms)
+    outcomes = store.ingest(engine, kiosk["id"], batch["batch_id"], source, valid, invalid, zone, clock_skew_ms,
+                            lexicon)
     result = BatchResult(batch["batch_id"], outcomes)
     log.info("ingest kiosk=%s batch=%s source=%s %s ms=%.0f", kiosk["id"], batch["batch_id"], source,
              " ".join(f"{status}={n}" for status, n in result.counts().items()),

@@ -280,7 +280,7 @@ def save(unit: dict, services: list, subtitle: str, *, channel: str, kiosk_id: s
            "received_at": datetime.fromtimestamp(now, timezone.utc).isoformat(), "batch_id": None,
            "content_hash": wire.content_hash({"answers": dict(validated.answers), "channel": channel,
                                               "profile": dict(validated.profile), "comment": validated.comment})}
-    if store.record_public_response(engine(), row, receipt):
+    if store.record_public_response(engine(), row, receipt, current_app.extensions["skm_themes"]):
         if channel == "link":
             check_link_answer(row, ticket["d"] if same_device else None, now)
     elif not store.is_stored_as(engine(), row):
@@ -308,13 +308,14 @@ def check_link_answer(row: dict, device_id: str | None, now: float) -> None:
         today = store.count_hit(engine(), f"link-device:{row['unit']}:{device_id}", DAY, now)
         reason = device_reason(rules, today)
         if reason:
-            store.flag_suspect(engine(), [row["id"]], reason)
+            store.flag_suspect(engine(), [row["id"]], reason, current_app.extensions["skm_themes"])
     window_start = now - rules.burst_minutes * 60
     recent = store.recent_link_scores(engine(), row["unit"], row["local_day"] - timedelta(days=1),
                                       datetime.fromtimestamp(window_start, timezone.utc).isoformat())
     members = burst_members(rules, {code: row[code] for code in CODES}, recent)
     if members:
-        moved = store.flag_suspect(engine(), members, burst_reason(rules, len(members)))
+        moved = store.flag_suspect(engine(), members, burst_reason(rules, len(members)),
+                                   current_app.extensions["skm_themes"])
     if members and moved:
         log.warning("general link of %s: a burst of %d near-identical answers in %d min, %d newly flagged suspect",
                     row["unit"], len(members), rules.burst_minutes, moved)

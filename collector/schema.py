@@ -220,6 +220,28 @@ monthly_aggregates = Table(
     PrimaryKeyConstraint("unit", "month", "suspect"),
 )
 
+# The comments' themes per unit, local day and channel (trusted comments only), counted with one lexicon
+# (``skm.themes.Lexicon.fingerprint``): a row per theme and integrity signal found, and theme '' for every
+# comment (the share's base). The unit page sums a period's rows instead of tagging its comments.
+theme_daily = Table(
+    "theme_daily", metadata,
+    Column("lexicon", String(16), nullable=False),
+    Column("unit", String(limits.CODE_LENGTH), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("theme", String(limits.CODE_LENGTH), nullable=False),
+    Column("comments", Integer, nullable=False),
+    PrimaryKeyConstraint("lexicon", "unit", "day", "channel", "theme"),
+)
+
+# The lexicons whose theme_daily rows count every stored comment: one made by a rebuild, or by the first
+# ingest into an empty database; an ingest with another lexicon (or none) removes the others' marks.
+theme_lexicons = Table(
+    "theme_lexicons", metadata,
+    Column("lexicon", String(16), primary_key=True),
+    Column("since", String(40), nullable=False),  # when its counts became complete (UTC ISO time)
+)
+
 # Volume and satisfaction by local day and hour (the weekday x hour view). score_sum is the sum of all
 # nine answers, so a cell's IKM is score_sum / (9 x responses).
 hourly_aggregates = Table(

@@ -17,6 +17,8 @@ Pure: reads its own package data, never the file system otherwise; callers pass 
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import tomllib
 import unicodedata
@@ -128,10 +130,17 @@ def collapse(word: str) -> str:
     return RUN3.sub(r"\1", word)
 
 
+_TAGGER_CODE = resources.files(__package__).joinpath("themes.py").read_bytes()  # this module, as the tagger
+
+
 class Lexicon:
     """A validated lexicon, ready to tag. Build one with ``load_lexicon``."""
 
     def __init__(self, data: Mapping[str, Any]):
+        # What a comment's tagging depends on: the lexicon's data and the tagger's code. Counts stored under
+        # one fingerprint (the collector's theme counts) are those of this lexicon and no other.
+        self.fingerprint = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()
+                                          + _TAGGER_CODE).hexdigest()[:16]
         norm = data.get("normalisasi", {})
         self.slang: dict[str, tuple[str, ...]] = {collapse(k.lower()): tuple(v.lower().split())
                                                   for k, v in norm.get("slang", {}).items()}

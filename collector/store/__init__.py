@@ -9,6 +9,7 @@
 - ``alerts``: alert rules, episodes and the e-mail log.
 - ``comments``: citizens' comments with their scores, filtered and a page at a time;
 - ``publications``: where and when a unit published a period's results.
+- ``themes``: the comments' themes counted per unit, day and channel under one lexicon.
 
 SQLAlchemy Core, so the same code runs on SQLite (default) and PostgreSQL; the schema's revisions are in
 ``collector.migrations``. Callers use ``store.<name>``: every public name is re-exported here.
@@ -161,4 +162,12 @@ from .reads import (
     period_comments,
     raw_responses,
     weekday_hour_totals,
+)
+from .themes import ALL as ALL_COMMENTS
+from .themes import (
+    complete_lexicons,
+    rebuild_theme_counts,
+    rebuild_theme_counts_in,
+    theme_counts,
+    theme_totals,
 )

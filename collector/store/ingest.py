@@ -20,10 +20,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, exc
 
 from skm import CODES, PROFILE
+from skm.themes import Lexicon
 from skm.wire import WireResponse
 
 from .. import schema as t
 from .engine import now_iso, prepare_for_days
+from .themes import add_theme_counts, counting_lexicon
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class Outcome:
 
 RESPONSE_COLUMNS: tuple[str, ...] = tuple(c.name for c in t.responses.c)
 _ID, _DAY, _HASH = (RESPONSE_COLUMNS.index(name) for name in ("id", "local_day", "content_hash"))
+_COMMENT_OF = itemgetter(*(RESPONSE_COLUMNS.index(name) for name in ("unit", "local_day", "channel", "comment")))
+_SUSPECT = RESPONSE_COLUMNS.index("suspect")
 _PROFILE_NAMES = tuple(f.name for f in PROFILE)
 _SCORES = itemgetter(*CODES)
 
@@ -78,8 +82,10 @@ def response_row(response: WireResponse, kiosk_id: str | None, zone: ZoneInfo, b
 
 
 def ingest(engine: Engine, kiosk_id: str, batch_id: str, source: str, valid: list[tuple[WireResponse, str]],
-           invalid: list[Outcome], zone: ZoneInfo, clock_skew_ms: int = 0) -> list[Outcome]:
-    """Store a batch in one transaction: the new responses, their aggregates, conflicts kept aside.
+           invalid: list[Outcome], zone: ZoneInfo, clock_skew_ms: int = 0,
+           lexicon: Lexicon | None = None) -> list[Outcome]:
+    """Store a batch in one transaction: the new responses, their aggregates (the comments' themes counted
+    with ``lexicon``, the app's: see ``themes.counting_lexicon``), conflicts kept aside.
 
     ``valid`` pairs each validated response with its content hash. Safe to run twice: a response
     already stored with the same content is a duplicate, with other content a conflict.
@@ -101,7 +107,7 @@ def ingest(engine: Engine, kiosk_id: str, batch_id: str, source: str, valid: lis
     prepare_for_days(engine, {date.fromisoformat(day) for day in {row[_DAY] for row in rows}})
     try:
         with engine.begin() as conn:
-            outcomes = _store_responses(conn, kiosk_id, batch_id, received_at, valid, rows)
+            outcomes = _store_responses(conn, kiosk_id, batch_id, received_at, valid, rows, lexicon)
             return _record_batch(conn, kiosk_id, batch_id, source, received_at, invalid + outcomes)
     except REFUSED_VALUES as error:
         if not _refused_by_the_data(error):
@@ -111,7 +117,8 @@ def ingest(engine: Engine, kiosk_id: str, batch_id: str, source: str, valid: lis
         for pair, row in zip(valid, rows):
             try:
                 with conn.begin_nested():
-                    outcomes.extend(_store_responses(conn, kiosk_id, batch_id, received_at, [pair], [row]))
+                    outcomes.extend(_store_responses(conn, kiosk_id, batch_id, received_at, [pair], [row],
+                                                     lexicon))
             except REFUSED_VALUES as error:
                 if not _refused_by_the_data(error):
                     raise
@@ -138,9 +145,11 @@ def _first_line(error: Exception) -> str:
 
 
 def _store_responses(conn: Connection, kiosk_id: str, batch_id: str, received_at: str,
-                     valid: list[tuple[WireResponse, str]], rows: list[tuple]) -> list[Outcome]:
+                     valid: list[tuple[WireResponse, str]], rows: list[tuple],
+                     lexicon: Lexicon | None = None) -> list[Outcome]:
     """Claim the ids, insert the new responses and their aggregates, keep conflicts aside."""
     outcomes: dict[str, Outcome] = {}
+    fingerprint = counting_lexicon(conn, lexicon)  # before any response of this batch is stored
     inserted, stored = claim(conn, [(row[_ID], row[_HASH]) for row in rows])
     new_rows, conflicts = [], []
     for (response, digest), row in zip(valid, rows):
@@ -161,6 +170,7 @@ def _store_responses(conn: Connection, kiosk_id: str, batch_id: str, received_at
     if new_rows:
         _insert_responses(conn, sql, new_rows)
         add_rows_to_aggregates(conn, new_rows)
+        add_theme_counts(conn, fingerprint, lexicon, (_COMMENT_OF(row) for row in new_rows if not row[_SUSPECT]))
     return list(outcomes.values())
 
 

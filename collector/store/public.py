@@ -9,19 +9,24 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, case, func, insert, select, update
 
 from skm import CODES, wire
+from skm.themes import Lexicon
 
 from .. import schema as t
 from .aggregates import AGGREGATE_SOURCE, add_to_aggregates, aggregate_rows, drop_empty_aggregates
 from .engine import _insert, now_iso, prepare_for_days, reading, rows
 from .ingest import claim
+from .themes import add_theme_counts, as_comment, counting_lexicon
 
 
-def record_public_response(engine: Engine, row: dict, receipt: tuple[str, str] | None) -> bool:
-    """Store a response from the public survey with its aggregates, in one transaction. With a receipt
-    (kiosk id, nonce), the receipt is taken in the same transaction: False when it was already used."""
+def record_public_response(engine: Engine, row: dict, receipt: tuple[str, str] | None,
+                           lexicon: Lexicon | None = None) -> bool:
+    """Store a response from the public survey with its aggregates (its comment's themes counted with
+    ``lexicon``, the app's), in one transaction. With a receipt (kiosk id, nonce), the receipt is taken in
+    the same transaction: False when it was already used."""
     prepare_for_days(engine, [row["local_day"]])
     try:
         with engine.begin() as conn:
+            fingerprint = counting_lexicon(conn, lexicon)
             if row["id"] not in claim(conn, [(row["id"], row["content_hash"])])[0]:
                 raise _AlreadyAnswered  # the same page sent twice: its first answer stands
             if receipt is not None:
@@ -33,6 +38,8 @@ def record_public_response(engine: Engine, row: dict, receipt: tuple[str, str] |
                     raise _AlreadyAnswered
             conn.execute(insert(t.responses).values(**row))
             add_to_aggregates(conn, aggregate_rows([row]))
+            if not row["suspect"]:
+                add_theme_counts(conn, fingerprint, lexicon, [as_comment(row)])
     except _AlreadyAnswered:
         return False  # rolled back: nothing of this attempt stays
     return True
@@ -130,9 +137,10 @@ def recent_link_scores(engine: Engine, unit: str, since_day: date, received_sinc
         return {row.id: {c: row._mapping[c] for c in CODES} for row in conn.execute(stmt)}
 
 
-def flag_suspect(engine: Engine, ids: Iterable[str], reason: str) -> int:
+def flag_suspect(engine: Engine, ids: Iterable[str], reason: str, lexicon: Lexicon | None = None) -> int:
     """Flag stored responses suspect after the fact (a burst seen later), moving them out of the index's
-    aggregates in the same transaction; responses already suspect keep their reason. Returns how many moved.
+    aggregates and their comments out of the theme counts of ``lexicon`` (the app's) in the same
+    transaction; responses already suspect keep their reason. Returns how many moved.
 
     The UPDATE decides which rows move, so two requests flagging the same rows at once move each only once.
     """
@@ -141,11 +149,13 @@ def flag_suspect(engine: Engine, ids: Iterable[str], reason: str) -> int:
         return 0
     r = t.responses
     with engine.begin() as conn:
+        fingerprint = counting_lexicon(conn, lexicon)
         moved = rows(conn.execute(update(r).where(r.c.id.in_(ids), r.c.suspect.is_(False))
                                   .values(suspect=True, suspect_reason=reason)
-                                  .returning(*[r.c[c] for c in AGGREGATE_SOURCE])))
+                                  .returning(*[r.c[c] for c in AGGREGATE_SOURCE], r.c.comment)))
         if not moved:
             return 0
+        add_theme_counts(conn, fingerprint, lexicon, [as_comment(m) for m in moved], sign=-1)
         add_to_aggregates(conn, _negated(aggregate_rows({**m, "suspect": False} for m in moved)))
         drop_empty_aggregates(conn, (m["unit"] for m in moved))
         add_to_aggregates(conn, aggregate_rows(moved))

@@ -311,3 +311,42 @@ def test_m014_keeps_every_unit_and_response_and_starts_without_publications(tmp_
     assert [(p["unit"], p["published_on"], p["medium"], p["place"]) for p in store.publications(engine, code, "2026-T3")] \
         == [(code, date(2026, 10, 15), "papan", "Lobi kantor")]
     engine.dispose()
+
+
+def test_m016_starts_without_theme_counts_and_the_page_counts_the_comments_until_a_rebuild(tmp_path):
+    """m014 -> m016 with data: every response and figure kept, no theme count invented (a revision cannot tag
+    comments), so the themes are counted from the comments themselves; a rebuild counts them with the
+    same figures."""
+    from collector import themes
+    from skm import themes as lexicons
+    commit = last_release_before("m013_sqlite_keys")
+    engine = load(commit, tmp_path / "old")
+    with engine.begin() as conn:
+        command.stamp(migrations.alembic_config(conn), RELEASES[commit])
+        command.upgrade(migrations.alembic_config(conn), "m014_publications")
+    with engine.connect() as conn:
+        before = sorted(tuple(r) for r in conn.execute(select(t.responses)))
+        commented = conn.execute(select(t.responses.c.unit).where(t.responses.c.comment.is_not(None),
+                                                                   t.responses.c.comment != "",
+                                                                   t.responses.c.suspect.is_(False))).all()
+    figures = store.all_aggregates(engine)
+    assert len(before) > 200 and commented
+    unit = commented[0][0]
+    migrations.upgrade(engine)
+    assert migrations.differences(engine) == []
+    with engine.connect() as conn:
+        assert sorted(tuple(r) for r in conn.execute(select(t.responses))) == before
+    assert store.all_aggregates(engine) == figures
+    assert store.theme_counts(engine) == [] and store.complete_lexicons(engine) == []
+    lexicon = lexicons.default_lexicon()
+    def page():
+        shown = themes.unit_section(engine, lexicon, [unit], EVERYTHING, "id")
+        return shown["comments"], {r.code: r.count for r in shown["themes"] + shown["signals"]}
+    counted = themes.counts(lexicon, (r["comment"] for r in store.period_comments(engine, [unit], EVERYTHING.start,
+                                                                                EVERYTHING.end)))
+    assert page() == counted and counted[0] == sum(1 for (u,) in commented if u == unit)
+    assert store.rebuild_theme_counts(engine, lexicon) == len(commented)
+    assert store.complete_lexicons(engine) == [lexicon.fingerprint]
+    assert store.theme_totals(engine, lexicon, [unit], [(EVERYTHING.start, EVERYTHING.end)]) is not None
+    assert page() == counted
+    engine.dispose()
