@@ -82,7 +82,8 @@ def authenticate():
     g.kiosk, g.install = kiosk, install
     # An old kiosk sends no reading of its own clock: its timestamp is the best there is.
     g.clock_skew_ms = wire.measured_skew_ms(kiosk_clock or timestamp, arrival)
-    store.touch_kiosk(engine(), kiosk_id, g.clock_skew_ms)
+    if request.endpoint != "api.push_batch":  # a pushed batch notes the contact in its own transaction
+        store.touch_kiosk(engine(), kiosk_id, g.clock_skew_ms)
     return None
 
 
@@ -119,11 +120,15 @@ def push_batch():
     try:
         batch = ingest.parse_batch(request.get_data(), current_app.config["COLLECTOR_BATCH_MAX"])
         result = ingest.ingest_batch(engine(), g.kiosk, batch, source="api",
-                                     lexicon=current_app.extensions["skm_themes"], clock_skew_ms=g.clock_skew_ms)
-        for warning in store.record_install(engine(), g.kiosk["id"], g.install, ingest.stored_seqs(batch, result)):
-            log.warning("%s", warning)
+                                     lexicon=current_app.extensions["skm_themes"], clock_skew_ms=g.clock_skew_ms,
+                                     install=g.install,
+                                     alerts_every_seconds=current_app.config["COLLECTOR_ALERTS_AFTER_INGEST_SECONDS"])
     except ingest.BatchError as exc:
+        store.touch_kiosk(engine(), g.kiosk["id"], g.clock_skew_ms)  # nothing stored, yet the kiosk was here
         return refuse(exc.code, exc.status, exc.message)
+    if result.install is not None:
+        for warning in store.report_install(engine(), result.install):
+            log.warning("%s", warning)
     return answer(result.to_ack(server_time()), sign_for=g.kiosk)
 
 

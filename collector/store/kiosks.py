@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
@@ -91,10 +92,13 @@ def revoke_kiosk(engine: Engine, kiosk_id: str) -> None:
 
 def touch_kiosk(engine: Engine, kiosk_id: str, clock_skew_ms: int) -> None:
     """A signed request came in: when, and how far off the kiosk's clock was (ms, kiosk minus server)."""
-    now = now_iso()
     with engine.begin() as conn:
-        conn.execute(update(t.kiosks).where(t.kiosks.c.id == kiosk_id).values(
-            last_seen_at=now, clock_skew_ms=clock_skew_ms, clock_measured_at=now))
+        _touch(conn, kiosk_id, clock_skew_ms, now_iso())
+
+
+def _touch(conn: Connection, kiosk_id: str, clock_skew_ms: int, now: str) -> None:
+    conn.execute(update(t.kiosks).where(t.kiosks.c.id == kiosk_id).values(
+        last_seen_at=now, clock_skew_ms=clock_skew_ms, clock_measured_at=now))
 
 
 def skewed_kiosks(engine: Engine, unit: str, beyond_ms: int) -> list[dict]:
@@ -115,36 +119,82 @@ def install_revoked(engine: Engine, kiosk_id: str, install: str) -> bool:
             (i.c.kiosk_id == kiosk_id) & (i.c.install_id == install))).scalar() is not None
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """A signed push of a batch from one install of a kiosk, noted in the transaction that stores the batch
+    (``store.ingest``): the kiosk's last contact and clock skew, and the install's highest seq and clashes."""
+    kiosk_id: str
+    install: str
+    clock_skew_ms: int
+    seqs: Mapping[int, str]  # seq -> response id of the batch's responses (``collector.ingest.seqs_of``)
+
+
+@dataclass(frozen=True)
+class InstallNote:
+    """What noting a batch found: the kiosk, the install, whether it was new, the other installs in use, and
+    the seqs already stored under another response id. ``warnings`` words them."""
+    kiosk_id: str
+    install: str
+    new: bool
+    others: tuple[str, ...]
+    clashes: tuple[int, ...]
+
+    @property
+    def warnings(self) -> list[str]:
+        install, kiosk_id = self.install or "unknown", self.kiosk_id
+        warnings = []
+        if self.new and self.others:
+            warnings.append(f"a second install {install} of kiosk {kiosk_id} (others: "
+                            f"{', '.join(o or 'unknown' for o in self.others)}): the kiosk may have been copied")
+        if self.clashes:
+            warnings.append(f"install {install} of kiosk {kiosk_id} sent seq {shown_seqs(list(self.clashes))} "
+                            f"already stored with other responses: the kiosk may have been copied")
+        return warnings
+
+
+def note_arrival(conn: Connection, arrival: Arrival, stored: set[str]) -> InstallNote:
+    """In the transaction storing the batch: the kiosk seen now (``touch_kiosk``) and the batch noted under
+    its install (``record_install``), ``stored`` being the ids of its responses now stored (accepted or
+    duplicates)."""
+    _touch(conn, arrival.kiosk_id, arrival.clock_skew_ms, now_iso())
+    return _note_install(conn, arrival.kiosk_id, arrival.install,
+                         {seq: rid for seq, rid in arrival.seqs.items() if rid in stored})
+
+
+def report_install(engine: Engine, note: InstallNote) -> list[str]:
+    """The note's warnings, each written to the audit log (after the batch's transaction)."""
+    warnings = note.warnings
+    for warning in warnings:
+        audit(engine, "kiosk_copy_suspected", None, note.kiosk_id, warning)
+    return warnings
+
+
 def record_install(engine: Engine, kiosk_id: str, install: str, responses: Mapping[int, str]) -> list[str]:
     """Note a batch from one install of a kiosk (``responses``: seq -> response id) and return what shows
     the kiosk was copied: a new install while another one is in use, or a seq already stored under
     another response id of this kiosk. Each is also written to the audit log."""
-    i, now = t.kiosk_installs, now_iso()
     with engine.begin() as conn:
-        others: list[str] = list(conn.execute(select(i.c.install_id).where(
-            (i.c.kiosk_id == kiosk_id) & (i.c.install_id != install) & i.c.revoked_at.is_(None))).scalars())
-        clashes = _seq_clashes(conn, kiosk_id, responses)
-        top = max(responses, default=None)
-        # Several collector processes may take batches of one install at once: the row is claimed with ON
-        # CONFLICT DO NOTHING, and the highest seq raised in SQL, never read then written.
-        new = conn.execute(_insert(conn, i).values(
-            kiosk_id=kiosk_id, install_id=install, first_seen_at=now, last_seen_at=now, max_seq=top,
-        ).on_conflict_do_nothing(index_elements=["kiosk_id", "install_id"]).returning(i.c.install_id)).first()
-        if new is None:
-            values: dict = {"last_seen_at": now}
-            if top is not None:
-                values["max_seq"] = case((i.c.max_seq.is_(None) | (i.c.max_seq < top), top), else_=i.c.max_seq)
-            conn.execute(update(i).where((i.c.kiosk_id == kiosk_id) & (i.c.install_id == install)).values(**values))
-    warnings = []
-    if new is not None and others:
-        warnings.append(f"a second install {install or 'unknown'} of kiosk {kiosk_id} (others: "
-                        f"{', '.join(o or 'unknown' for o in others)}): the kiosk may have been copied")
-    if clashes:
-        warnings.append(f"install {install or 'unknown'} of kiosk {kiosk_id} sent seq {shown_seqs(clashes)} already "
-                        f"stored with other responses: the kiosk may have been copied")
-    for warning in warnings:
-        audit(engine, "kiosk_copy_suspected", None, kiosk_id, warning)
-    return warnings
+        note = _note_install(conn, kiosk_id, install, responses)
+    return report_install(engine, note)
+
+
+def _note_install(conn: Connection, kiosk_id: str, install: str, responses: Mapping[int, str]) -> InstallNote:
+    i, now = t.kiosk_installs, now_iso()
+    others: list[str] = list(conn.execute(select(i.c.install_id).where(
+        (i.c.kiosk_id == kiosk_id) & (i.c.install_id != install) & i.c.revoked_at.is_(None))).scalars())
+    clashes = _seq_clashes(conn, kiosk_id, responses)
+    top = max(responses, default=None)
+    # Several collector processes may take batches of one install at once: the row is claimed with ON
+    # CONFLICT DO NOTHING, and the highest seq raised in SQL, never read then written.
+    new = conn.execute(_insert(conn, i).values(
+        kiosk_id=kiosk_id, install_id=install, first_seen_at=now, last_seen_at=now, max_seq=top,
+    ).on_conflict_do_nothing(index_elements=["kiosk_id", "install_id"]).returning(i.c.install_id)).first()
+    if new is None:
+        values: dict = {"last_seen_at": now}
+        if top is not None:
+            values["max_seq"] = case((i.c.max_seq.is_(None) | (i.c.max_seq < top), top), else_=i.c.max_seq)
+        conn.execute(update(i).where((i.c.kiosk_id == kiosk_id) & (i.c.install_id == install)).values(**values))
+    return InstallNote(kiosk_id, install, new is not None, tuple(others), tuple(clashes))
 
 
 def _seq_clashes(conn: Connection, kiosk_id: str, responses: Mapping[int, str]) -> list[int]:
