@@ -61,7 +61,8 @@ def authenticate():
     signature = request.headers.get("X-SKM-Signature", "")
     if not (kiosk_id and timestamp and signature):
         return refuse("missing_auth", 401)
-    kiosk = store.get_kiosk(engine(), kiosk_id)
+    kiosk_clock, install = request.headers.get("X-SKM-Kiosk-Clock", ""), request.headers.get("X-SKM-Install", "")
+    kiosk, install_revoked = store.kiosk_and_install(engine(), kiosk_id, install)
     if kiosk is None or not kiosk["secret"]:
         return refuse("unknown_kiosk", 401)
     if kiosk["revoked_at"]:
@@ -73,11 +74,10 @@ def authenticate():
         skew = float("inf")
     if skew > current_app.config["COLLECTOR_CLOCK_SKEW_SECONDS"]:
         return refuse("stale_timestamp", 401)
-    kiosk_clock, install = request.headers.get("X-SKM-Kiosk-Clock", ""), request.headers.get("X-SKM-Install", "")
     if not wire.verify(kiosk["secret"], "request", kiosk_id, wire.signed_time(timestamp, kiosk_clock, install),
                        request.get_data(), signature):
         return refuse("bad_signature", 401)
-    if store.install_revoked(engine(), kiosk_id, install):
+    if install_revoked:
         return refuse("install_revoked", 403)
     g.kiosk, g.install = kiosk, install
     # An old kiosk sends no reading of its own clock: its timestamp is the best there is.

@@ -56,8 +56,13 @@ class UnitCodes:
 
     @classmethod
     def of(cls, engine: Engine, unit: str) -> "UnitCodes":
-        counters, services = store.known_codes(engine, unit)
-        return cls(unit, frozenset(counters), frozenset(services), frozenset(store.unit_officer_nips(engine, unit)))
+        return cls.read(engine, unit)[1]
+
+    @classmethod
+    def read(cls, engine: Engine, unit: str) -> tuple[dict, "UnitCodes"]:
+        """The unit's row and its codes, in one snapshot."""
+        row, counters, services, officers = store.unit_with_codes(engine, unit)
+        return row, cls(unit, frozenset(counters), frozenset(services), frozenset(officers))
 
     def problems(self, counter: str, service: str, officer: str | None = None) -> list[Problem]:
         """The values this unit does not have, each as a ``Problem`` naming its field (long values cut)."""
@@ -114,9 +119,8 @@ def ingest_batch(engine: Engine, kiosk: Mapping[str, Any], batch: Mapping[str, A
     this request); a bundle, which has no request, takes the kiosk's last measured skew."""
     if clock_skew_ms is None:
         clock_skew_ms = kiosk.get("clock_skew_ms") or 0
-    unit = store.get_unit(engine, kiosk["unit"])
+    unit, codes = UnitCodes.read(engine, kiosk["unit"])
     zone = ZoneInfo(unit["timezone"])
-    codes = UnitCodes.of(engine, unit["code"])
     valid: list[tuple[wire.WireResponse, str]] = []
     invalid: list[store.Outcome] = []
     seen: set[str] = set()

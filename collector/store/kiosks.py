@@ -112,11 +112,16 @@ def skewed_kiosks(engine: Engine, unit: str, beyond_ms: int) -> list[dict]:
 
 # -- installs: copies of one kiosk ------------------------------------------------------------------------------
 
-def install_revoked(engine: Engine, kiosk_id: str, install: str) -> bool:
+def kiosk_and_install(engine: Engine, kiosk_id: str, install: str) -> tuple[dict | None, bool]:
+    """A signed request's kiosk (None if unknown) and whether its install is revoked, in one snapshot."""
     i = t.kiosk_installs
     with reading(engine) as conn:
-        return conn.execute(select(i.c.revoked_at).where(
+        row = conn.execute(select(t.kiosks).where(t.kiosks.c.id == kiosk_id)).first()
+        if row is None:
+            return None, False
+        revoked = conn.execute(select(i.c.revoked_at).where(
             (i.c.kiosk_id == kiosk_id) & (i.c.install_id == install))).scalar() is not None
+    return dict(row._mapping), revoked
 
 
 @dataclass(frozen=True)
@@ -199,17 +204,26 @@ def _note_install(conn: Connection, kiosk_id: str, install: str, responses: Mapp
 
 def _seq_clashes(conn: Connection, kiosk_id: str, responses: Mapping[int, str]) -> list[int]:
     """The seqs of ``responses`` (seq -> id) this kiosk already has under another response id. Driver SQL: a
-    batch's 500 seqs and ids as SQLAlchemy bind parameters cost more than the query."""
+    batch's 500 seqs and ids as SQLAlchemy bind parameters cost more than the query. A batch's seqs are
+    nearly always a run: then one range of the (kiosk_id, seq) index is read and sifted here."""
     if not responses:
         return []
-    seqs, ids = list(responses), list(responses.values())
-    if conn.dialect.name == "postgresql":
+    pg = conn.dialect.name == "postgresql"
+    mark = "%s" if pg else "?"
+    low, high = min(responses), max(responses)
+    if high - low < 2 * len(responses):
+        ids = set(responses.values())
+        found = conn.exec_driver_sql(f"SELECT seq, id FROM responses WHERE kiosk_id = {mark} AND seq BETWEEN {mark} "
+                                     f"AND {mark}", (kiosk_id, low, high))
+        return sorted(seq for seq, response_id in found if seq in responses and response_id not in ids)
+    seqs, id_list = list(responses), list(responses.values())
+    if pg:
         result = conn.exec_driver_sql("SELECT seq FROM responses WHERE kiosk_id = %s AND seq = ANY(%s::integer[]) "
-                                      "AND id <> ALL(%s::text[])", (kiosk_id, seqs, ids))
+                                      "AND id <> ALL(%s::text[])", (kiosk_id, seqs, id_list))
     else:
         result = conn.exec_driver_sql(f"SELECT seq FROM responses WHERE kiosk_id = ? AND seq IN "
-                                      f"({', '.join('?' * len(seqs))}) AND id NOT IN ({', '.join('?' * len(ids))})",
-                                      (kiosk_id, *seqs, *ids))
+                                      f"({', '.join('?' * len(seqs))}) AND id NOT IN ({', '.join('?' * len(id_list))})",
+                                      (kiosk_id, *seqs, *id_list))
     return sorted(result.scalars())
 
 
