@@ -24,7 +24,7 @@ from skm.wire import WireResponse
 
 from .. import schema as t
 from .engine import now_iso, prepare_for_days
-from .kiosks import Arrival, InstallNote, note_arrival
+from .kiosks import Arrival, InstallNote, before_arrival, note_arrival
 
 
 @dataclass(frozen=True)
@@ -105,12 +105,14 @@ def ingest(engine: Engine, kiosk_id: str, batch_id: str, source: str, valid: lis
     prepare_for_days(engine, {date.fromisoformat(day) for day in {row[_DAY] for row in rows}})
     try:
         with engine.begin() as conn:
+            before = before_arrival(conn, arrival) if arrival is not None else []
             outcomes = _store_responses(conn, kiosk_id, batch_id, received_at, valid, rows)
-            return _record_batch(conn, kiosk_id, batch_id, source, received_at, invalid + outcomes, arrival)
+            return _record_batch(conn, kiosk_id, batch_id, source, received_at, invalid + outcomes, arrival, before)
     except REFUSED_VALUES as error:
         if not _refused_by_the_data(error):
             raise
     with engine.begin() as conn:
+        before = before_arrival(conn, arrival) if arrival is not None else []
         outcomes = []
         for pair, row in zip(valid, rows):
             try:
@@ -121,7 +123,7 @@ def ingest(engine: Engine, kiosk_id: str, batch_id: str, source: str, valid: lis
                     raise
                 outcomes.append(Outcome(row[_ID], "invalid", f"the collector's database cannot store it: "
                                                              f"{_first_line(error)}"))
-        return _record_batch(conn, kiosk_id, batch_id, source, received_at, invalid + outcomes, arrival)
+        return _record_batch(conn, kiosk_id, batch_id, source, received_at, invalid + outcomes, arrival, before)
 
 
 # What a database driver raises for a value it cannot take: SQLAlchemy's wrapped errors, and the sqlite3
@@ -169,9 +171,10 @@ def _store_responses(conn: Connection, kiosk_id: str, batch_id: str, received_at
 
 
 def _record_batch(conn: Connection, kiosk_id: str, batch_id: str, source: str, received_at: str,
-                  outcomes: list[Outcome], arrival: Arrival | None) -> tuple[list[Outcome], InstallNote | None]:
+                  outcomes: list[Outcome], arrival: Arrival | None,
+                  before: list[tuple[int, str]]) -> tuple[list[Outcome], InstallNote | None]:
     """The batch's record with its counts (a resent batch keeps its first record), one outcome per id, and
-    the arrival noted."""
+    the arrival noted (``before``: what the kiosk had under the batch's seqs before it was stored)."""
     outcomes = list({o.id: o for o in outcomes}.values())
     counts: dict[str, int] = defaultdict(int)
     for o in outcomes:
@@ -181,7 +184,7 @@ def _record_batch(conn: Connection, kiosk_id: str, batch_id: str, source: str, r
     if arrival is None:
         return outcomes, None
     stored = {o.id for o in outcomes if o.status in ("accepted", "duplicate")}
-    return outcomes, note_arrival(conn, arrival, stored)
+    return outcomes, note_arrival(conn, arrival, stored, before)
 
 
 # -- the SQL text, built once per dialect -----------------------------------------------------------------

@@ -6,7 +6,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from typing import Any, Collection, Iterable, Mapping
 
 from sqlalchemy import Connection, Engine, case, func, insert, select, update
 
@@ -157,13 +157,40 @@ class InstallNote:
         return warnings
 
 
-def note_arrival(conn: Connection, arrival: Arrival, stored: set[str]) -> InstallNote:
-    """In the transaction storing the batch: the kiosk seen now (``touch_kiosk``) and the batch noted under
-    its install (``record_install``), ``stored`` being the ids of its responses now stored (accepted or
-    duplicates)."""
+def seqs_stored(conn: Connection, kiosk_id: str, seqs: Collection[int]) -> list[tuple[int, str]]:
+    """(seq, response id) of what this kiosk has stored under these seqs. Driver SQL: a batch's 500 seqs as
+    SQLAlchemy bind parameters cost more than the query. A batch's seqs nearly always run on: then one range
+    of the (kiosk_id, seq) index is read (read before a batch is stored, it is nearly always empty)."""
+    if not seqs:
+        return []
+    pg = conn.dialect.name == "postgresql"
+    mark = "%s" if pg else "?"
+    low, high = min(seqs), max(seqs)
+    if high - low < 2 * len(seqs):
+        found = conn.exec_driver_sql(f"SELECT seq, id FROM responses WHERE kiosk_id = {mark} AND seq BETWEEN {mark} "
+                                     f"AND {mark}", (kiosk_id, low, high))
+    elif pg:
+        found = conn.exec_driver_sql("SELECT seq, id FROM responses WHERE kiosk_id = %s AND seq = ANY(%s::integer[])",
+                                     (kiosk_id, list(seqs)))
+    else:
+        found = conn.exec_driver_sql(f"SELECT seq, id FROM responses WHERE kiosk_id = ? AND seq IN "
+                                     f"({', '.join('?' * len(seqs))})", (kiosk_id, *seqs))
+    rows: Iterable[tuple[int, str]] = found  # rows of (seq, id)
+    return [(seq, response_id) for seq, response_id in rows if seq in seqs]
+
+
+def before_arrival(conn: Connection, arrival: Arrival) -> list[tuple[int, str]]:
+    """In the transaction storing the batch, before it is stored: what the kiosk has under the batch's seqs."""
+    return seqs_stored(conn, arrival.kiosk_id, arrival.seqs.keys())
+
+
+def note_arrival(conn: Connection, arrival: Arrival, stored: set[str], before: list[tuple[int, str]]) -> InstallNote:
+    """In the transaction storing the batch, once stored: the kiosk seen now (``touch_kiosk``) and the batch
+    noted under its install (``record_install``). ``stored``: the ids of its responses now stored (accepted or
+    duplicates); ``before``: ``before_arrival``'s reading."""
     _touch(conn, arrival.kiosk_id, arrival.clock_skew_ms, now_iso())
     return _note_install(conn, arrival.kiosk_id, arrival.install,
-                         {seq: rid for seq, rid in arrival.seqs.items() if rid in stored})
+                         {seq: rid for seq, rid in arrival.seqs.items() if rid in stored}, before)
 
 
 def report_install(engine: Engine, note: InstallNote) -> list[str]:
@@ -175,19 +202,23 @@ def report_install(engine: Engine, note: InstallNote) -> list[str]:
 
 
 def record_install(engine: Engine, kiosk_id: str, install: str, responses: Mapping[int, str]) -> list[str]:
-    """Note a batch from one install of a kiosk (``responses``: seq -> response id) and return what shows
-    the kiosk was copied: a new install while another one is in use, or a seq already stored under
+    """Note a batch from one install of a kiosk (``responses``: seq -> response id, stored) and return what
+    shows the kiosk was copied: a new install while another one is in use, or a seq already stored under
     another response id of this kiosk. Each is also written to the audit log."""
     with engine.begin() as conn:
-        note = _note_install(conn, kiosk_id, install, responses)
+        note = _note_install(conn, kiosk_id, install, responses, seqs_stored(conn, kiosk_id, responses.keys()))
     return report_install(engine, note)
 
 
-def _note_install(conn: Connection, kiosk_id: str, install: str, responses: Mapping[int, str]) -> InstallNote:
+def _note_install(conn: Connection, kiosk_id: str, install: str, responses: Mapping[int, str],
+                  stored_seqs: list[tuple[int, str]]) -> InstallNote:
+    """``responses``: seq -> id of the batch's stored responses; ``stored_seqs``: (seq, id) the kiosk has
+    stored under the batch's seqs. A clash is a seq of ``responses`` stored under an id none of them has."""
     i, now = t.kiosk_installs, now_iso()
     others: list[str] = list(conn.execute(select(i.c.install_id).where(
         (i.c.kiosk_id == kiosk_id) & (i.c.install_id != install) & i.c.revoked_at.is_(None))).scalars())
-    clashes = _seq_clashes(conn, kiosk_id, responses)
+    ids = set(responses.values())
+    clashes = sorted(seq for seq, response_id in stored_seqs if seq in responses and response_id not in ids)
     top = max(responses, default=None)
     # Several collector processes may take batches of one install at once: the row is claimed with ON
     # CONFLICT DO NOTHING, and the highest seq raised in SQL, never read then written.
@@ -200,31 +231,6 @@ def _note_install(conn: Connection, kiosk_id: str, install: str, responses: Mapp
             values["max_seq"] = case((i.c.max_seq.is_(None) | (i.c.max_seq < top), top), else_=i.c.max_seq)
         conn.execute(update(i).where((i.c.kiosk_id == kiosk_id) & (i.c.install_id == install)).values(**values))
     return InstallNote(kiosk_id, install, new is not None, tuple(others), tuple(clashes))
-
-
-def _seq_clashes(conn: Connection, kiosk_id: str, responses: Mapping[int, str]) -> list[int]:
-    """The seqs of ``responses`` (seq -> id) this kiosk already has under another response id. Driver SQL: a
-    batch's 500 seqs and ids as SQLAlchemy bind parameters cost more than the query. A batch's seqs are
-    nearly always a run: then one range of the (kiosk_id, seq) index is read and sifted here."""
-    if not responses:
-        return []
-    pg = conn.dialect.name == "postgresql"
-    mark = "%s" if pg else "?"
-    low, high = min(responses), max(responses)
-    if high - low < 2 * len(responses):
-        ids = set(responses.values())
-        found = conn.exec_driver_sql(f"SELECT seq, id FROM responses WHERE kiosk_id = {mark} AND seq BETWEEN {mark} "
-                                     f"AND {mark}", (kiosk_id, low, high))
-        return sorted(seq for seq, response_id in found if seq in responses and response_id not in ids)
-    seqs, id_list = list(responses), list(responses.values())
-    if pg:
-        result = conn.exec_driver_sql("SELECT seq FROM responses WHERE kiosk_id = %s AND seq = ANY(%s::integer[]) "
-                                      "AND id <> ALL(%s::text[])", (kiosk_id, seqs, id_list))
-    else:
-        result = conn.exec_driver_sql(f"SELECT seq FROM responses WHERE kiosk_id = ? AND seq IN "
-                                      f"({', '.join('?' * len(seqs))}) AND id NOT IN ({', '.join('?' * len(id_list))})",
-                                      (kiosk_id, *seqs, *id_list))
-    return sorted(result.scalars())
 
 
 def shown_seqs(seqs: list[int], limit: int = 5) -> str:

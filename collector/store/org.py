@@ -130,9 +130,9 @@ def unit_with_codes(engine: Engine, code: str) -> tuple[dict, set[str], set[str]
         row = conn.execute(select(t.units).where(t.units.c.code == code)).first()
         if row is None:
             raise NotFound(f"unit {code!r} does not exist")
-        counters = set(conn.execute(select(t.counters.c.code).where(t.counters.c.unit == code)).scalars())
-        services = set(conn.execute(select(t.services.c.code).where(t.services.c.unit == code)).scalars())
-        officers = set(conn.execute(select(t.officers.c.nip).where(t.officers.c.unit == code)).scalars())
+        counters: set[str] = set(conn.execute(select(t.counters.c.code).where(t.counters.c.unit == code)).scalars())
+        services: set[str] = set(conn.execute(select(t.services.c.code).where(t.services.c.unit == code)).scalars())
+        officers: set[str] = set(conn.execute(select(t.officers.c.nip).where(t.officers.c.unit == code)).scalars())
     return dict(row._mapping), counters, services, officers
 
 
