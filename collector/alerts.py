@@ -21,10 +21,13 @@ Rules (a unit's kepala unit or an admin may change each, or switch it off):
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from time import monotonic
 from typing import Any, Callable, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
@@ -306,9 +309,39 @@ def evaluate_unit(engine: Engine, unit: Mapping[str, Any], now: datetime, office
 
 
 def after_ingest(engine: Engine, unit: Mapping[str, Any], new_comments: list[dict],
-                 lexicon: themes.Lexicon) -> Outcome:
-    """The rules an ingest can change, from the aggregates it just updated; only the new comments are read."""
-    return evaluate_unit(engine, unit, datetime.now(timezone.utc), None, lexicon, new_comments)
+                 lexicon: themes.Lexicon, every_seconds: float = 0) -> Outcome:
+    """The rules an ingest can change, from the aggregates it just updated; only the new comments are read.
+
+    The integrity rule runs on every batch's new comments. The rules on the aggregates run at most once per
+    ``every_seconds`` per unit in this process (COLLECTOR_ALERTS_AFTER_INGEST_SECONDS): a kiosk emptying its
+    outbox sends batch after batch, and evaluating all of them changes nothing a few seconds apart. A batch
+    inside the interval is taken in by the unit's next evaluation after it: the next batch past the interval,
+    or the schedule (``skm collector alerts run``, every 5 minutes), whichever comes first."""
+    if _due(engine, unit["code"], every_seconds):
+        return evaluate_unit(engine, unit, datetime.now(timezone.utc), None, lexicon, new_comments)
+    if not new_comments or not rules_of(engine, unit["code"])["integritas"].enabled:
+        return Outcome()
+    holding = integrity_reports(new_comments, lexicon, store.counter_names(engine, unit["code"]))
+    return _sync(engine, unit["code"], "integritas", holding)
+
+
+# engine -> unit -> monotonic time of the last after-ingest evaluation of the unit's rules, in this process.
+_EVALUATED: "weakref.WeakKeyDictionary[Engine, dict[str, float]]" = weakref.WeakKeyDictionary()
+_EVALUATED_LOCK = threading.Lock()
+
+
+def _due(engine: Engine, unit: str, every_seconds: float) -> bool:
+    """Whether the unit's rules are due an evaluation after an ingest, claiming it if so."""
+    if every_seconds <= 0:
+        return True
+    now = monotonic()
+    with _EVALUATED_LOCK:
+        units = _EVALUATED.setdefault(engine, {})
+        last = units.get(unit)
+        if last is not None and now - last < every_seconds:
+            return False
+        units[unit] = now
+        return True
 
 
 def run(engine: Engine, office: OfficeHours, lexicon: themes.Lexicon, now: datetime | None = None) -> Outcome:

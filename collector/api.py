@@ -61,7 +61,8 @@ def authenticate():
     signature = request.headers.get("X-SKM-Signature", "")
     if not (kiosk_id and timestamp and signature):
         return refuse("missing_auth", 401)
-    kiosk = store.get_kiosk(engine(), kiosk_id)
+    kiosk_clock, install = request.headers.get("X-SKM-Kiosk-Clock", ""), request.headers.get("X-SKM-Install", "")
+    kiosk, install_revoked = store.kiosk_and_install(engine(), kiosk_id, install)
     if kiosk is None or not kiosk["secret"]:
         return refuse("unknown_kiosk", 401)
     if kiosk["revoked_at"]:
@@ -73,16 +74,16 @@ def authenticate():
         skew = float("inf")
     if skew > current_app.config["COLLECTOR_CLOCK_SKEW_SECONDS"]:
         return refuse("stale_timestamp", 401)
-    kiosk_clock, install = request.headers.get("X-SKM-Kiosk-Clock", ""), request.headers.get("X-SKM-Install", "")
     if not wire.verify(kiosk["secret"], "request", kiosk_id, wire.signed_time(timestamp, kiosk_clock, install),
                        request.get_data(), signature):
         return refuse("bad_signature", 401)
-    if store.install_revoked(engine(), kiosk_id, install):
+    if install_revoked:
         return refuse("install_revoked", 403)
     g.kiosk, g.install = kiosk, install
     # An old kiosk sends no reading of its own clock: its timestamp is the best there is.
     g.clock_skew_ms = wire.measured_skew_ms(kiosk_clock or timestamp, arrival)
-    store.touch_kiosk(engine(), kiosk_id, g.clock_skew_ms)
+    if request.endpoint != "api.push_batch":  # a pushed batch notes the contact in its own transaction
+        store.touch_kiosk(engine(), kiosk_id, g.clock_skew_ms)
     return None
 
 
@@ -119,11 +120,15 @@ def push_batch():
     try:
         batch = ingest.parse_batch(request.get_data(), current_app.config["COLLECTOR_BATCH_MAX"])
         result = ingest.ingest_batch(engine(), g.kiosk, batch, source="api",
-                                     lexicon=current_app.extensions["skm_themes"], clock_skew_ms=g.clock_skew_ms)
-        for warning in store.record_install(engine(), g.kiosk["id"], g.install, ingest.stored_seqs(batch, result)):
-            log.warning("%s", warning)
+                                     lexicon=current_app.extensions["skm_themes"], clock_skew_ms=g.clock_skew_ms,
+                                     install=g.install,
+                                     alerts_every_seconds=current_app.config["COLLECTOR_ALERTS_AFTER_INGEST_SECONDS"])
     except ingest.BatchError as exc:
+        store.touch_kiosk(engine(), g.kiosk["id"], g.clock_skew_ms)  # nothing stored, yet the kiosk was here
         return refuse(exc.code, exc.status, exc.message)
+    if result.install is not None:
+        for warning in store.report_install(engine(), result.install):
+            log.warning("%s", warning)
     return answer(result.to_ack(server_time()), sign_for=g.kiosk)
 
 

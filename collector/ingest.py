@@ -33,6 +33,7 @@ class BatchError(Exception):
 class BatchResult:
     batch_id: str
     outcomes: list[store.Outcome]
+    install: store.InstallNote | None = None  # what noting a pushed batch under its install found
 
     def counts(self) -> dict[str, int]:
         counts = {"accepted": 0, "duplicate": 0, "conflict": 0, "invalid": 0}
@@ -55,8 +56,13 @@ class UnitCodes:
 
     @classmethod
     def of(cls, engine: Engine, unit: str) -> "UnitCodes":
-        counters, services = store.known_codes(engine, unit)
-        return cls(unit, frozenset(counters), frozenset(services), frozenset(store.unit_officer_nips(engine, unit)))
+        return cls.read(engine, unit)[1]
+
+    @classmethod
+    def read(cls, engine: Engine, unit: str) -> tuple[dict, "UnitCodes"]:
+        """The unit's row and its codes, in one snapshot."""
+        row, counters, services, officers = store.unit_with_codes(engine, unit)
+        return row, cls(unit, frozenset(counters), frozenset(services), frozenset(officers))
 
     def problems(self, counter: str, service: str, officer: str | None = None) -> list[Problem]:
         """The values this unit does not have, each as a ``Problem`` naming its field (long values cut)."""
@@ -92,13 +98,6 @@ def parse_batch(body: bytes, max_responses: int) -> dict:
     return batch
 
 
-def stored_seqs(batch: Mapping[str, Any], result: "BatchResult") -> dict[int, str]:
-    """seq -> response id of the batch's responses that are stored (accepted now, or a duplicate of one stored
-    before): what a kiosk install's highest seq and a seq clash are judged on."""
-    stored = {o.id for o in result.outcomes if o.status in ("accepted", "duplicate")}
-    return {seq: response_id for seq, response_id in seqs_of(batch).items() if response_id in stored}
-
-
 def seqs_of(batch: Mapping[str, Any]) -> dict[int, str]:
     """seq -> response id of the batch's responses that have both in range (the invalid ones left out)."""
     return {r["seq"]: str(r["id"]) for r in batch["responses"] if isinstance(r, Mapping)
@@ -107,17 +106,21 @@ def seqs_of(batch: Mapping[str, Any]) -> dict[int, str]:
 
 
 def ingest_batch(engine: Engine, kiosk: Mapping[str, Any], batch: Mapping[str, Any], source: str,
-                 lexicon: themes.Lexicon, clock_skew_ms: int | None = None) -> BatchResult:
+                 lexicon: themes.Lexicon, clock_skew_ms: int | None = None, install: str | None = None,
+                 alerts_every_seconds: float = 0) -> BatchResult:
     """Validate every response of the batch, then store the valid ones in one transaction; then evaluate the
     unit's alert rules, with ``lexicon`` (the app's, ``app.extensions["skm_themes"]``) for integrity signals.
+
+    A batch pushed over the API names the kiosk ``install`` that sent it: the same transaction then notes
+    the kiosk's contact and clock skew and the batch under that install (``store.note_arrival``), and the
+    result carries what that found. ``alerts_every_seconds``: see ``alerts.after_ingest``.
 
     The kiosk's times are filed corrected by ``clock_skew_ms`` (its clock minus the server's, measured on
     this request); a bundle, which has no request, takes the kiosk's last measured skew."""
     if clock_skew_ms is None:
         clock_skew_ms = kiosk.get("clock_skew_ms") or 0
-    unit = store.get_unit(engine, kiosk["unit"])
+    unit, codes = UnitCodes.read(engine, kiosk["unit"])
     zone = ZoneInfo(unit["timezone"])
-    codes = UnitCodes.of(engine, unit["code"])
     valid: list[tuple[wire.WireResponse, str]] = []
     invalid: list[store.Outcome] = []
     seen: set[str] = set()
@@ -139,27 +142,29 @@ def ingest_batch(engine: Engine, kiosk: Mapping[str, Any], batch: Mapping[str, A
         data = response.data
         valid.append((response, wire.content_hash(data if type(data) is dict else dict(data))))
     started = time.perf_counter()
-    outcomes = store.ingest(engine, kiosk["id"], batch["batch_id"], source, valid, invalid, zone, clock_skew_ms,
-                            lexicon)
-    result = BatchResult(batch["batch_id"], outcomes)
+    arrival = None if install is None else store.Arrival(kiosk["id"], install, clock_skew_ms, seqs_of(batch))
+    outcomes, note = store.ingest(engine, kiosk["id"], batch["batch_id"], source, valid, invalid, zone, clock_skew_ms,
+                                  lexicon, arrival)
+    result = BatchResult(batch["batch_id"], outcomes, note)
     log.info("ingest kiosk=%s batch=%s source=%s %s ms=%.0f", kiosk["id"], batch["batch_id"], source,
              " ".join(f"{status}={n}" for status, n in result.counts().items()),
              (time.perf_counter() - started) * 1000)
     accepted = {o.id for o in outcomes if o.status == "accepted"}
     if accepted:
-        check_alerts(engine, unit, [response for response, _hash in valid if response.id in accepted], lexicon)
+        check_alerts(engine, unit, [response for response, _hash in valid if response.id in accepted], lexicon,
+                     alerts_every_seconds)
     return result
 
 
 def check_alerts(engine: Engine, unit: Mapping[str, Any], accepted: list[wire.WireResponse],
-                 lexicon: themes.Lexicon) -> None:
+                 lexicon: themes.Lexicon, every_seconds: float = 0) -> None:
     """The alert rules after the batch committed (its ack must not depend on them): from the aggregates, and
     the integrity check on the new comments only. A failure is logged with its traceback; the schedule's
     next run evaluates the same rules again."""
     comments = [{"id": r.id, "counter": r.counter, "service": r.service, "submitted_at": r.submitted_at.isoformat(),
                  "comment": r.content.comment} for r in accepted if r.content.comment]
     try:
-        alerts.after_ingest(engine, unit, comments, lexicon)
+        alerts.after_ingest(engine, unit, comments, lexicon, every_seconds)
     except Exception:  # noqa: BLE001 - the batch is stored; the scheduled run retries the rules
         log.exception("alerts after ingest unit=%s failed; the scheduled run evaluates them again", unit["code"])
 

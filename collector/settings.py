@@ -76,6 +76,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("OFFICE_END_HOUR", 16, "Office hours end (exclusive, unit's local time).", minimum=1, maximum=24),
     Setting("OFFICE_DAYS", "senin-jumat", "Office days for the silent-kiosk alert.",
             choices=("senin-jumat", "senin-sabtu", "setiap-hari")),
+    Setting("ALERTS_AFTER_INGEST_SECONDS", 10.0, "After an ingest, a unit's alert rules on the aggregates are "
+                                                 "evaluated at most once in this many seconds per collector process "
+                                                 "(integrity reports: every batch); the next batch past it, or the "
+                                                 "5-minute schedule, takes in the ones between. 0: every batch.",
+            kind=float, minimum=0, maximum=3600),
     Setting("THEMES_FILE", None, "A comment-themes lexicon file (TOML, the form of skm/data/themes.toml) merged over "
                                  "the shipped one: more words for a theme, new themes and integrity signals. Checked "
                                  "at start; a bad file stops the app naming each problem and where it is. Used by "

@@ -77,7 +77,9 @@ def read_issued_receipts(data: Any, most: int) -> list[dict]:
 PURPOSES = ("request", "ack", "bundle")
 
 
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)  # made once, not per call
+# Made once, not per call. Parsed JSON and our own values hold no reference cycles: the encoder's cycle check
+# (a set of every container it enters) is left out, the same bytes about 10 % sooner.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False)
 
 
 def canonical(data: Any) -> bytes:

@@ -25,6 +25,7 @@ from skm.wire import WireResponse
 
 from .. import schema as t
 from .engine import now_iso, prepare_for_days
+from .kiosks import Arrival, InstallNote, before_arrival, note_arrival
 from .themes import add_theme_counts, counting_lexicon
 
 
@@ -83,9 +84,11 @@ def response_row(response: WireResponse, kiosk_id: str | None, zone: ZoneInfo, b
 
 def ingest(engine: Engine, kiosk_id: str, batch_id: str, source: str, valid: list[tuple[WireResponse, str]],
            invalid: list[Outcome], zone: ZoneInfo, clock_skew_ms: int = 0,
-           lexicon: Lexicon | None = None) -> list[Outcome]:
+           lexicon: Lexicon | None = None, arrival: Arrival | None = None) -> tuple[list[Outcome], InstallNote | None]:
     """Store a batch in one transaction: the new responses, their aggregates (the comments' themes counted
-    with ``lexicon``, the app's: see ``themes.counting_lexicon``), conflicts kept aside.
+    with ``lexicon``, the app's: see ``themes.counting_lexicon``), conflicts kept aside; and, for a push over
+    the API (``arrival``), the kiosk's contact and the batch noted under its install (``kiosks.note_arrival``),
+    whose note comes back beside the outcomes (None without ``arrival``).
 
     ``valid`` pairs each validated response with its content hash. Safe to run twice: a response
     already stored with the same content is a duplicate, with other content a conflict.
@@ -107,12 +110,14 @@ def ingest(engine: Engine, kiosk_id: str, batch_id: str, source: str, valid: lis
     prepare_for_days(engine, {date.fromisoformat(day) for day in {row[_DAY] for row in rows}})
     try:
         with engine.begin() as conn:
+            before = before_arrival(conn, arrival) if arrival is not None else []
             outcomes = _store_responses(conn, kiosk_id, batch_id, received_at, valid, rows, lexicon)
-            return _record_batch(conn, kiosk_id, batch_id, source, received_at, invalid + outcomes)
+            return _record_batch(conn, kiosk_id, batch_id, source, received_at, invalid + outcomes, arrival, before)
     except REFUSED_VALUES as error:
         if not _refused_by_the_data(error):
             raise
     with engine.begin() as conn:
+        before = before_arrival(conn, arrival) if arrival is not None else []
         outcomes = []
         for pair, row in zip(valid, rows):
             try:
@@ -124,7 +129,7 @@ def ingest(engine: Engine, kiosk_id: str, batch_id: str, source: str, valid: lis
                     raise
                 outcomes.append(Outcome(row[_ID], "invalid", f"the collector's database cannot store it: "
                                                              f"{_first_line(error)}"))
-        return _record_batch(conn, kiosk_id, batch_id, source, received_at, invalid + outcomes)
+        return _record_batch(conn, kiosk_id, batch_id, source, received_at, invalid + outcomes, arrival, before)
 
 
 # What a database driver raises for a value it cannot take: SQLAlchemy's wrapped errors, and the sqlite3
@@ -175,15 +180,20 @@ def _store_responses(conn: Connection, kiosk_id: str, batch_id: str, received_at
 
 
 def _record_batch(conn: Connection, kiosk_id: str, batch_id: str, source: str, received_at: str,
-                  outcomes: list[Outcome]) -> list[Outcome]:
-    """The batch's record with its counts; a resent batch keeps its first record. One outcome per id."""
+                  outcomes: list[Outcome], arrival: Arrival | None,
+                  before: list[tuple[int, str]]) -> tuple[list[Outcome], InstallNote | None]:
+    """The batch's record with its counts (a resent batch keeps its first record), one outcome per id, and
+    the arrival noted (``before``: what the kiosk had under the batch's seqs before it was stored)."""
     outcomes = list({o.id: o for o in outcomes}.values())
     counts: dict[str, int] = defaultdict(int)
     for o in outcomes:
         counts[o.status] += 1
     conn.exec_driver_sql(_sql(conn.dialect.name).batch, (batch_id, kiosk_id, source, received_at, counts["accepted"],
                                                          counts["duplicate"], counts["conflict"], counts["invalid"]))
-    return outcomes
+    if arrival is None:
+        return outcomes, None
+    stored = {o.id for o in outcomes if o.status in ("accepted", "duplicate")}
+    return outcomes, note_arrival(conn, arrival, stored, before)
 
 
 # -- the SQL text, built once per dialect -----------------------------------------------------------------

@@ -4,8 +4,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from typing import Any, Collection, Iterable, Mapping
 
 from sqlalchemy import Connection, Engine, case, func, insert, select, update
 
@@ -91,10 +92,13 @@ def revoke_kiosk(engine: Engine, kiosk_id: str) -> None:
 
 def touch_kiosk(engine: Engine, kiosk_id: str, clock_skew_ms: int) -> None:
     """A signed request came in: when, and how far off the kiosk's clock was (ms, kiosk minus server)."""
-    now = now_iso()
     with engine.begin() as conn:
-        conn.execute(update(t.kiosks).where(t.kiosks.c.id == kiosk_id).values(
-            last_seen_at=now, clock_skew_ms=clock_skew_ms, clock_measured_at=now))
+        _touch(conn, kiosk_id, clock_skew_ms, now_iso())
+
+
+def _touch(conn: Connection, kiosk_id: str, clock_skew_ms: int, now: str) -> None:
+    conn.execute(update(t.kiosks).where(t.kiosks.c.id == kiosk_id).values(
+        last_seen_at=now, clock_skew_ms=clock_skew_ms, clock_measured_at=now))
 
 
 def skewed_kiosks(engine: Engine, unit: str, beyond_ms: int) -> list[dict]:
@@ -108,59 +112,125 @@ def skewed_kiosks(engine: Engine, unit: str, beyond_ms: int) -> list[dict]:
 
 # -- installs: copies of one kiosk ------------------------------------------------------------------------------
 
-def install_revoked(engine: Engine, kiosk_id: str, install: str) -> bool:
+def kiosk_and_install(engine: Engine, kiosk_id: str, install: str) -> tuple[dict | None, bool]:
+    """A signed request's kiosk (None if unknown) and whether its install is revoked, in one snapshot."""
     i = t.kiosk_installs
     with reading(engine) as conn:
-        return conn.execute(select(i.c.revoked_at).where(
+        row = conn.execute(select(t.kiosks).where(t.kiosks.c.id == kiosk_id)).first()
+        if row is None:
+            return None, False
+        revoked = conn.execute(select(i.c.revoked_at).where(
             (i.c.kiosk_id == kiosk_id) & (i.c.install_id == install))).scalar() is not None
+    return dict(row._mapping), revoked
 
 
-def record_install(engine: Engine, kiosk_id: str, install: str, responses: Mapping[int, str]) -> list[str]:
-    """Note a batch from one install of a kiosk (``responses``: seq -> response id) and return what shows
-    the kiosk was copied: a new install while another one is in use, or a seq already stored under
-    another response id of this kiosk. Each is also written to the audit log."""
-    i, now = t.kiosk_installs, now_iso()
-    with engine.begin() as conn:
-        others: list[str] = list(conn.execute(select(i.c.install_id).where(
-            (i.c.kiosk_id == kiosk_id) & (i.c.install_id != install) & i.c.revoked_at.is_(None))).scalars())
-        clashes = _seq_clashes(conn, kiosk_id, responses)
-        top = max(responses, default=None)
-        # Several collector processes may take batches of one install at once: the row is claimed with ON
-        # CONFLICT DO NOTHING, and the highest seq raised in SQL, never read then written.
-        new = conn.execute(_insert(conn, i).values(
-            kiosk_id=kiosk_id, install_id=install, first_seen_at=now, last_seen_at=now, max_seq=top,
-        ).on_conflict_do_nothing(index_elements=["kiosk_id", "install_id"]).returning(i.c.install_id)).first()
-        if new is None:
-            values: dict = {"last_seen_at": now}
-            if top is not None:
-                values["max_seq"] = case((i.c.max_seq.is_(None) | (i.c.max_seq < top), top), else_=i.c.max_seq)
-            conn.execute(update(i).where((i.c.kiosk_id == kiosk_id) & (i.c.install_id == install)).values(**values))
-    warnings = []
-    if new is not None and others:
-        warnings.append(f"a second install {install or 'unknown'} of kiosk {kiosk_id} (others: "
-                        f"{', '.join(o or 'unknown' for o in others)}): the kiosk may have been copied")
-    if clashes:
-        warnings.append(f"install {install or 'unknown'} of kiosk {kiosk_id} sent seq {shown_seqs(clashes)} already "
-                        f"stored with other responses: the kiosk may have been copied")
+@dataclass(frozen=True)
+class Arrival:
+    """A signed push of a batch from one install of a kiosk, noted in the transaction that stores the batch
+    (``store.ingest``): the kiosk's last contact and clock skew, and the install's highest seq and clashes."""
+    kiosk_id: str
+    install: str
+    clock_skew_ms: int
+    seqs: Mapping[int, str]  # seq -> response id of the batch's responses (``collector.ingest.seqs_of``)
+
+
+@dataclass(frozen=True)
+class InstallNote:
+    """What noting a batch found: the kiosk, the install, whether it was new, the other installs in use, and
+    the seqs already stored under another response id. ``warnings`` words them."""
+    kiosk_id: str
+    install: str
+    new: bool
+    others: tuple[str, ...]
+    clashes: tuple[int, ...]
+
+    @property
+    def warnings(self) -> list[str]:
+        install, kiosk_id = self.install or "unknown", self.kiosk_id
+        warnings = []
+        if self.new and self.others:
+            warnings.append(f"a second install {install} of kiosk {kiosk_id} (others: "
+                            f"{', '.join(o or 'unknown' for o in self.others)}): the kiosk may have been copied")
+        if self.clashes:
+            warnings.append(f"install {install} of kiosk {kiosk_id} sent seq {shown_seqs(list(self.clashes))} "
+                            f"already stored with other responses: the kiosk may have been copied")
+        return warnings
+
+
+def seqs_stored(conn: Connection, kiosk_id: str, seqs: Collection[int]) -> list[tuple[int, str]]:
+    """(seq, response id) of what this kiosk has stored under these seqs. Driver SQL: a batch's 500 seqs as
+    SQLAlchemy bind parameters cost more than the query. A batch's seqs nearly always run on: then one range
+    of the (kiosk_id, seq) index is read (read before a batch is stored, it is nearly always empty)."""
+    if not seqs:
+        return []
+    pg = conn.dialect.name == "postgresql"
+    mark = "%s" if pg else "?"
+    low, high = min(seqs), max(seqs)
+    if high - low < 2 * len(seqs):
+        found = conn.exec_driver_sql(f"SELECT seq, id FROM responses WHERE kiosk_id = {mark} AND seq BETWEEN {mark} "
+                                     f"AND {mark}", (kiosk_id, low, high))
+    elif pg:
+        found = conn.exec_driver_sql("SELECT seq, id FROM responses WHERE kiosk_id = %s AND seq = ANY(%s::integer[])",
+                                     (kiosk_id, list(seqs)))
+    else:
+        found = conn.exec_driver_sql(f"SELECT seq, id FROM responses WHERE kiosk_id = ? AND seq IN "
+                                     f"({', '.join('?' * len(seqs))})", (kiosk_id, *seqs))
+    rows: Iterable[tuple[int, str]] = found  # rows of (seq, id)
+    return [(seq, response_id) for seq, response_id in rows if seq in seqs]
+
+
+def before_arrival(conn: Connection, arrival: Arrival) -> list[tuple[int, str]]:
+    """In the transaction storing the batch, before it is stored: what the kiosk has under the batch's seqs."""
+    return seqs_stored(conn, arrival.kiosk_id, arrival.seqs.keys())
+
+
+def note_arrival(conn: Connection, arrival: Arrival, stored: set[str], before: list[tuple[int, str]]) -> InstallNote:
+    """In the transaction storing the batch, once stored: the kiosk seen now (``touch_kiosk``) and the batch
+    noted under its install (``record_install``). ``stored``: the ids of its responses now stored (accepted or
+    duplicates); ``before``: ``before_arrival``'s reading."""
+    _touch(conn, arrival.kiosk_id, arrival.clock_skew_ms, now_iso())
+    return _note_install(conn, arrival.kiosk_id, arrival.install,
+                         {seq: rid for seq, rid in arrival.seqs.items() if rid in stored}, before)
+
+
+def report_install(engine: Engine, note: InstallNote) -> list[str]:
+    """The note's warnings, each written to the audit log (after the batch's transaction)."""
+    warnings = note.warnings
     for warning in warnings:
-        audit(engine, "kiosk_copy_suspected", None, kiosk_id, warning)
+        audit(engine, "kiosk_copy_suspected", None, note.kiosk_id, warning)
     return warnings
 
 
-def _seq_clashes(conn: Connection, kiosk_id: str, responses: Mapping[int, str]) -> list[int]:
-    """The seqs of ``responses`` (seq -> id) this kiosk already has under another response id. Driver SQL: a
-    batch's 500 seqs and ids as SQLAlchemy bind parameters cost more than the query."""
-    if not responses:
-        return []
-    seqs, ids = list(responses), list(responses.values())
-    if conn.dialect.name == "postgresql":
-        result = conn.exec_driver_sql("SELECT seq FROM responses WHERE kiosk_id = %s AND seq = ANY(%s::integer[]) "
-                                      "AND id <> ALL(%s::text[])", (kiosk_id, seqs, ids))
-    else:
-        result = conn.exec_driver_sql(f"SELECT seq FROM responses WHERE kiosk_id = ? AND seq IN "
-                                      f"({', '.join('?' * len(seqs))}) AND id NOT IN ({', '.join('?' * len(ids))})",
-                                      (kiosk_id, *seqs, *ids))
-    return sorted(result.scalars())
+def record_install(engine: Engine, kiosk_id: str, install: str, responses: Mapping[int, str]) -> list[str]:
+    """Note a batch from one install of a kiosk (``responses``: seq -> response id, stored) and return what
+    shows the kiosk was copied: a new install while another one is in use, or a seq already stored under
+    another response id of this kiosk. Each is also written to the audit log."""
+    with engine.begin() as conn:
+        note = _note_install(conn, kiosk_id, install, responses, seqs_stored(conn, kiosk_id, responses.keys()))
+    return report_install(engine, note)
+
+
+def _note_install(conn: Connection, kiosk_id: str, install: str, responses: Mapping[int, str],
+                  stored_seqs: list[tuple[int, str]]) -> InstallNote:
+    """``responses``: seq -> id of the batch's stored responses; ``stored_seqs``: (seq, id) the kiosk has
+    stored under the batch's seqs. A clash is a seq of ``responses`` stored under an id none of them has."""
+    i, now = t.kiosk_installs, now_iso()
+    others: list[str] = list(conn.execute(select(i.c.install_id).where(
+        (i.c.kiosk_id == kiosk_id) & (i.c.install_id != install) & i.c.revoked_at.is_(None))).scalars())
+    ids = set(responses.values())
+    clashes = sorted(seq for seq, response_id in stored_seqs if seq in responses and response_id not in ids)
+    top = max(responses, default=None)
+    # Several collector processes may take batches of one install at once: the row is claimed with ON
+    # CONFLICT DO NOTHING, and the highest seq raised in SQL, never read then written.
+    new = conn.execute(_insert(conn, i).values(
+        kiosk_id=kiosk_id, install_id=install, first_seen_at=now, last_seen_at=now, max_seq=top,
+    ).on_conflict_do_nothing(index_elements=["kiosk_id", "install_id"]).returning(i.c.install_id)).first()
+    if new is None:
+        values: dict = {"last_seen_at": now}
+        if top is not None:
+            values["max_seq"] = case((i.c.max_seq.is_(None) | (i.c.max_seq < top), top), else_=i.c.max_seq)
+        conn.execute(update(i).where((i.c.kiosk_id == kiosk_id) & (i.c.install_id == install)).values(**values))
+    return InstallNote(kiosk_id, install, new is not None, tuple(others), tuple(clashes))
 
 
 def shown_seqs(seqs: list[int], limit: int = 5) -> str:

@@ -123,6 +123,19 @@ def known_codes(engine: Engine, unit: str) -> tuple[set[str], set[str]]:
     return counters, services
 
 
+def unit_with_codes(engine: Engine, code: str) -> tuple[dict, set[str], set[str], set[str]]:
+    """A unit, its counter codes, its service codes and the NIPs of its officers (active or not), read in one
+    snapshot: what checking a batch of its responses needs."""
+    with reading(engine) as conn:
+        row = conn.execute(select(t.units).where(t.units.c.code == code)).first()
+        if row is None:
+            raise NotFound(f"unit {code!r} does not exist")
+        counters: set[str] = set(conn.execute(select(t.counters.c.code).where(t.counters.c.unit == code)).scalars())
+        services: set[str] = set(conn.execute(select(t.services.c.code).where(t.services.c.unit == code)).scalars())
+        officers: set[str] = set(conn.execute(select(t.officers.c.nip).where(t.officers.c.unit == code)).scalars())
+    return dict(row._mapping), counters, services, officers
+
+
 def units_under(engine: Engine, level: str, code: str) -> list[str]:
     """The unit codes of a unit, an OPD or a pemda, for pooling."""
     u, o = t.units, t.opd

@@ -36,11 +36,16 @@ class KioskClient:
         self.client, self.kiosk_id, self.secret = client, kiosk_id, secret
 
     def headers(self, body: bytes, *, skew: timedelta = timedelta(0), secret: str | None = None,
-                kiosk_id: str | None = None) -> dict:
+                kiosk_id: str | None = None, install: str = "") -> dict:
+        """Signed headers; ``install``: the X-SKM-Install of one copy of the kiosk (signed with the time)."""
         timestamp = (datetime.now(timezone.utc) + skew).isoformat()
         kiosk_id = kiosk_id or self.kiosk_id
-        return {"X-SKM-Kiosk": kiosk_id, "X-SKM-Timestamp": timestamp, "Content-Type": "application/json",
-                "X-SKM-Signature": wire.sign(secret or self.secret, "request", kiosk_id, timestamp, body)}
+        signed = wire.signed_time(timestamp, "", install)
+        headers = {"X-SKM-Kiosk": kiosk_id, "X-SKM-Timestamp": timestamp, "Content-Type": "application/json",
+                   "X-SKM-Signature": wire.sign(secret or self.secret, "request", kiosk_id, signed, body)}
+        if install:
+            headers["X-SKM-Install"] = install
+        return headers
 
     def push(self, responses, batch_id: str | None = None, body: bytes | None = None, **header_options):
         if body is None:

@@ -9,11 +9,18 @@ import pytest
 
 from collector import alerts, auth, store
 from skm import CODES, themes
-from tests.helpers import hidden, wire_response
+from tests.helpers import create_collector, hidden, wire_response
 
 UNIT = "dumai-disdukcapil"
 OFFICE = alerts.OfficeHours()
 LEXICON = themes.default_lexicon()
+
+
+@pytest.fixture
+def app(instance):
+    """Every batch evaluates the rules at once: these tests read a rule's outcome after each push
+    (``test_rules_after_ingest_run_at_most_once_per_interval`` covers the default interval)."""
+    return create_collector({"TESTING": True, "COLLECTOR_ALERTS_AFTER_INGEST_SECONDS": 0}, instance_path=instance)
 
 
 def stamp(when: datetime) -> dict:
@@ -280,3 +287,25 @@ def test_the_admins_lexicon_raises_integrity_alerts_after_ingest_and_in_alerts_r
     assert result.exit_code == 0, result.output
     assert "alerts: 1 opened" in result.output  # the scheduled run reads the same admin lexicon
     assert [a["detail"]["signals"] for a in episodes(engine, "integritas")] == [["uang_sirih"], ["uang_sirih"]]
+
+
+def test_rules_after_ingest_run_at_most_once_per_interval(instance):
+    """With the interval (COLLECTOR_ALERTS_AFTER_INGEST_SECONDS), a batch right after an evaluated one leaves
+    the aggregate rules to the next evaluation (the schedule's here), yet its integrity report opens at once."""
+    from tests.collector.conftest import KioskClient
+
+    app = create_collector({"TESTING": True, "COLLECTOR_ALERTS_AFTER_INGEST_SECONDS": 3600}, instance_path=instance)
+    engine, client = app.extensions["skm_engine"], app.test_client()
+    people(engine)
+    kiosk_id, code = store.add_kiosk(engine, UNIT, "Tablet")
+    enrolled = client.post("/api/v1/enroll", json={"code": code}).json
+    kiosk = KioskClient(client, enrolled["kiosk_id"], enrolled["secret"])
+    now = datetime.now(timezone.utc)
+    push(kiosk, now - timedelta(hours=3), 5, score=4)  # the first batch: evaluated
+    push(kiosk, now - timedelta(hours=3), 30, score=1)  # konversi far below the floor, within the interval
+    assert episodes(engine, "konversi") == []
+    push(kiosk, now - timedelta(minutes=3), 1, score=1, comment="Petugas minta uang rokok supaya cepat")
+    [report] = episodes(engine, "integritas")  # integrity reports never wait
+    assert report["detail"]["signals"] == ["pungli"] and episodes(engine, "konversi") == []
+    [opened] = alerts.run(engine, OFFICE, LEXICON).opened  # the schedule takes in what the interval left
+    assert opened["kind"] == "konversi" and [a["id"] for a in episodes(engine, "konversi")] == [opened["id"]]

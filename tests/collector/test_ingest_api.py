@@ -160,3 +160,26 @@ def test_config_pull_is_signed_and_lists_counters(kiosk):
     assert [s["code"] for s in response.json["counters"][1]["services"]] == ["kk", "pindah"]
     assert wire.verify(kiosk.secret, "ack", kiosk.kiosk_id, response.headers["X-SKM-Server-Time"],
                        response.get_data(), response.headers["X-SKM-Signature"])
+
+
+def test_seqs_already_stored_under_other_ids_are_reported_whether_they_run_on_or_not(kiosk, engine):
+    """A copy of a kiosk sends seqs its original already stored under other ids: each batch's clashes are
+    named (a run of seqs is read as one index range, scattered seqs one by one), a resend of the original's
+    own responses and a first-time seq are none, and the batch's responses are stored all the same."""
+    first = [wire_response(seq=n) for n in range(1, 6)]
+    assert set(kiosk.statuses(kiosk.push(first, install="asli")).values()) == {"accepted"}
+    run_on = [wire_response(seq=n) for n in (3, 4, 5, 6)]
+    assert set(kiosk.statuses(kiosk.push(run_on, install="salinan")).values()) == {"accepted"}
+    scattered = [wire_response(seq=1), wire_response(seq=900), wire_response(seq=5000)]
+    assert set(kiosk.statuses(kiosk.push(scattered, install="salinan")).values()) == {"accepted"}
+    resent = kiosk.statuses(kiosk.push(first[1:2] + [wire_response(seq=7000)], install="asli"))  # seq 2: its own
+    assert sorted(resent.values()) == ["accepted", "duplicate"]
+    copies = [e["detail"] for e in store.audit_entries(engine) if e["action"] == "kiosk_copy_suspected"]
+    clashes = [d for d in copies if "already stored" in d]
+    assert len(clashes) == 2, copies  # none for the resend: its seqs are stored under its own ids
+    assert "install salinan" in clashes[0] and "sent seq 1 already stored" in clashes[0]  # newest first
+    assert "sent seq 3, 4, 5 already stored" in clashes[1]
+    assert any("a second install salinan" in d for d in copies)
+    assert store.response_count(engine) == 5 + 4 + 3 + 1
+    assert kiosk.statuses(kiosk.push(first[:1], install="asli")) == {first[0]["id"]: "duplicate"}
+    assert "install asli" in store.audit_entries(engine, action="kiosk_copy_suspected")[0]["detail"]  # seq 1: the copy's too

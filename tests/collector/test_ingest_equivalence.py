@@ -82,7 +82,7 @@ def run(engine, ingest) -> list[list[Outcome]]:
 
 def test_the_fast_path_stores_what_the_per_row_path_stored(tmp_path):
     fast, slow = (collector_engine(seed_collector(tmp_path / name)) for name in ("fast", "reference"))
-    fast_outcomes = run(fast, store.ingest)
+    fast_outcomes = run(fast, lambda *args: store.ingest(*args)[0])
     slow_outcomes = run(slow, lambda *args: reference_ingest.ingest(*args, received_at=store.now_iso()))
     assert fast_outcomes == slow_outcomes
     statuses = {o.status for batch in fast_outcomes for o in batch}

@@ -259,10 +259,10 @@ def test_m013_keeps_every_response_and_takes_the_ids_from_responses_on_sqlite(tm
             for u in store.all_units(engine)} == indices
     sent = wire.validate_wire_response(wire.response_to_wire(stored, CODES, tuple(f.name for f in PROFILE)))
     zone = ZoneInfo("Asia/Jakarta")
-    again = store.ingest(engine, stored["kiosk_id"], "0b1e3c4d-0000-4000-8000-000000000012", "api",
-                         [(sent, stored["content_hash"])], [], zone)
-    other = store.ingest(engine, stored["kiosk_id"], "0b1e3c4d-0000-4000-8000-000000000013", "api",
-                         [(sent, "0" * 64)], [], zone)
+    again, _note = store.ingest(engine, stored["kiosk_id"], "0b1e3c4d-0000-4000-8000-000000000012", "api",
+                                [(sent, stored["content_hash"])], [], zone)
+    other, _note = store.ingest(engine, stored["kiosk_id"], "0b1e3c4d-0000-4000-8000-000000000013", "api",
+                                [(sent, "0" * 64)], [], zone)
     assert [o.status for o in again] == ["duplicate"] and [o.status for o in other] == ["conflict"]
     assert store.response_count(engine) == len(before) and store.all_aggregates(engine) == figures
     engine.dispose()
