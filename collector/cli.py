@@ -10,7 +10,7 @@ import click
 
 from skmweb import SettingError, backups, describe_settings
 
-from . import auth, configured_app, create_app, database_url, ingest, migrations, orgfile, settings, store
+from . import auth, configured_app, create_app, database_url, ingest, migrations, orgfile, settings, store, themes
 
 COLLECTOR_BACKUP = "skm collector backup"  # the mark a backup carries, so --keep knows its own
 USE_PG_DUMP = ("this collector runs on PostgreSQL: back it up with pg_dump, e.g. pg_dump --format=custom "
@@ -83,15 +83,20 @@ def migrate_command(ctx: click.Context, as_sql: bool) -> None:
     Safe to run twice, also at the same time; a database of an older release is upgraded with its data."""
     obj = _options(ctx)
     try:
-        url = configured_app(_config(obj), obj["instance"]).config["COLLECTOR_DATABASE_URL"]
+        app = configured_app(_config(obj), obj["instance"])
+        lexicon = themes.load(app)  # a bad COLLECTOR_THEMES_FILE stops here, before the database
     except SettingError as exc:
         raise click.ClickException(str(exc)) from exc
-    engine = store.make_engine(url)
+    engine = store.make_engine(app.config["COLLECTOR_DATABASE_URL"])
+    counted = None
     try:
         if as_sql:
             migrations.upgrade_sql(engine, sys.stdout)
             return
         before, head = migrations.upgrade(engine)
+        # An upgraded database (m016) or a changed COLLECTOR_THEMES_FILE: the comments' themes are counted now,
+        # so that no unit page has to count them while it is read.
+        counted = store.complete_theme_counts(engine, lexicon)
     except RuntimeError as exc:  # SchemaNotCurrent, or a revision that cannot be written as SQL alone
         raise click.ClickException(str(exc)) from exc
     finally:
@@ -99,6 +104,8 @@ def migrate_command(ctx: click.Context, as_sql: bool) -> None:
     where = engine.url.render_as_string(hide_password=True)
     click.echo(f"schema up to date at {head}: {where}" if before == head else
                f"schema upgraded from {before or 'an empty database'} to {head}: {where}")
+    if counted:
+        click.echo(f"the themes of {counted} comments counted with the lexicon in use")
 
 
 @collector.command("settings")

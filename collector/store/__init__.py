@@ -170,6 +170,7 @@ from .reads import (
 from .themes import ALL as ALL_COMMENTS
 from .themes import (
     complete_lexicons,
+    complete_theme_counts,
     rebuild_theme_counts,
     rebuild_theme_counts_in,
     theme_counts,

@@ -126,6 +126,23 @@ def rebuild_theme_counts(engine: Engine, lexicon: Lexicon) -> int:
         return rebuild_theme_counts_in(conn, lexicon)
 
 
+THEMES_LOCK = 0x736B6D03  # pg_advisory_xact_lock key held while a migrate completes the theme counts
+
+
+def complete_theme_counts(engine: Engine, lexicon: Lexicon) -> int | None:
+    """Count every trusted comment's themes with ``lexicon`` unless its counts are complete already (what
+    ``skm collector migrate`` does after an upgrade): how many comments were counted, None when they were
+    complete. Two at once (collectors migrated together) queue on the write lock (SQLite) or an advisory
+    lock (PostgreSQL): the second finds the counts complete."""
+    marks = t.theme_lexicons
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (THEMES_LOCK,))
+        if conn.execute(select(marks.c.lexicon).where(marks.c.lexicon == lexicon.fingerprint)).first() is not None:
+            return None
+        return rebuild_theme_counts_in(conn, lexicon)
+
+
 def theme_counts(engine: Engine) -> list[dict]:
     """Every theme_daily row in key order, and the marks (for tests: the incremental path against a rebuild)."""
     table = t.theme_daily

@@ -350,3 +350,32 @@ def test_m016_starts_without_theme_counts_and_the_page_counts_the_comments_until
     assert store.theme_totals(engine, lexicon, [unit], [(EVERYTHING.start, EVERYTHING.end)]) is not None
     assert page() == counted
     engine.dispose()
+
+
+def test_migrate_counts_the_themes_of_an_upgraded_databases_comments_once(tmp_path):
+    """``skm collector migrate`` of a database from before m016: the schema upgraded, then every trusted
+    comment's themes counted with the lexicon in use, as a rebuild counts them; migrating again counts
+    nothing."""
+    import re
+
+    from skm import themes as lexicons
+    instance = tmp_path / "old"
+    engine = load(last_release_before("m013_sqlite_keys"), instance)
+    with engine.connect() as conn:
+        commented = len(conn.execute(select(t.responses.c.id).where(
+            t.responses.c.comment.is_not(None), t.responses.c.comment != "", t.responses.c.suspect.is_(False))).all())
+    url = engine.url.render_as_string(hide_password=False)
+    engine.dispose()
+    env = {"SKM_COLLECTOR_DATABASE_URL": url}
+    done = CliRunner().invoke(main, ["collector", "--instance", str(instance), "migrate"], env=env)
+    assert done.exit_code == 0, done.output
+    found = re.search(r"the themes of (\d+) comments counted with the lexicon in use", done.output)
+    assert "schema upgraded from " in done.output and found and int(found[1]) == commented > 0, done.output
+    engine = collector_engine(instance)
+    lexicon = lexicons.default_lexicon()
+    assert store.complete_lexicons(engine) == [lexicon.fingerprint]
+    counted = store.theme_counts(engine)
+    assert counted and store.rebuild_theme_counts(engine, lexicon) == commented and store.theme_counts(engine) == counted
+    again = CliRunner().invoke(main, ["collector", "--instance", str(instance), "migrate"], env=env)
+    assert again.exit_code == 0 and "schema up to date" in again.output and "themes of" not in again.output
+    engine.dispose()
