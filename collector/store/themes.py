@@ -102,6 +102,10 @@ def rebuild_theme_counts_in(conn: Connection, lexicon: Lexicon) -> int:
     """Count every trusted comment's themes again with ``lexicon`` inside the caller's transaction (every
     other lexicon's counts dropped) and mark them complete. Returns how many comments were counted."""
     r = t.responses
+    if conn.dialect.name == "postgresql":
+        # Waits for the write transactions that read the marks (``counting_lexicon``) to end, and holds back
+        # new ones until this commits: each ingest's comments are then either read here or counted by it.
+        conn.exec_driver_sql("LOCK TABLE theme_lexicons IN EXCLUSIVE MODE")
     conn.execute(t.theme_daily.delete())
     conn.execute(t.theme_lexicons.delete())
     stmt = (select(r.c.unit, r.c.local_day, r.c.channel, r.c.comment)
