@@ -10,6 +10,7 @@ from typing import Any, Mapping
 from sqlalchemy import Connection, Engine, case, func, insert, select, update
 
 from .. import schema as t
+from ..columns import sqlite_uuid
 from .accounts import audit
 from .engine import NotFound, Refused, _insert, now_iso, reading, rows
 from .officers import unit_officers
@@ -159,7 +160,7 @@ def _seq_clashes(conn: Connection, kiosk_id: str, responses: Mapping[int, str]) 
     else:
         result = conn.exec_driver_sql(f"SELECT seq FROM responses WHERE kiosk_id = ? AND seq IN "
                                       f"({', '.join('?' * len(seqs))}) AND id NOT IN ({', '.join('?' * len(ids))})",
-                                      (kiosk_id, *seqs, *ids))
+                                      (sqlite_uuid(kiosk_id), *seqs, *map(sqlite_uuid, ids)))
     return sorted(result.scalars())
 
 
