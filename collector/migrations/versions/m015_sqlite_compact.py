@@ -65,7 +65,7 @@ def _rewrite(uuid, digest) -> None:
     driver = bind.connection.driver_connection
     driver.create_function("m015_uuid", 1, uuid, deterministic=True)
     driver.create_function("m015_digest", 1, digest, deterministic=True)
-    table_sql = bind.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'responses'"
+    table_sql: str = bind.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'responses'"
                                      ).scalar_one()
     index_sql = [row[0] for row in bind.exec_driver_sql(
         "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'responses' AND sql IS NOT NULL "
