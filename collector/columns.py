@@ -13,23 +13,21 @@ stay VARCHAR: SQLite keeps a BLOB as given in a column of TEXT affinity.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import String
 from sqlalchemy.types import TypeDecorator
 
-_HEX = frozenset("0123456789abcdef")
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").fullmatch
+_HEX_DIGEST = re.compile(r"[0-9a-f]{64}").fullmatch
 
 
 def sqlite_uuid(value: str | None) -> Any:
     """A UUID's text as SQLite keeps it: 16 bytes for a lower-case canonical UUID, else the text itself."""
-    if value is None or len(value) != 36 or value[8] != "-" or value[13] != "-" or value[18] != "-" \
-            or value[23] != "-":
-        return value
-    digits = value[:8] + value[9:13] + value[14:18] + value[19:23] + value[24:]
-    if not _HEX.issuperset(digits):
-        return value
-    return bytes.fromhex(digits)
+    if value is not None and _CANONICAL_UUID(value):
+        return bytes.fromhex(value.replace("-", ""))
+    return value
 
 
 def uuid_text(value: Any) -> Any:
@@ -42,9 +40,9 @@ def uuid_text(value: Any) -> Any:
 
 def sqlite_hex(value: str | None) -> Any:
     """A SHA-256 hex digest as SQLite keeps it: 32 bytes for 64 lower-case hex digits, else the text."""
-    if value is None or len(value) != 64 or not _HEX.issuperset(value):
-        return value
-    return bytes.fromhex(value)
+    if value is not None and _HEX_DIGEST(value):
+        return bytes.fromhex(value)
+    return value
 
 
 def hex_text(value: Any) -> Any:

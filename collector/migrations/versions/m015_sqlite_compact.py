@@ -8,6 +8,8 @@ writes it. PostgreSQL keeps its text and is unchanged. The pages freed stay in t
 
 Revision ID: m015_sqlite_compact
 """
+import re
+
 from alembic import op
 
 revision = "m015_sqlite_compact"
@@ -15,17 +17,16 @@ down_revision = "m014_publications"
 branch_labels = None
 depends_on = None
 
-_HEX = frozenset("0123456789abcdef")
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").fullmatch
+_HEX_DIGEST = re.compile(r"[0-9a-f]{64}").fullmatch
 _UUIDS = ("id", "kiosk_id", "batch_id")
 
 
 # Frozen copies of collector/columns.py's conversions (a revision never imports app code).
 def _uuid_blob(value):
-    if type(value) is not str or len(value) != 36 or value[8] != "-" or value[13] != "-" or value[18] != "-" \
-            or value[23] != "-":
-        return value
-    digits = value[:8] + value[9:13] + value[14:18] + value[19:23] + value[24:]
-    return bytes.fromhex(digits) if _HEX.issuperset(digits) else value
+    if type(value) is str and _CANONICAL_UUID(value):
+        return bytes.fromhex(value.replace("-", ""))
+    return value
 
 
 def _uuid_text(value):
@@ -36,9 +37,9 @@ def _uuid_text(value):
 
 
 def _hex_blob(value):
-    if type(value) is not str or len(value) != 64 or not _HEX.issuperset(value):
-        return value
-    return bytes.fromhex(value)
+    if type(value) is str and _HEX_DIGEST(value):
+        return bytes.fromhex(value)
+    return value
 
 
 def _hex_text(value):
