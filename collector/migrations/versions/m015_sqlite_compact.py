@@ -1,5 +1,5 @@
 """SQLite keeps a response's UUIDs (``id``, ``kiosk_id``, ``batch_id``) as 16-byte BLOBs and its
-``content_hash`` as a 32-byte BLOB (collector/columns.py): about 170 bytes less a response with the indexes
+``content_hash`` as a 32-byte BLOB (collector/columns.py): about 160 bytes less a response with the indexes
 on ``id`` and ``kiosk_id``. ``responses`` is rewritten: a copy under the same DDL with the values converted,
 the old table dropped, the copy renamed, its indexes made again. A value whose BLOB would not give back the
 same text (not a lower-case canonical UUID, not 64 lower-case hex digits) stays text, as the collector
