@@ -59,6 +59,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from collector import create_app, demo, migrate_database, migrations, schema, store
+from collector.columns import sqlite_hex, sqlite_uuid
 from skm import CODES, PROFILE, QUESTIONNAIRE_VERSION, themes
 from skm.periods import containing
 from tests.helpers import hidden
@@ -169,9 +170,22 @@ def fill(db_path: Path, total: int, today: date) -> None:
         conn.close()
 
 
+_UUIDS = tuple(COLUMNS.index(c) for c in ("id", "kiosk_id", "batch_id"))
+_HASH = COLUMNS.index("content_hash")
+
+
+def sqlite_row(row: tuple) -> tuple:
+    """A generated row as the collector keeps it on SQLite: UUIDs and content hash as BLOBs (collector/columns.py)."""
+    values = list(row)
+    for i in _UUIDS:
+        values[i] = sqlite_uuid(values[i])
+    values[_HASH] = sqlite_hex(values[_HASH])
+    return tuple(values)
+
+
 def write(conn: sqlite3.Connection, batch: list[tuple]) -> int:
     conn.execute("BEGIN")
-    conn.executemany(INSERT, batch)
+    conn.executemany(INSERT, map(sqlite_row, batch))
     conn.execute("COMMIT")
     return len(batch)
 

@@ -23,7 +23,8 @@ each on a fresh collector. Figures:
   ``executemany`` in a single transaction (no ids looked up, no aggregates, one commit).
 - ``collector_sqlite_mib_per_million_responses``: what the collector's SQLite file grows by (after a WAL
   checkpoint) per million responses of the day shape, through the API. Baseline: the same rows in a
-  file with the ``responses`` table alone (its indexes included), written by bare sqlite3.
+  file with the ``responses`` table alone (its indexes included), written by bare sqlite3 (the UUIDs and
+  content hash as the collector keeps them on SQLite: BLOBs, collector/columns.py).
 
 Kiosk drain: a kiosk with 50,000 responses in its outbox, enrolled at a fresh collector process, runs
 one ``sync.sync_once`` (default batch size 500: 100 batches). Figure: seconds until the outbox is empty.
@@ -54,6 +55,8 @@ from sqlalchemy import create_engine
 
 from collector import schema as cschema
 from collector import store as cstore
+from collector.columns import sqlite_uuid
+from collector.store.ingest import sqlite_values
 from kiosk import store as kstore
 from kiosk import sync
 from skm import CODES, PROFILE, QUESTIONNAIRE_VERSION, wire
@@ -190,8 +193,8 @@ def prepared_batches(responses: list[dict]) -> list[dict]:
             upserts.append((upsert_sql(table.name, keys, values),
                             [(*map(sqlite_value, key), *(delta[v] for v in values))
                              for key, delta in sorted(deltas.items())]))
-        batches.append({"ids": [r["id"] for r in rows], "upserts": upserts,
-                        "rows": [tuple(sqlite_value(r[c]) for c in columns) for r in rows],
+        batches.append({"ids": [sqlite_uuid(r["id"]) for r in rows], "upserts": upserts,  # as SQLite keeps them
+                        "rows": [sqlite_values(tuple(sqlite_value(r[c]) for c in columns)) for r in rows],
                         "batch": (batch_id, "kiosk", "api", received_at, len(rows), 0, 0, 0)})
     return batches
 
@@ -263,7 +266,8 @@ def raw_ingest(tmp: Path, responses: list[dict], name: str = "raw") -> tuple[flo
                                   wire.content_hash(data))
         rows.append(row)
     columns = list(rows[0])
-    values = [tuple(r[c] for c in columns) for r in rows]
+    assert columns == [c.name for c in cschema.responses.c]
+    values = [sqlite_values(tuple(r[c] for c in columns)) for r in rows]  # the UUIDs and hash as BLOBs
     sql = f"INSERT INTO responses ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     conn = sqlite3.connect(path, isolation_level=None)
     try:

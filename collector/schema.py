@@ -7,6 +7,8 @@ from sqlalchemy.schema import DefaultClause
 
 from skm import CODES, PROFILE, limits
 
+from .columns import HexText, UuidText
+
 metadata = MetaData()
 
 pemda = Table(
@@ -99,8 +101,8 @@ kiosk_installs = Table(
 )
 
 _response_columns: list[Column] = [
-    Column("id", String(36), primary_key=True),
-    Column("kiosk_id", String(36), nullable=True),
+    Column("id", UuidText(36), primary_key=True),  # a BLOB on SQLite (collector/columns.py), as are these
+    Column("kiosk_id", UuidText(36), nullable=True),
     Column("seq", Integer),
     Column("unit", String(limits.CODE_LENGTH), nullable=False),
     Column("service", String(limits.CODE_LENGTH), nullable=False),
@@ -121,8 +123,8 @@ _response_columns: list[Column] = [
     Column("suspect", Boolean, nullable=False, server_default="0"),
     Column("suspect_reason", String(limits.SUSPECT_REASON_LENGTH)),
     Column("received_at", String(40), nullable=False),
-    Column("batch_id", String(36)),
-    Column("content_hash", String(64), nullable=False),
+    Column("batch_id", UuidText(36)),
+    Column("content_hash", HexText(64), nullable=False),
 ]
 responses = Table("responses", metadata, *_response_columns,
                   Index("ix_responses_unit_day", "unit", "local_day"),

@@ -24,6 +24,7 @@ from skm.themes import Lexicon
 from skm.wire import WireResponse
 
 from .. import schema as t
+from ..columns import hex_text, sqlite_hex, sqlite_uuid, uuid_text
 from .engine import now_iso, prepare_for_days
 from .kiosks import Arrival, InstallNote, before_arrival, note_arrival
 from .themes import add_theme_counts, counting_lexicon
@@ -40,6 +41,7 @@ RESPONSE_COLUMNS: tuple[str, ...] = tuple(c.name for c in t.responses.c)
 _ID, _DAY, _HASH = (RESPONSE_COLUMNS.index(name) for name in ("id", "local_day", "content_hash"))
 _COMMENT_OF = itemgetter(*(RESPONSE_COLUMNS.index(name) for name in ("unit", "local_day", "channel", "comment")))
 _SUSPECT = RESPONSE_COLUMNS.index("suspect")
+_KIOSK, _BATCH = RESPONSE_COLUMNS.index("kiosk_id"), RESPONSE_COLUMNS.index("batch_id")
 _PROFILE_NAMES = tuple(f.name for f in PROFILE)
 _SCORES = itemgetter(*CODES)
 
@@ -255,9 +257,19 @@ def _pg_array_type(column) -> str:
     return _PG_ARRAY_TYPES[column.type.compile(dialect=postgresql.dialect()).split("(")[0]]
 
 
+def sqlite_values(row: tuple) -> tuple:
+    """A ``response_values`` tuple as SQLite keeps it: the UUIDs and the content hash as BLOBs (what the
+    column types of ``schema.responses`` do for Core statements; collector/columns.py)."""
+    values = list(row)
+    values[_ID], values[_KIOSK], values[_BATCH] = sqlite_uuid(row[_ID]), sqlite_uuid(row[_KIOSK]), \
+        sqlite_uuid(row[_BATCH])
+    values[_HASH] = sqlite_hex(row[_HASH])
+    return tuple(values)
+
+
 def _insert_responses(conn: Connection, sql: _Sql, rows: list[tuple]) -> None:
     if sql.dialect != "postgresql":
-        conn.exec_driver_sql(sql.responses, rows)
+        conn.exec_driver_sql(sql.responses, [sqlite_values(row) for row in rows])
         return
     import psycopg
     try:
@@ -298,9 +310,9 @@ def claim(conn: Connection, keys: Sequence[tuple[str, str]]) -> tuple[set[str], 
     stored = {}
     for i in range(0, len(ids), _CLAIM_CHUNK):
         chunk = ids[i:i + _CLAIM_CHUNK]
-        stored.update(conn.exec_driver_sql(
+        stored.update((uuid_text(key), hex_text(digest)) for key, digest in conn.exec_driver_sql(
             f"SELECT id, content_hash FROM {SQLITE_KEYS} WHERE id IN ({', '.join('?' * len(chunk))})",
-            tuple(chunk)).all())
+            tuple(map(sqlite_uuid, chunk))))
     return {i for i in ids if i not in stored}, stored
 
 

@@ -11,6 +11,7 @@ from typing import Any, Collection, Iterable, Mapping
 from sqlalchemy import Connection, Engine, case, func, insert, select, update
 
 from .. import schema as t
+from ..columns import sqlite_uuid, uuid_text
 from .accounts import audit
 from .engine import NotFound, Refused, _insert, now_iso, reading, rows
 from .officers import unit_officers
@@ -164,19 +165,19 @@ def seqs_stored(conn: Connection, kiosk_id: str, seqs: Collection[int]) -> list[
     if not seqs:
         return []
     pg = conn.dialect.name == "postgresql"
-    mark = "%s" if pg else "?"
+    mark, key = ("%s", kiosk_id) if pg else ("?", sqlite_uuid(kiosk_id))  # SQLite keeps the ids as BLOBs
     low, high = min(seqs), max(seqs)
     if high - low < 2 * len(seqs):
         found = conn.exec_driver_sql(f"SELECT seq, id FROM responses WHERE kiosk_id = {mark} AND seq BETWEEN {mark} "
-                                     f"AND {mark}", (kiosk_id, low, high))
+                                     f"AND {mark}", (key, low, high))
     elif pg:
         found = conn.exec_driver_sql("SELECT seq, id FROM responses WHERE kiosk_id = %s AND seq = ANY(%s::integer[])",
-                                     (kiosk_id, list(seqs)))
+                                     (key, list(seqs)))
     else:
         found = conn.exec_driver_sql(f"SELECT seq, id FROM responses WHERE kiosk_id = ? AND seq IN "
-                                     f"({', '.join('?' * len(seqs))})", (kiosk_id, *seqs))
+                                     f"({', '.join('?' * len(seqs))})", (key, *seqs))
     rows: Iterable[tuple[int, str]] = found  # rows of (seq, id)
-    return [(seq, response_id) for seq, response_id in rows if seq in seqs]
+    return [(seq, uuid_text(response_id)) for seq, response_id in rows if seq in seqs]
 
 
 def before_arrival(conn: Connection, arrival: Arrival) -> list[tuple[int, str]]:

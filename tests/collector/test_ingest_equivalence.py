@@ -10,6 +10,7 @@ import uuid
 from zoneinfo import ZoneInfo
 
 from collector import schema as t, store
+from collector.columns import SQLITE_UUID_TEXT
 from collector.store import Outcome
 from skm import CODES, PROFILE, QUESTIONNAIRE_VERSION, wire
 from tests.collector import reference_ingest
@@ -65,9 +66,11 @@ def dump(engine) -> dict[str, list[tuple]]:
             rows[table.name] = sorted(tuple(r) for r in conn.exec_driver_sql(
                 f"SELECT {', '.join(shown.format(c) for c in columns)} FROM {table.name}"))
         # received_at is the moment of storing: the same for a batch's responses, conflicts and record
-        assert conn.exec_driver_sql(
-            "SELECT count(*) FROM responses r JOIN batches b ON b.id = r.batch_id "
-            "WHERE r.received_at <> b.received_at").scalar() == 0
+        # (SQLite keeps responses.batch_id as a BLOB, batches.id as text: collector/columns.py)
+        batch_id = "r.batch_id" if engine.dialect.name == "postgresql" else SQLITE_UUID_TEXT.format("r.batch_id")
+        joined = f"FROM responses r JOIN batches b ON b.id = {batch_id}"
+        assert conn.exec_driver_sql(f"SELECT count(*) {joined}").scalar() == len(rows["responses"])
+        assert conn.exec_driver_sql(f"SELECT count(*) {joined} WHERE r.received_at <> b.received_at").scalar() == 0
     return rows
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from click.testing import CliRunner
-from sqlalchemy import insert, inspect, select, text
+from sqlalchemy import func, insert, inspect, select, text
 
 from collector import create_app, migrations, rollups, schema as t, store
 from skm.cli import main
@@ -151,9 +151,11 @@ def test_kiosk_clocks_and_installs_revision_keeps_every_response_and_kiosk(tmp_p
         kiosks = {r.id: r.secret for r in conn.execute(text("SELECT id, secret FROM kiosks"))}
     migrations.upgrade(engine)
     with engine.connect() as conn:
-        after = conn.execute(text("SELECT id, submitted_at, local_day, claimed_submitted_at, clock_skew_ms "
-                                  "FROM responses")).all()
-        assert {r.id: (r.submitted_at, r.local_day) for r in after} == before and len(before) > 200
+        r = t.responses  # (its column types read the ids m017 keeps as BLOBs on SQLite)
+        after = conn.execute(select(r.c.id, r.c.submitted_at, r.c.local_day, r.c.claimed_submitted_at,
+                                    r.c.clock_skew_ms)).all()
+        assert {r.id: (r.submitted_at, str(r.local_day)) for r in after} == \
+            {i: (s, str(d)) for i, (s, d) in before.items()} and len(before) > 200
         assert {(r.claimed_submitted_at, r.clock_skew_ms) for r in after} == {(None, 0)}
         assert {r.id: r.secret for r in conn.execute(text("SELECT id, secret FROM kiosks"))} == kiosks
         assert conn.execute(text("SELECT COUNT(*) FROM kiosk_installs")).scalar() == 0
@@ -378,4 +380,74 @@ def test_migrate_counts_the_themes_of_an_upgraded_databases_comments_once(tmp_pa
     assert counted and store.rebuild_theme_counts(engine, lexicon) == commented and store.theme_counts(engine) == counted
     again = CliRunner().invoke(main, ["collector", "--instance", str(instance), "migrate"], env=env)
     assert again.exit_code == 0 and "schema up to date" in again.output and "themes of" not in again.output
+    engine.dispose()
+
+
+def test_m017_compacts_the_responses_on_sqlite_and_keeps_every_figure(tmp_path):
+    """m016 -> m017 with data (several kiosks, skewed clocks, suspect rows, comments): every response as the
+    code reads it, every index and export row kept, a resend a duplicate and other content a conflict; on
+    SQLite the ids and hashes are BLOBs after it, the rows' bytes smaller; the downgrade gives the text back."""
+    from zoneinfo import ZoneInfo
+    from skm import CODES, PROFILE, wire
+    commit = last_release_before("m013_sqlite_keys")
+    engine = load(commit, tmp_path / "old")
+    with engine.begin() as conn:
+        command.stamp(migrations.alembic_config(conn), RELEASES[commit])
+        command.upgrade(migrations.alembic_config(conn), "m016_theme_counts")
+
+    def state():
+        with engine.connect() as conn:
+            responses = sorted(tuple(r) for r in conn.execute(select(t.responses)))
+        units = [u["code"] for u in store.all_units(engine)]
+        exported = {u: list(store.raw_responses(engine, [u], EVERYTHING.start, EVERYTHING.end)) for u in units}
+        indices = {u: rollups.rollup(engine, [u], EVERYTHING).result for u in units}
+        return responses, exported, indices, store.all_aggregates(engine)
+
+    def stored_bytes() -> dict[str, int]:
+        with engine.connect() as conn:
+            types = {c: tuple(conn.exec_driver_sql(f"SELECT count({c}), sum(typeof({c}) = 'blob') FROM responses").one())
+                     for c in ("id", "kiosk_id", "batch_id", "content_hash")}  # (values, BLOBs)
+            payload = conn.exec_driver_sql("SELECT sum(payload) FROM dbstat WHERE name = 'responses' OR name IN "
+                                           "(SELECT name FROM sqlite_master WHERE tbl_name = 'responses')").scalar()
+        return {**types, "payload": payload}
+
+    before = state()
+    responses, exported, _indices, _figures = before
+    assert len(responses) > 200 and len({r[1] for r in responses}) >= 2
+    assert sum(len(rows) for rows in exported.values()) == len(responses)
+    with engine.connect() as conn:
+        kept = conn.execute(select(func.count()).select_from(t.responses).where(
+            t.responses.c.clock_skew_ms != 0, t.responses.c.suspect.is_(True), t.responses.c.comment.is_not(None)
+        )).scalar_one()
+    assert kept > 0  # skewed, suspect and commented rows among them
+    if BACKEND != "postgresql":
+        text_bytes = stored_bytes()
+        assert text_bytes["id"] == text_bytes["content_hash"] == (len(responses), 0)
+        assert text_bytes["kiosk_id"][0] > 200 and text_bytes["batch_id"][0] > 200
+        assert text_bytes["kiosk_id"][1] == text_bytes["batch_id"][1] == 0
+    migrations.upgrade(engine)
+    assert migrations.differences(engine) == []
+    assert state() == before
+    if BACKEND != "postgresql":
+        compact = stored_bytes()
+        assert all(compact[c] == (text_bytes[c][0],) * 2 for c in ("id", "kiosk_id", "batch_id", "content_hash"))
+        # 20 bytes less in each of three UUIDs and 32 in the hash; 20 less in each index on an id
+        assert compact["payload"] <= text_bytes["payload"] - 130 * len(responses), (compact, text_bytes)
+
+    with engine.connect() as conn:
+        stored = dict(conn.execute(select(t.responses).order_by(t.responses.c.id)).first()._mapping)
+    sent = wire.validate_wire_response(wire.response_to_wire(stored, CODES, tuple(f.name for f in PROFILE)))
+    zone = ZoneInfo("Asia/Jakarta")
+    again, _note = store.ingest(engine, stored["kiosk_id"], "0b1e3c4d-0000-4000-8000-000000000015", "api",
+                                [(sent, stored["content_hash"])], [], zone)
+    other, _note = store.ingest(engine, stored["kiosk_id"], "0b1e3c4d-0000-4000-8000-000000000016", "api",
+                                [(sent, "0" * 64)], [], zone)
+    assert [o.status for o in again] == ["duplicate"] and [o.status for o in other] == ["conflict"]
+    assert state() == before
+
+    with engine.begin() as conn:
+        command.downgrade(migrations.alembic_config(conn), "m016_theme_counts")
+    assert state() == before
+    if BACKEND != "postgresql":
+        assert stored_bytes() == text_bytes
     engine.dispose()

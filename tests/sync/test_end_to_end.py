@@ -34,8 +34,9 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from collector import migrations, store as cstore
+from collector import migrations, schema as cschema, store as cstore
 from kiosk import store as kstore
 from kiosk import sync
 from skm import CODES, PROFILE, QUESTIONNAIRE_VERSION, wire
@@ -400,7 +401,8 @@ def kiosk_rows(database: str) -> dict[str, dict]:
 
 def collector_hashes(engine) -> list[tuple[str, str]]:
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.exec_driver_sql("SELECT id, content_hash FROM responses")]
+        r = cschema.responses  # its column types give the text back (BLOBs on SQLite: collector/columns.py)
+        return [tuple(row) for row in conn.execute(select(r.c.id, r.c.content_hash))]
 
 
 # -- the big run ---------------------------------------------------------------------------------------------
