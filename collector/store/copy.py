@@ -10,6 +10,11 @@ from .. import schema as t
 from .engine import Refused, prepare_for_days
 
 
+# Derived from the responses, so an empty target may hold rows of its own (``skm collector migrate`` marks the
+# lexicon in use complete on an empty database): the source's rows replace them.
+DERIVED = (t.theme_daily, t.theme_lexicons)
+
+
 def copy_database(source: Engine, target: Engine, chunk: int = 5000,
                   progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
     """Copy every table's rows from ``source`` to an empty, migrated ``target``; returns rows per table.
@@ -28,6 +33,8 @@ def copy_database(source: Engine, target: Engine, chunk: int = 5000,
             continue
         count = 0
         with source.connect() as read, target.begin() as write:
+            if table in DERIVED:
+                write.execute(table.delete())  # the empty target's own marks: the source's replace them
             result = read.execute(select(table).execution_options(yield_per=chunk))
             for part in result.partitions():
                 batch = [dict(r._mapping) for r in part]

@@ -162,9 +162,11 @@ def seqs_stored(conn: Connection, kiosk_id: str, seqs: Collection[int]) -> list[
     """(seq, response id) of what this kiosk has stored under these seqs. Driver SQL: a batch's 500 seqs as
     SQLAlchemy bind parameters cost more than the query. A batch's seqs nearly always run on: then one range
     of the (kiosk_id, seq) index is read (read before a batch is stored, it is nearly always empty)."""
+    pg = conn.dialect.name == "postgresql"
+    # A seq past the column's integers cannot be stored (its response is refused), so it is stored under none.
+    seqs = {seq for seq in seqs if 0 < seq <= (2 ** 31 - 1 if pg else 2 ** 63 - 1)}
     if not seqs:
         return []
-    pg = conn.dialect.name == "postgresql"
     mark, key = ("%s", kiosk_id) if pg else ("?", sqlite_uuid(kiosk_id))  # SQLite keeps the ids as BLOBs
     low, high = min(seqs), max(seqs)
     if high - low < 2 * len(seqs):
