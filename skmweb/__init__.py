@@ -12,6 +12,7 @@ from typing import Any, Callable, Mapping
 import flask_babel
 from flask import Config, Flask, current_app, jsonify, request, session
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .compression import compress_response
@@ -34,10 +35,18 @@ HTML_SECURITY_HEADERS = {
 
 class SessionInterface(SecureCookieSessionInterface):
     """The session cookie is Secure whenever the request came over HTTPS (directly or, with
-    ``*_TRUSTED_PROXIES`` set, through a proxy that says so)."""
+    ``*_TRUSTED_PROXIES`` set, through a proxy that says so). Its signer is made once per secret key
+    (and fallbacks) instead of on every request: the same keys sign and check the same cookies."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        cached = app.extensions.get("skm_session_serializer")
+        if cached is None or cached[0] != keys:
+            cached = app.extensions["skm_session_serializer"] = (keys, super().get_signing_serializer(app))
+        return cached[1]
 
 
 COMMON_SETTINGS: tuple[Setting, ...] = (
