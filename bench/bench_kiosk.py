@@ -10,6 +10,12 @@ the same pragmas, each timed over its own BEGIN IMMEDIATE ... COMMIT on one kept
 ratio is what the web stack (HTTP, Flask, CSRF, validation, the idempotency and misuse checks) costs on top
 of the durable write.
 
+Server CPU per submit: the kiosk process's CPU time (user + system, all threads, from /proc) over the timed
+submissions, less that of as many survey pages fetched alone (the pages are part of the timed loop but not of
+the submit), per submit. It does not move with the disk the way the latency does (an fsync waits, it does not
+compute), so it shows what the web stack costs even when other jobs keep the disk busy. Baseline: the CPU
+time per bare insert+commit above.
+
 Six counters at once: six clients (threads, one keep-alive connection and session each, as six tablets),
 300 rounds: each tablet loads its counter's survey page, then all six post at the same moment (a
 barrier); p99 over all 1800 posts. The server runs with ``skm kiosk run``'s default of 8 threads, as a
@@ -23,6 +29,7 @@ Screen weight: the bytes of each screen's HTML plus every same-origin asset the 
 from __future__ import annotations
 
 import http.client
+import os
 import re
 import sqlite3
 import statistics
@@ -42,6 +49,7 @@ from tests.helpers import KioskServer, full_answers, hidden, init_kiosk
 SUBMISSIONS = 2000
 COUNTERS = 6
 PER_COUNTER = 300
+CPU_SUBMISSIONS = 1000  # submits (and as many pages alone) for the server's CPU per submit
 WARMUP = 20  # not counted: first requests pay for imports, template compilation, the page cache
 BUDGET_BYTES = 100 * 1024
 CONCURRENT_BUDGET_MS = 50  # the issue's bound for p99 with six counters at once
@@ -140,6 +148,24 @@ def concurrent_submissions(url: str, counters: dict[str, str], rounds: int) -> l
         return [t for times in pool.map(tablet, counters) for t in times]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_per_submit(client: Client, pid: int, count: int) -> tuple[float, float]:
+    """CPU seconds of the kiosk process per submit, and per survey page, over ``count`` of each."""
+    start = cpu_seconds(pid)
+    for _ in range(count):
+        survey_form(client, "1", "")
+    pages = cpu_seconds(pid)
+    timed_submissions(client, count)
+    both = cpu_seconds(pid)
+    page = (pages - start) / count
+    return (both - pages) / count - page, page
+
+
 def bare_inserts(path: Path, count: int, first_seq: int = 1) -> list[float]:
     """Seconds per INSERT + COMMIT of a kiosk-shaped row, plain sqlite3, same schema and pragmas."""
     from kiosk import store
@@ -233,6 +259,7 @@ def run():
             try:
                 timed_submissions(client, WARMUP)
                 web = timed_submissions(client, SUBMISSIONS)
+                submit_cpu, page_cpu = server_cpu_per_submit(client, server.process.pid, CPU_SUBMISSIONS)
                 weights = {name: screen_weight(client, server.url, path) for name, path in SCREENS.items()}
             finally:
                 client.close()
@@ -246,8 +273,10 @@ def run():
             stored = conn.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
         finally:
             conn.close()
-        assert stored == WARMUP + SUBMISSIONS + COUNTERS * (2 + PER_COUNTER), stored
+        assert stored == WARMUP + SUBMISSIONS + CPU_SUBMISSIONS + COUNTERS * (2 + PER_COUNTER), stored
+        bare_cpu = time.process_time()
         bare = bare_inserts(tmp / "bare.db", SUBMISSIONS)
+        bare_cpu = (time.process_time() - bare_cpu) / SUBMISSIONS
         bare_concurrent = concurrent_bare_inserts(tmp / "bare-concurrent.db", COUNTERS, PER_COUNTER)
 
     results = {}
@@ -255,6 +284,10 @@ def run():
         value, baseline = percentile(web, p) * 1e3, percentile(bare, p) * 1e3
         results[f"kiosk_submit_p{p}_ms"] = {"value": value, "unit": "ms", "baseline": baseline,
                                             "ratio": value / baseline}
+    results["kiosk_submit_server_cpu_us"] = {"value": submit_cpu * 1e6, "unit": "us", "baseline": bare_cpu * 1e6,
+                                             "ratio": submit_cpu / bare_cpu}
+    print(f"   server CPU: {submit_cpu * 1e6:.0f} us per submit, {page_cpu * 1e6:.0f} us per survey page; "
+          f"bare insert+commit {bare_cpu * 1e6:.0f} us")
     value, baseline = percentile(concurrent, 99) * 1e3, percentile(bare_concurrent, 99) * 1e3
     results["kiosk_submit_6_counters_p99_ms"] = {"value": value, "unit": "ms", "baseline": baseline,
                                                  "ratio": value / baseline}

@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from skm import PROFILE, UNSUR
 from skm.index import round_half_up
 from skm.periods import MONTHS, format_day
-from skmweb import add_health_routes, make_app, select_locale
+from skmweb import add_health_routes, install_template_gettext, make_app, select_locale
 
 from . import charts, migrations, names, reports, rollups, settings, store, themes
 
@@ -62,6 +62,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | os.
     app.extensions["skm_engine"] = engine
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    install_template_gettext(app)
 
     from . import api, auth, dashboard, public, qr
     app.register_blueprint(api.bp)

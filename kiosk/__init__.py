@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
-from skmweb import add_health_routes, make_app, select_locale
+from skmweb import add_health_routes, install_template_gettext, make_app, select_locale
 
 from . import clock, db, settings, store
 
@@ -29,6 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | os.
 
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    install_template_gettext(app)
     db.init_app(app)
 
     from . import api, offline, staff, survey

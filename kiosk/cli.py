@@ -1,6 +1,7 @@
 """``skm kiosk ...``: set up and run the counter app. Thin: parse, call one function, print."""
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import uuid
@@ -261,11 +262,20 @@ def run_command(ctx: click.Context, host: str, port: int, threads: int) -> None:
         click.echo(f"  http://{shown}:{port}/k/{c.code}  {c.name}")
     click.echo(f"  http://{shown}:{port}/staff/  staff page")
     agent = start_agent(app) if app.config["KIOSK_SYNC_ENABLED"] else None
+    freeze_startup_objects()
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="skm-kiosk", **waitress_options(app.config))
     finally:
         if agent:
             agent.stop.set()
+
+
+def freeze_startup_objects() -> None:
+    """Move everything made at start (modules, the app, its settings, the store's catalogues) out of the
+    cyclic garbage collector's reach: a full collection then scans what requests made since, instead of
+    pausing every thread for tens of milliseconds over objects that live as long as the process."""
+    gc.collect()
+    gc.freeze()
 
 
 def waitress_options(config) -> dict:

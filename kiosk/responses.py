@@ -152,9 +152,6 @@ def submit(db: sqlite_utils.Database, counter: store.Counter, ticket: Ticket, fo
 
     ``clock`` is the tablet's, from a delivery by the script: the citizen's submit time, however late the
     delivery (its ``received`` is when the kiosk got the post); without it the survey was submitted now."""
-    existing = store.get_response(db, ticket.id)
-    if existing is not None:
-        return existing, False  # a double tap or a resend: the first one counts, quietly
     service = pick_service(counter, form.get("service"))
     try:
         validated = validate_response(form)
@@ -165,7 +162,11 @@ def submit(db: sqlite_utils.Database, counter: store.Counter, ticket: Ticket, fo
     if isinstance(service, Problem):
         problems = [service, *problems]
     if problems:
+        existing = store.get_response(db, ticket.id)
+        if existing is not None:
+            return existing, False  # a resend of a stored survey: the first one counts, quietly
         raise InvalidResponse(problems)
+    # A valid double tap or resend is found by record_response, in the transaction that would store it.
     unit = store.get_settings(db, "kiosk_id", "unit_code", "unit_timezone")  # one read for the three
     received = clock.received if clock is not None else clock_now(zone_named(unit["unit_timezone"]))
     submitted = submitted_time(ticket, clock, received)

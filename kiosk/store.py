@@ -280,11 +280,15 @@ def is_configured(db: sqlite_utils.Database) -> bool:
     return get_setting(db, "unit_code") is not None
 
 
+COUNTERS_SQL = ("SELECT c.code, c.name, s.code, s.name FROM counters c "
+                "LEFT JOIN counter_services cs ON cs.counter = c.code LEFT JOIN services s ON s.code = cs.service")
+
+
 def counters(db: sqlite_utils.Database) -> list[Counter]:
-    rows = db.conn.execute(
-        "SELECT c.code, c.name, s.code, s.name FROM counters c "
-        "LEFT JOIN counter_services cs ON cs.counter = c.code LEFT JOIN services s ON s.code = cs.service "
-        "ORDER BY c.position, cs.position").fetchall()
+    return _grouped(db.conn.execute(f"{COUNTERS_SQL} ORDER BY c.position, cs.position").fetchall())
+
+
+def _grouped(rows: list[Any]) -> list[Counter]:
     grouped: dict[str, tuple[str, list[Service]]] = {}
     for code, name, service_code, service_name in rows:
         grouped.setdefault(code, (name, []))
@@ -294,10 +298,12 @@ def counters(db: sqlite_utils.Database) -> list[Counter]:
 
 
 def counter(db: sqlite_utils.Database, code: str) -> Counter:
-    for c in counters(db):
-        if c.code == code:
-            return c
-    raise UnknownCounter(code)
+    """One counter with its services (every request of a survey looks its counter up: one counter's rows,
+    by primary key, rather than every counter's)."""
+    found = _grouped(db.conn.execute(f"{COUNTERS_SQL} WHERE c.code = ? ORDER BY cs.position", (code,)).fetchall())
+    if not found:
+        raise UnknownCounter(code)
+    return found[0]
 
 
 # -- responses --------------------------------------------------------------------------------------------
@@ -326,17 +332,19 @@ def record_response(db: sqlite_utils.Database, row: dict[str, Any],
 
 def _insert_response(tx: sqlite_utils.Database, row: dict[str, Any],
                      suspicion: Callable[[sqlite_utils.Database, dict[str, Any]], str | None]) -> tuple[Any, bool]:
-    existing = get_response(tx, row["id"])
-    if existing is not None:
-        return existing, False
+    """Insert ``row`` unless its id is stored: the insert itself finds a double tap or a resend (ON CONFLICT),
+    so a new answer costs no look-up first; a known one is read back and nothing changes."""
     seq = tx.conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM responses").fetchone()[0]
     reason = suspicion(tx, row)
     stored = {**row, "seq": seq, "suspect": int(reason is not None), "suspect_reason": reason,
               "sync_state": "pending"}
     columns = [c for c in RESPONSE_FIELDS if c in stored]
-    tx.conn.execute(f"INSERT INTO responses ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                    [stored[c] for c in columns])
-    return None, True
+    inserted = tx.conn.execute(f"INSERT INTO responses ({', '.join(columns)}) VALUES "
+                               f"({', '.join('?' * len(columns))}) ON CONFLICT (id) DO NOTHING",
+                               [stored[c] for c in columns]).rowcount
+    if inserted:
+        return None, True
+    return get_response(tx, row["id"]), False
 
 
 class _Job:

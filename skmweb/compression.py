@@ -45,6 +45,6 @@ def _weaken_etag(response: Response) -> None:
 
 
 def _wanted(response: Response) -> bool:
-    return (request.accept_encodings["gzip"] > 0 and response.status_code == 200 and request.method != "HEAD"
+    return (response.status_code == 200 and request.method != "HEAD" and request.accept_encodings["gzip"] > 0
             and "Content-Encoding" not in response.headers and "Content-Range" not in response.headers
             and (response.direct_passthrough or not response.is_streamed))

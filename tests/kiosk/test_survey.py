@@ -41,6 +41,21 @@ def test_a_double_tap_or_resend_stores_one_row(client, db):
     assert len(rows(db)) == 1 and as_json.json["id"] == rows(db)[0]["id"]
 
 
+def test_a_resend_with_other_answers_keeps_the_first_and_changes_nothing(client, db):
+    """The insert finds a stored survey by its id: a valid resend with other answers keeps the first row
+    as it was (seq, answers, suspicion), and an invalid resend of a stored survey is answered as saved."""
+    ticket = start(client)
+    client.post("/k/1/survey", data={**ticket, **full_answers(4)})
+    before = rows(db)
+    other = client.post("/k/1/survey", data={**ticket, **full_answers(1)})
+    broken = client.post("/k/1/survey", data={**ticket, **full_answers(4), "answers.waktu": "9"},
+                         headers={"Accept": "application/json"})
+    assert other.status_code == 303 and broken.status_code == 200 and broken.json["status"] == "saved"
+    assert rows(db) == before and before[0]["waktu"] == 4 and broken.json["id"] == before[0]["id"]
+    fresh = client.post("/k/1/survey", data={**start(client), **full_answers(2)})  # the next survey still stores
+    assert fresh.status_code == 303 and [r["seq"] for r in rows(db)] == [1, 2]
+
+
 def test_seq_is_monotonic_per_kiosk(client, db):
     for _ in range(3):
         client.post("/k/1/survey", data={**start(client), **full_answers()})
