@@ -214,12 +214,11 @@ def aggregate_sql(month: str = "substr(local_day, 1, 7) || '-01'") -> tuple[str,
     officer_sql = (f"INSERT INTO officer_daily (officer, unit, day, suspect, {', '.join(officer)}) "
                    f"SELECT officer, unit, local_day, suspect, {', '.join(officer.values())} FROM responses "
                    f"WHERE officer <> '' GROUP BY officer, unit, local_day, suspect")  # NULL and '' count for nobody
-    monthly = {"responses": "count(*)", **{f"{c}_sum": f"sum({c})" for c in CODES},
-               **{f"{c}_{s}": f"count(*) FILTER (WHERE {c} = {s})" for c in CODES for s in (1, 2, 3, 4)}}
-    assert set(monthly) == {c.name for c in schema.monthly_aggregates.c} - {"unit", "month", "suspect"}
-    monthly_sql = (f"INSERT INTO monthly_aggregates (unit, month, suspect, {', '.join(monthly)}) "
-                   f"SELECT unit, {month}, suspect, {', '.join(monthly.values())} "
-                   f"FROM responses GROUP BY unit, {month}, suspect")
+    assert set(daily) == {c.name for c in schema.monthly_aggregates.c} - set(schema.MONTHLY_KEY)  # the same sums
+    monthly_sql = (f"INSERT INTO monthly_aggregates (unit, service, counter, channel, month, suspect, "
+                   f"{', '.join(daily)}) SELECT unit, service, counter, channel, {month}, suspect, "
+                   f"{', '.join(daily.values())} FROM responses GROUP BY unit, service, counter, channel, {month}, "
+                   f"suspect")
     return daily_sql, hourly_sql, officer_sql, monthly_sql
 
 

@@ -202,8 +202,7 @@ def prepared_batches(responses: list[dict]) -> list[dict]:
 AGGREGATES = (cschema.daily_aggregates, cschema.hourly_aggregates, cschema.officer_daily,
               cschema.monthly_aggregates)  # the order of store.aggregate_rows
 AGGREGATE_KEYS = {"daily_aggregates": cschema.AGGREGATE_KEY, "hourly_aggregates": ("unit", "day", "hour", "suspect"),
-                  "officer_daily": ("officer", "unit", "day", "suspect"), "monthly_aggregates": ("unit", "month",
-                                                                                                 "suspect")}
+                  "officer_daily": ("officer", "unit", "day", "suspect"), "monthly_aggregates": cschema.MONTHLY_KEY}
 
 
 def sqlite_value(value):

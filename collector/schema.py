@@ -210,16 +210,24 @@ daily_aggregates = Table(
     Index("ix_daily_aggregates_unit_day", "unit", "day"),
 )
 
-# The index per unit and local month, for the trend: at most one row per month whatever the volume.
+# The daily aggregates summed per local month (m018): the same keys with the month for the day, the same
+# columns. A period's whole months (the trend, the period before, a triwulan's sections) read a few rows
+# per key and month instead of one per key and day.
+MONTHLY_KEY = ("unit", "service", "counter", "channel", "month", "suspect")
 monthly_aggregates = Table(
     "monthly_aggregates", metadata,
     Column("unit", String(limits.CODE_LENGTH), nullable=False),
+    Column("service", String(limits.CODE_LENGTH), nullable=False),
+    Column("counter", String(limits.CODE_LENGTH), nullable=False),
+    Column("channel", String(10), nullable=False),
     Column("month", Date, nullable=False),  # the first day of the month
     Column("suspect", Boolean, nullable=False),
     Column("responses", Integer, nullable=False),
     *(Column(f"{code}_sum", Integer, nullable=False) for code in CODES),
     *(Column(name, Integer, nullable=False) for name in SCORE_COLUMNS),
-    PrimaryKeyConstraint("unit", "month", "suspect"),
+    *(Column(name, Integer, nullable=False, server_default="0") for name in PROFILE_COLUMNS.values()),
+    PrimaryKeyConstraint(*MONTHLY_KEY),
+    Index("ix_monthly_aggregates_unit_month", "unit", "month"),
 )
 
 # The comments' themes per unit, local day and channel (trusted comments only), counted with one lexicon

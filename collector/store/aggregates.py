@@ -19,10 +19,6 @@ def _empty_daily() -> dict[str, int]:
             **{name: 0 for name in t.PROFILE_COLUMNS.values()}}
 
 
-def _empty_monthly() -> dict[str, int]:
-    return {"responses": 0, **{f"{c}_sum": 0 for c in CODES}, **{name: 0 for name in t.SCORE_COLUMNS}}
-
-
 def _empty_officer() -> dict[str, int]:
     return {"responses": 0, "score_sum": 0, "score_sq_sum": 0, **{f"{c}_sum": 0 for c in CODES},
             **{name: 0 for name in t.SCORE_COLUMNS}}
@@ -32,7 +28,8 @@ def aggregate_rows(response_rows: Iterable[Mapping[str, Any]]) -> tuple[dict[tup
     """The daily, hourly and per-officer aggregate deltas of raw response rows.
 
     Daily rows are keyed by (unit, service, counter, channel, day, suspect); hourly rows by
-    (unit, day, hour, suspect); officer rows by (officer, unit, day, suspect), for responses with an officer.
+    (unit, day, hour, suspect); officer rows by (officer, unit, day, suspect), for responses with an officer;
+    monthly rows, the daily ones summed per month, by (unit, service, counter, channel, month, suspect).
     """
     daily: dict[tuple, dict[str, int]] = {}
     hourly: dict[tuple, dict[str, int]] = {}
@@ -53,14 +50,6 @@ def aggregate_rows(response_rows: Iterable[Mapping[str, Any]]) -> tuple[dict[tup
             delta[f"{code}_{score}"] += 1
         for field in PROFILE:
             delta[t.PROFILE_COLUMNS[(field.name, row.get(field.name))]] += 1
-        day = row["local_day"] if isinstance(row["local_day"], date) else date.fromisoformat(str(row["local_day"]))
-        month = monthly.get((row["unit"], day.replace(day=1), suspect))
-        if month is None:
-            month = monthly[(row["unit"], day.replace(day=1), suspect)] = _empty_monthly()
-        month["responses"] += 1
-        for code in CODES:
-            month[f"{code}_sum"] += row[code]
-            month[f"{code}_{row[code]}"] += 1
         cell = hourly.setdefault((row["unit"], row["local_day"], row["local_hour"], suspect),
                                  {"responses": 0, "score_sum": 0})
         cell["responses"] += 1
@@ -75,6 +64,11 @@ def aggregate_rows(response_rows: Iterable[Mapping[str, Any]]) -> tuple[dict[tup
             for code in CODES:
                 own[f"{code}_sum"] += row[code]
                 own[f"{code}_{row[code]}"] += 1
+    for (unit, service, counter, channel, local_day, suspect), delta in daily.items():  # the daily rows per month
+        day = local_day if isinstance(local_day, date) else date.fromisoformat(str(local_day))
+        month = monthly.setdefault((unit, service, counter, channel, day.replace(day=1), suspect), _empty_daily())
+        for name, n in delta.items():
+            month[name] += n
     return daily, hourly, officer, monthly
 
 
@@ -93,7 +87,7 @@ def _upsert_adding(conn: Connection, table, key_columns: tuple[str, ...], deltas
 def add_to_aggregates(conn: Connection, deltas: tuple[dict, ...]) -> None:
     daily, hourly, officer, monthly = deltas
     _upsert_adding(conn, t.daily_aggregates, t.AGGREGATE_KEY, daily)
-    _upsert_adding(conn, t.monthly_aggregates, ("unit", "month", "suspect"), monthly)
+    _upsert_adding(conn, t.monthly_aggregates, t.MONTHLY_KEY, monthly)
     _upsert_adding(conn, t.hourly_aggregates, ("unit", "day", "hour", "suspect"), hourly)
     _upsert_adding(conn, t.officer_daily, ("officer", "unit", "day", "suspect"), officer)
 
@@ -173,10 +167,9 @@ def _profile_columns(r) -> list[tuple[str, Any]]:
 def _insert_monthly(conn: Connection) -> int:
     d = t.daily_aggregates
     _insert_grouped(conn, t.monthly_aggregates,
-                    [("unit", d.c.unit), ("month", _month_of(conn, d.c.day)), ("suspect", d.c.suspect)],
-                    [("responses", func.sum(d.c.responses)), *((f"{code}_sum", func.sum(d.c[f"{code}_sum"]))
-                                                               for code in CODES),
-                     *((name, func.sum(d.c[name])) for name in t.SCORE_COLUMNS)], d)
+                    [("unit", d.c.unit), ("service", d.c.service), ("counter", d.c.counter), ("channel", d.c.channel),
+                     ("month", _month_of(conn, d.c.day)), ("suspect", d.c.suspect)],
+                    [(c.name, func.sum(c)) for c in d.c if c.name not in t.AGGREGATE_KEY], d)
     return conn.execute(select(func.count()).select_from(d)).scalar_one()
 
 
@@ -262,15 +255,17 @@ def aggregates(engine: Engine) -> list[dict]:
                                                                        for k in t.AGGREGATE_KEY])))
 
 
-def all_aggregates(engine: Engine) -> tuple[list[dict], ...]:
-    """Every kind of aggregate row, for checking that a rebuild gives what the incremental path gave."""
-    return aggregates(engine), hourly(engine), officer_aggregates(engine), monthly(engine)
+def all_aggregates(engine: Engine, monthly: bool = True) -> tuple[list[dict], ...]:
+    """Every kind of aggregate row, for checking that a rebuild gives what the incremental path gave
+    (``monthly`` False: no monthly rows, for a database of a revision before their present keys)."""
+    return (aggregates(engine), hourly(engine), officer_aggregates(engine),
+            monthly_rows(engine) if monthly else [])
 
 
-def monthly(engine: Engine) -> list[dict]:
+def monthly_rows(engine: Engine) -> list[dict]:
     table = t.monthly_aggregates
     with reading(engine) as conn:
-        return rows(conn.execute(select(table).order_by(table.c.unit, table.c.month, table.c.suspect)))
+        return rows(conn.execute(select(table).order_by(*[table.c[k] for k in t.MONTHLY_KEY])))
 
 
 def officer_aggregates(engine: Engine) -> list[dict]:

@@ -321,7 +321,7 @@ SQLITE_KEYS = "responses"  # its primary key is the id (no response_keys on SQLi
 
 # -- aggregates ------------------------------------------------------------------------------------------
 
-AGGREGATE_TABLES = ((t.daily_aggregates, t.AGGREGATE_KEY), (t.monthly_aggregates, ("unit", "month", "suspect")),
+AGGREGATE_TABLES = ((t.daily_aggregates, t.AGGREGATE_KEY), (t.monthly_aggregates, t.MONTHLY_KEY),
                     (t.hourly_aggregates, ("unit", "day", "hour", "suspect")),
                     (t.officer_daily, ("officer", "unit", "day", "suspect")))
 
@@ -341,7 +341,8 @@ def _layout(table, keys: tuple[str, ...]) -> tuple[int, list[int], list[list[int
 
 
 _DAILY = _layout(t.daily_aggregates, t.AGGREGATE_KEY)
-_MONTHLY = _layout(t.monthly_aggregates, ("unit", "month", "suspect"))
+# The monthly rows are the daily ones summed per month: the same value columns, in the same order.
+assert _aggregate_values(t.monthly_aggregates, t.MONTHLY_KEY) == _aggregate_values(t.daily_aggregates, t.AGGREGATE_KEY)
 _OFFICER = _layout(t.officer_daily, ("officer", "unit", "day", "suspect"))
 _DAILY_NAMES = _aggregate_values(t.daily_aggregates, t.AGGREGATE_KEY)
 _DAILY_PROFILE = [{value: _DAILY_NAMES.index(t.PROFILE_COLUMNS[(f.name, value)]) for value in (*f.values, None)}
@@ -365,7 +366,6 @@ def aggregate_values(rows: Iterable[tuple]) -> dict[str, dict[tuple, list[int]]]
     first_code, last_code = _FIRST_CODE, _FIRST_CODE + len(CODES)
     first_profile, last_profile = _FIRST_PROFILE, _FIRST_PROFILE + len(PROFILE)
     daily_size, daily_sums, daily_counts = _DAILY
-    monthly_size, monthly_sums, monthly_counts = _MONTHLY
     officer_size, officer_sums, officer_counts = _OFFICER
     profile_at = _DAILY_PROFILE
     unsur = range(len(CODES))
@@ -384,15 +384,6 @@ def aggregate_values(rows: Iterable[tuple]) -> dict[str, dict[tuple, list[int]]]
             cells[daily_counts[i][score]] += 1
         for field, value in enumerate(row[first_profile:last_profile]):
             cells[profile_at[field][value]] += 1
-        key = (unit, day[:8] + "01", suspect)  # the month's first day
-        cells = monthly.get(key)
-        if cells is None:
-            cells = monthly[key] = [0] * monthly_size
-        cells[0] += 1
-        for i in unsur:
-            score = scores[i]
-            cells[monthly_sums[i]] += score
-            cells[monthly_counts[i][score]] += 1
         key = (unit, day, row[hour_at], suspect)
         cells = hourly.get(key)
         if cells is None:
@@ -411,6 +402,14 @@ def aggregate_values(rows: Iterable[tuple]) -> dict[str, dict[tuple, list[int]]]
                 score = scores[i]
                 cells[officer_sums[i]] += score
                 cells[officer_counts[i][score]] += 1
+    for (unit, service, counter, channel, day, suspect), cells in daily.items():  # a few keys a batch
+        key = (unit, service, counter, channel, day[:8] + "01", suspect)  # the month's first day
+        month = monthly.get(key)
+        if month is None:
+            monthly[key] = list(cells)
+        else:
+            for i, n in enumerate(cells):
+                month[i] += n
     return {t.daily_aggregates.name: daily, t.monthly_aggregates.name: monthly, t.hourly_aggregates.name: hourly,
             t.officer_daily.name: officer}
 

@@ -62,10 +62,10 @@ COUNT_COLUMNS = tuple(f"{c}_count" for c in CODES)  # how many answered each uns
 LEAN_COLUMNS = ("responses", *(f"{c}_sum" for c in CODES), *COUNT_COLUMNS, *t.PROFILE_COLUMNS.values())
 
 
-def _sums(lean: bool) -> list:
-    """Every aggregate column summed or, ``lean``, what the index and the profile need: each unsur's
-    answer count summed as one expression instead of four score columns (a third fewer sums per row)."""
-    table = t.daily_aggregates
+def _sums(table, lean: bool) -> list:
+    """Every aggregate column of ``table`` (daily or monthly) summed or, ``lean``, what the index and the
+    profile need: each unsur's answer count summed as one expression instead of four score columns (a third
+    fewer sums per row)."""
     if not lean:
         return [func.sum(table.c[c]).label(c) for c in SUM_COLUMNS]
     counts = [func.sum(sum((table.c[f"{code}_{s}"] for s in (2, 3, 4)), table.c[f"{code}_1"])).label(f"{code}_count")
@@ -76,17 +76,30 @@ def _sums(lean: bool) -> list:
 
 
 @cache
-def _grouped_statement(group_by: tuple[str, ...], split: bool, lean: bool) -> Select:
+def _grouped_statement(group_by: tuple[str, ...], split: bool, lean: bool, monthly: bool = False) -> Select:
     """The statement of ``grouped_totals``, built once per shape (its 71 sums cost more to build than to
-    run): parameters ``units`` (expanding), ``start``, ``end`` and, with a split, ``split``."""
-    table = t.daily_aggregates
-    head = [case((table.c.day >= bindparam("split"), 1), else_=0).label("current")] if split else []
+    run): parameters ``units`` (expanding), ``start``, ``end`` and, with a split, ``split``. ``monthly``: over
+    the monthly aggregates, months starting in [start, end)."""
+    table = t.monthly_aggregates if monthly else t.daily_aggregates
+    when = table.c.month if monthly else table.c.day
+    head = [case((when >= bindparam("split"), 1), else_=0).label("current")] if split else []
     keys = [table.c[g] for g in (*group_by, "suspect")]
-    stmt = (select(*head, *keys, *_sums(lean))
-            .where(table.c.unit.in_(bindparam("units", expanding=True)), table.c.day >= bindparam("start"),
-                   table.c.day < bindparam("end")))
+    stmt = (select(*head, *keys, *_sums(table, lean))
+            .where(table.c.unit.in_(bindparam("units", expanding=True)), when >= bindparam("start"),
+                   when < bindparam("end")))
     # By position: a CASE with a parameter repeated in GROUP BY is not "the same expression" to PostgreSQL.
     return stmt.group_by(*(literal_column(str(i)) for i in range(1, len(head) + len(keys) + 1)))
+
+
+def _first_of_next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def whole_months(start: date, end: date) -> tuple[date, date] | None:
+    """The whole months within [start, end) as [first, last) (first days of months), or None."""
+    first = start if start.day == 1 else _first_of_next_month(start)
+    last = end.replace(day=1)
+    return (first, last) if first < last else None
 
 
 def grouped_totals(engine: Engine, units: Iterable[str], start: date, end: date, group_by: tuple[str, ...],
@@ -95,13 +108,29 @@ def grouped_totals(engine: Engine, units: Iterable[str], start: date, end: date,
     (from GROUP_KEYS) and ``suspect`` (nothing is filtered here), in one read: every column of SUM_COLUMNS,
     or with ``lean`` those of LEAN_COLUMNS. With ``split``, rows are grouped by ``current`` too (True for
     days from ``split`` on): a period and the one before it. The caller picks and adds up the rows each
-    figure needs; rows come in no particular order."""
+    figure needs; rows come in no particular order.
+
+    The whole months of [start, end) are read from the monthly aggregates (the daily rows summed per month:
+    a few rows per key and month instead of one per key and day), the days before and after them from the
+    daily ones, in one snapshot; without a split only (a split date need not fall on a month's first day)."""
     unknown = set(group_by) - set(GROUP_KEYS)
     if unknown:
         raise ValueError(f"grouped_totals cannot group by {sorted(unknown)}")
-    params = {"units": list(units), "start": start, "end": end, **({"split": split} if split else {})}
+    units = list(units)
+    months = whole_months(start, end) if split is None else None
     with reading(engine) as conn:
-        result = rows(conn.execute(_grouped_statement(tuple(group_by), split is not None, lean), params))
+        if months is None:
+            params = {"units": units, "start": start, "end": end, **({"split": split} if split else {})}
+            result = rows(conn.execute(_grouped_statement(tuple(group_by), split is not None, lean), params))
+        else:
+            first, last = months
+            parts = [rows(conn.execute(_grouped_statement(tuple(group_by), False, lean, True),
+                                       {"units": units, "start": first, "end": last}))]
+            for edge in ((start, first), (last, end)):
+                if edge[0] < edge[1]:
+                    parts.append(rows(conn.execute(_grouped_statement(tuple(group_by), False, lean),
+                                                   {"units": units, "start": edge[0], "end": edge[1]})))
+            result = _added(parts, (*group_by, "suspect"))
     for row in result:
         row["suspect"] = bool(row["suspect"])
         if split is not None:
@@ -109,31 +138,36 @@ def grouped_totals(engine: Engine, units: Iterable[str], start: date, end: date,
     return [row for row in result if row["responses"]]
 
 
+def _added(parts: list[list[dict]], keys: tuple[str, ...]) -> list[dict]:
+    """Rows of the same keys from several reads added up (every other column is a sum)."""
+    if len(parts) == 1:
+        return parts[0]
+    by_key: dict[tuple, dict] = {}
+    for part in parts:
+        for row in part:
+            key = tuple(bool(row[k]) if k == "suspect" else row[k] for k in keys)
+            into = by_key.get(key)
+            if into is None:
+                by_key[key] = dict(row)
+            else:
+                for name, value in row.items():
+                    if name not in keys:
+                        into[name] = (into[name] or 0) + (value or 0)
+    return list(by_key.values())
+
+
 def monthly_totals(engine: Engine, units: Iterable[str], first_month: date, end: date,
                    leave_out: tuple[str, ...] = ()) -> list[dict]:
-    """The trusted index columns per month (first day) for months starting in [first_month, end). The
-    monthly aggregates know no channel: with channels left out, the months are summed from the daily ones."""
-    if leave_out:
-        return _months_from_days(engine, units, first_month, end, leave_out)
+    """The trusted index columns per month (first day) for months starting in [first_month, end), without the
+    channels of ``leave_out``."""
     table = t.monthly_aggregates
     stmt = (select(table.c.month, *[func.sum(table.c[c]).label(c) for c in INDEX_COLUMNS])
             .where(table.c.unit.in_(list(units)), table.c.month >= first_month, table.c.month < end,
                    table.c.suspect.is_(False)).group_by(table.c.month).order_by(table.c.month))
+    if leave_out:
+        stmt = stmt.where(table.c.channel.not_in(leave_out))
     with reading(engine) as conn:
         return rows(conn.execute(stmt))
-
-
-def _months_from_days(engine: Engine, units: Iterable[str], first_month: date, end: date,
-                      leave_out: tuple[str, ...]) -> list[dict]:
-    by_month: dict[date, dict] = {}
-    for row in aggregate_totals(engine, units, first_month, end, group_by=("day",), columns=INDEX_COLUMNS,
-                                leave_out=leave_out):
-        day = row.pop("day")
-        day = day if isinstance(day, date) else date.fromisoformat(str(day))
-        into = by_month.setdefault(day.replace(day=1), dict.fromkeys(INDEX_COLUMNS, 0))
-        for name, value in row.items():
-            into[name] += value
-    return [{"month": month, **by_month[month]} for month in sorted(by_month)]
 
 
 def hourly_totals(engine: Engine, units: Iterable[str], start: date, end: date,

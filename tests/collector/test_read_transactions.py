@@ -172,7 +172,9 @@ def test_the_unit_page_reads_the_period_in_one_aggregate_query(engine):
         page = reports.unit_page(engine, unit, parse("2026-T4"))
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    assert sum(1 for s in statements if "FROM daily_aggregates" in s) == 1
+    grouped = [s for s in statements if "aggregates.service" in s]  # the sections' one grouped read
+    assert len(grouped) == 1 and "FROM monthly_aggregates" in grouped[0]
+    assert not any("FROM daily_aggregates" in s for s in statements)  # a triwulan is whole months
     assert page["summary"].rollup.respondents == index_of_raw(raw(engine, parse("2026-T4")))[1]
 
 

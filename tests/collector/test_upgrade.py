@@ -57,6 +57,27 @@ def load(commit: str, instance: Path):
     return collector_engine(instance)
 
 
+def daily_index(engine, unit: str):
+    """A unit's index over every day, from its daily aggregates alone (a table every revision keeps alike)."""
+    rows = store.aggregate_totals(engine, [unit], EVERYTHING.start, EVERYTHING.end, suspect=None, group_by=("suspect",))
+    return rollups.rollup_of(rows).result
+
+
+def aggregate_figures(engine) -> tuple:
+    """The daily, hourly and officer aggregate rows, and the monthly sums per unit, month and suspect, read
+    so that any revision's tables answer: m018 keyed the monthly rows by service, counter and channel too,
+    and their sums per unit and month must stay what they were."""
+    daily, hourly, officer, _monthly = store.all_aggregates(engine, monthly=False)
+    with engine.connect() as conn:
+        names = [c["name"] for c in inspect(conn).get_columns("monthly_aggregates")
+                 if c["name"] not in ("unit", "service", "counter", "channel", "month", "suspect")
+                 and not c["name"].startswith("p_")]
+        monthly = [tuple(r) for r in conn.execute(text(
+            f"SELECT unit, month, suspect, {', '.join(f'sum({n})' for n in names)} FROM monthly_aggregates "
+            f"GROUP BY unit, month, suspect ORDER BY unit, month, suspect"))]
+    return daily, hourly, officer, monthly
+
+
 def row_counts(engine) -> dict[str, int]:
     names = set(inspect(engine).get_table_names())
     with engine.connect() as conn:
@@ -83,7 +104,7 @@ def test_a_release_database_upgrades_with_every_row_and_figure(commit, tmp_path)
     assert {n: c for n, c in row_counts(engine).items() if n in counts} == counts
 
     fresh = fresh_build_of(engine, tmp_path / "fresh")
-    assert store.all_aggregates(engine) == store.all_aggregates(fresh)
+    assert store.all_aggregates(engine) == store.all_aggregates(fresh)  # both at the head: every row
     for unit in store.all_units(engine):
         upgraded, rebuilt = (rollups.rollup(e, [unit["code"]], EVERYTHING) for e in (engine, fresh))
         assert upgraded.respondents > 80
@@ -243,8 +264,8 @@ def test_m013_keeps_every_response_and_takes_the_ids_from_responses_on_sqlite(tm
     with engine.connect() as conn:
         before = sorted(tuple(r) for r in conn.execute(select(t.responses)))
         keys = sorted(tuple(r) for r in conn.execute(text("SELECT id, content_hash FROM response_keys")))
-    figures = store.all_aggregates(engine)
-    indices = {u["code"]: rollups.rollup(engine, [u["code"]], EVERYTHING).result for u in store.all_units(engine)}
+    figures = aggregate_figures(engine)
+    indices = {u["code"]: daily_index(engine, u["code"]) for u in store.all_units(engine)}
     assert len(before) > 200 and len(keys) == len(before)
     migrations.upgrade(engine)
     assert migrations.differences(engine) == []
@@ -256,8 +277,8 @@ def test_m013_keeps_every_response_and_takes_the_ids_from_responses_on_sqlite(tm
         else:
             assert "response_keys" not in tables
         stored = dict(conn.execute(select(t.responses)).first()._mapping)
-    assert store.all_aggregates(engine) == figures
-    assert {u["code"]: rollups.rollup(engine, [u["code"]], EVERYTHING).result
+    assert aggregate_figures(engine) == figures
+    assert {u["code"]: daily_index(engine, u["code"])
             for u in store.all_units(engine)} == indices
     sent = wire.validate_wire_response(wire.response_to_wire(stored, CODES, tuple(f.name for f in PROFILE)))
     zone = ZoneInfo("Asia/Jakarta")
@@ -266,7 +287,7 @@ def test_m013_keeps_every_response_and_takes_the_ids_from_responses_on_sqlite(tm
     other, _note = store.ingest(engine, stored["kiosk_id"], "0b1e3c4d-0000-4000-8000-000000000013", "api",
                                 [(sent, "0" * 64)], [], zone)
     assert [o.status for o in again] == ["duplicate"] and [o.status for o in other] == ["conflict"]
-    assert store.response_count(engine) == len(before) and store.all_aggregates(engine) == figures
+    assert store.response_count(engine) == len(before) and aggregate_figures(engine) == figures
     engine.dispose()
 
 
@@ -298,16 +319,16 @@ def test_m014_keeps_every_unit_and_response_and_starts_without_publications(tmp_
     with engine.connect() as conn:
         before = sorted(tuple(r) for r in conn.execute(select(t.responses)))
     units = store.all_units(engine)
-    figures = store.all_aggregates(engine)
-    indices = {u["code"]: rollups.rollup(engine, [u["code"]], EVERYTHING).result for u in units}
+    figures = aggregate_figures(engine)
+    indices = {u["code"]: daily_index(engine, u["code"]) for u in units}
     assert len(before) > 200 and units
     migrations.upgrade(engine)
     assert migrations.differences(engine) == []
     with engine.connect() as conn:
         assert sorted(tuple(r) for r in conn.execute(select(t.responses))) == before
         assert conn.execute(select(t.publications)).all() == []
-    assert store.all_units(engine) == units and store.all_aggregates(engine) == figures
-    assert {u["code"]: rollups.rollup(engine, [u["code"]], EVERYTHING).result for u in units} == indices
+    assert store.all_units(engine) == units and aggregate_figures(engine) == figures
+    assert {u["code"]: daily_index(engine, u["code"]) for u in units} == indices
     code = units[0]["code"]
     store.add_publication(engine, code, "2026-T3", date(2026, 10, 15), "papan", "Lobi kantor", "admin")
     assert [(p["unit"], p["published_on"], p["medium"], p["place"]) for p in store.publications(engine, code, "2026-T3")] \
@@ -331,14 +352,14 @@ def test_m016_starts_without_theme_counts_and_the_page_counts_the_comments_until
         commented = conn.execute(select(t.responses.c.unit).where(t.responses.c.comment.is_not(None),
                                                                    t.responses.c.comment != "",
                                                                    t.responses.c.suspect.is_(False))).all()
-    figures = store.all_aggregates(engine)
+    figures = aggregate_figures(engine)
     assert len(before) > 200 and commented
     unit = commented[0][0]
     migrations.upgrade(engine)
     assert migrations.differences(engine) == []
     with engine.connect() as conn:
         assert sorted(tuple(r) for r in conn.execute(select(t.responses))) == before
-    assert store.all_aggregates(engine) == figures
+    assert aggregate_figures(engine) == figures
     assert store.theme_counts(engine) == [] and store.complete_lexicons(engine) == []
     lexicon = lexicons.default_lexicon()
     def page():
@@ -400,8 +421,8 @@ def test_m017_compacts_the_responses_on_sqlite_and_keeps_every_figure(tmp_path):
             responses = sorted(tuple(r) for r in conn.execute(select(t.responses)))
         units = [u["code"] for u in store.all_units(engine)]
         exported = {u: list(store.raw_responses(engine, [u], EVERYTHING.start, EVERYTHING.end)) for u in units}
-        indices = {u: rollups.rollup(engine, [u], EVERYTHING).result for u in units}
-        return responses, exported, indices, store.all_aggregates(engine)
+        indices = {u: daily_index(engine, u) for u in units}
+        return responses, exported, indices, aggregate_figures(engine)
 
     def stored_bytes() -> dict[str, int]:
         with engine.connect() as conn:
@@ -450,4 +471,45 @@ def test_m017_compacts_the_responses_on_sqlite_and_keeps_every_figure(tmp_path):
     assert state() == before
     if BACKEND != "postgresql":
         assert stored_bytes() == text_bytes
+    engine.dispose()
+
+
+def test_m018_keys_the_monthly_aggregates_like_the_daily_ones_and_keeps_every_figure(tmp_path):
+    """m017 -> m018 with data: the monthly rows become the daily rows summed per month (exactly what a
+    rebuild makes), their sums per unit and month stay, the index over whole months read from them equals
+    the daily aggregates' for every unit and triwulan; the downgrade gives the old rows back."""
+    from skm.periods import containing
+    commit = last_release_before("m013_sqlite_keys")
+    engine = load(commit, tmp_path / "old")
+    with engine.begin() as conn:
+        command.stamp(migrations.alembic_config(conn), RELEASES[commit])
+        command.upgrade(migrations.alembic_config(conn), "m017_sqlite_compact")
+    before = aggregate_figures(engine)
+    units = [u["code"] for u in store.all_units(engine)]
+    days = sorted({r["day"] for r in before[0]})
+    triwulans = sorted({containing("triwulan", d if isinstance(d, date) else date.fromisoformat(str(d)))
+                        for d in days}, key=lambda p: p.start)
+    first, last = (d if isinstance(d, date) else date.fromisoformat(str(d)) for d in (days[0], days[-1]))
+    ragged = Period("range", first.replace(day=min(first.day + 3, 28)), last)  # whole months and edge days
+    assert len(before[3]) > 5 and len(triwulans) >= 2 and store.whole_months(ragged.start, ragged.end)
+    assert ragged.start.day != 1 and ragged.end.day != 1
+    migrations.upgrade(engine)
+    assert migrations.differences(engine) == []
+    assert aggregate_figures(engine) == before  # daily, hourly, officer rows; monthly sums per unit and month
+    keyed = store.monthly_rows(engine)
+    assert len(keyed) > len(before[3]) and {r["unit"] for r in keyed} <= set(units)
+    store.rebuild_aggregates(engine)
+    assert store.monthly_rows(engine) == keyed  # what a rebuild makes from the raw responses
+    for unit in units:
+        assert rollups.rollup(engine, [unit], EVERYTHING).result == daily_index(engine, unit)
+        for period in [*triwulans, ragged]:
+            daily = store.aggregate_totals(engine, [unit], period.start, period.end, suspect=None,
+                                           group_by=("service", "counter", "channel", "suspect"))
+            read = store.grouped_totals(engine, [unit], period.start, period.end, ("service", "counter", "channel"))
+            key = lambda r: (r["service"], r["counter"], r["channel"], bool(r["suspect"]))  # noqa: E731
+            assert sorted((key(r), {c: r[c] for c in store.SUM_COLUMNS}) for r in read) == \
+                sorted((key(r), {c: r[c] for c in store.SUM_COLUMNS}) for r in daily), (unit, period.key())
+    with engine.begin() as conn:
+        command.downgrade(migrations.alembic_config(conn), "m017_sqlite_compact")
+    assert aggregate_figures(engine) == before
     engine.dispose()
