@@ -57,6 +57,17 @@ def load(commit: str, instance: Path):
     return collector_engine(instance)
 
 
+def load_at(revision: str, instance: Path, release_before: str):
+    """The last release's database from before ``release_before``, with its data, brought to ``revision``:
+    the database a revision after it upgrades."""
+    commit = last_release_before(release_before)
+    engine = load(commit, instance)
+    with engine.begin() as conn:
+        command.stamp(migrations.alembic_config(conn), RELEASES[commit])
+        command.upgrade(migrations.alembic_config(conn), revision)
+    return engine
+
+
 def daily_index(engine, unit: str):
     """A unit's index over every day, from its daily aggregates alone (a table every revision keeps alike)."""
     rows = store.aggregate_totals(engine, [unit], EVERYTHING.start, EVERYTHING.end, suspect=None, group_by=("suspect",))
@@ -293,11 +304,8 @@ def test_m013_keeps_every_response_and_takes_the_ids_from_responses_on_sqlite(tm
 
 @pytest.mark.sqlite
 def test_m013_refuses_a_key_without_its_response_and_changes_nothing(tmp_path):
-    commit = last_release_before("m013_sqlite_keys")
-    engine = load(commit, tmp_path / "old")
+    engine = load_at("m012_signatory", tmp_path / "old", release_before="m013_sqlite_keys")
     with engine.begin() as conn:
-        command.stamp(migrations.alembic_config(conn), RELEASES[commit])
-        command.upgrade(migrations.alembic_config(conn), "m012_signatory")
         conn.execute(text("INSERT INTO response_keys (id, content_hash) VALUES "
                           "('00000000-0000-4000-8000-00000000dead', 'ff')"))
     with pytest.raises(RuntimeError, match="1 ids of response_keys have no response with that content hash"):
@@ -311,11 +319,7 @@ def test_m013_refuses_a_key_without_its_response_and_changes_nothing(tmp_path):
 def test_m014_keeps_every_unit_and_response_and_starts_without_publications(tmp_path):
     """m013 -> m014 with data: every unit, response and figure kept, no publication invented; one can then be
     recorded for a unit's period and is read back."""
-    commit = last_release_before("m013_sqlite_keys")
-    engine = load(commit, tmp_path / "old")
-    with engine.begin() as conn:
-        command.stamp(migrations.alembic_config(conn), RELEASES[commit])
-        command.upgrade(migrations.alembic_config(conn), "m013_sqlite_keys")
+    engine = load_at("m013_sqlite_keys", tmp_path / "old", release_before="m013_sqlite_keys")
     with engine.connect() as conn:
         before = sorted(tuple(r) for r in conn.execute(select(t.responses)))
     units = store.all_units(engine)
@@ -342,11 +346,7 @@ def test_m016_starts_without_theme_counts_and_the_page_counts_the_comments_until
     same figures."""
     from collector import themes
     from skm import themes as lexicons
-    commit = last_release_before("m013_sqlite_keys")
-    engine = load(commit, tmp_path / "old")
-    with engine.begin() as conn:
-        command.stamp(migrations.alembic_config(conn), RELEASES[commit])
-        command.upgrade(migrations.alembic_config(conn), "m014_publications")
+    engine = load_at("m014_publications", tmp_path / "old", release_before="m013_sqlite_keys")
     with engine.connect() as conn:
         before = sorted(tuple(r) for r in conn.execute(select(t.responses)))
         commented = conn.execute(select(t.responses.c.unit).where(t.responses.c.comment.is_not(None),
@@ -410,11 +410,7 @@ def test_m017_compacts_the_responses_on_sqlite_and_keeps_every_figure(tmp_path):
     SQLite the ids and hashes are BLOBs after it, the rows' bytes smaller; the downgrade gives the text back."""
     from zoneinfo import ZoneInfo
     from skm import CODES, PROFILE, wire
-    commit = last_release_before("m013_sqlite_keys")
-    engine = load(commit, tmp_path / "old")
-    with engine.begin() as conn:
-        command.stamp(migrations.alembic_config(conn), RELEASES[commit])
-        command.upgrade(migrations.alembic_config(conn), "m016_theme_counts")
+    engine = load_at("m016_theme_counts", tmp_path / "old", release_before="m013_sqlite_keys")
 
     def state():
         with engine.connect() as conn:
@@ -479,11 +475,7 @@ def test_m018_keys_the_monthly_aggregates_like_the_daily_ones_and_keeps_every_fi
     rebuild makes), their sums per unit and month stay, the index over whole months read from them equals
     the daily aggregates' for every unit and triwulan; the downgrade gives the old rows back."""
     from skm.periods import containing
-    commit = last_release_before("m013_sqlite_keys")
-    engine = load(commit, tmp_path / "old")
-    with engine.begin() as conn:
-        command.stamp(migrations.alembic_config(conn), RELEASES[commit])
-        command.upgrade(migrations.alembic_config(conn), "m017_sqlite_compact")
+    engine = load_at("m017_sqlite_compact", tmp_path / "old", release_before="m013_sqlite_keys")
     before = aggregate_figures(engine)
     units = [u["code"] for u in store.all_units(engine)]
     days = sorted({r["day"] for r in before[0]})
