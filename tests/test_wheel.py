@@ -4,6 +4,7 @@ command and as real server processes."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -30,13 +31,26 @@ SHIPPED = ["skmweb/templates/page.html", "skmweb/templates/kiosk/survey.html", "
 def installed(tmp_path_factory):
     """A wheel built from this checkout, installed with its dependencies in a new virtual environment."""
     work = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(work / "dist"), str(ROOT)],
-                   check=True, capture_output=True)
+    # Built from a copy: setuptools works in the source's build/ folder, which another build of the same
+    # checkout (a second test run, a developer's own) would share and break.
+    source = work / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache",
+        ".ruff_cache", "instance", ".demo"))
+    run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(work / "dist"), str(source)])
     wheel = next((work / "dist").glob("skm_kiosk-*.whl"))
-    subprocess.run([sys.executable, "-m", "venv", str(work / "env")], check=True)
-    python = work / "env" / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], check=True, capture_output=True)
+    run([sys.executable, "-m", "venv", str(work / "env")])
+    run([str(work / "env" / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)])
     return wheel, work
+
+
+def run(command: list[str]) -> None:
+    """One step of building and installing, with its output in the failure and a bound on its time."""
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired as late:
+        pytest.fail(f"{command[:4]} ran over {late.timeout} s: {late.stdout}{late.stderr}")
+    assert result.returncode == 0, f"{command[:4]}: {result.stdout}{result.stderr}"
 
 
 def test_the_wheel_carries_every_file_the_apps_read(installed):
@@ -49,7 +63,8 @@ def test_the_wheel_carries_every_file_the_apps_read(installed):
 
 
 def skm(work: Path, *args: str) -> str:
-    result = subprocess.run([str(work / "env" / "bin" / "skm"), *args], cwd=work, capture_output=True, text=True)
+    result = subprocess.run([str(work / "env" / "bin" / "skm"), *args], cwd=work, capture_output=True, text=True,
+                            timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -68,7 +83,8 @@ def test_installed_alone_it_serves_every_page_of_both_apps(instances):
     work = instances
     from collector.demo import DEMO_PASSWORD
     result = subprocess.run([str(work / "env" / "bin" / "python"), str(ROOT / "tests" / "packaging" / "walk_pages.py"),
-                             "kiosk", "collector", DEMO_PASSWORD], cwd=work, capture_output=True, text=True)
+                             "kiosk", "collector", DEMO_PASSWORD], cwd=work, capture_output=True, text=True,
+                            timeout=300)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["problems"] == []
