@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 import tomllib
 import unicodedata
 from dataclasses import dataclass
@@ -178,6 +179,7 @@ class Lexicon:
         self.vocabulary = {w for words in entries for w in words if w != WILDCARD}
         self._cands: dict[str, frozenset[str]] = {}
         self._tagged: dict[str, Tagging] = {}  # a page read again, or a comment seen before, is not re-read
+        self._tagging_lock = threading.Lock()
 
     # -- words ------------------------------------------------------------------------------------------
 
@@ -311,7 +313,10 @@ class Lexicon:
         tagging = self._tagged.get(text)
         if tagging is None:
             tagging = self._tag(text)
-            if len(self._tagged) < CACHED_TAGGINGS:
+            with self._tagging_lock:  # a server's threads share the lexicon
+                while len(self._tagged) >= CACHED_TAGGINGS:
+                    # The oldest goes: the comments a batch just stored stay for the checks run after it.
+                    del self._tagged[next(iter(self._tagged))]
                 self._tagged[text] = tagging
         return tagging
 

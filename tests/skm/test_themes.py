@@ -224,3 +224,17 @@ def test_a_bad_extension_is_refused_saying_what_and_where(text, code, where):
     problem = caught.value.problems[0]
     assert (problem.code, problem.field) == (code, where)
     assert caught.value.render("id")[0].startswith(where) and caught.value.render("en")[0].startswith(where)
+
+
+def test_a_full_tagging_cache_drops_its_oldest_and_keeps_the_newest(monkeypatch):
+    """A collector tags a batch's comments when it stores them and again in the checks after it: once the
+    cache is full, the newest comments must still be the ones it holds."""
+    monkeypatch.setattr(themes, "CACHED_TAGGINGS", 3)
+    lexicon = themes.load_lexicon()
+    texts = [f"antrian panjang sekali nomor {i}" for i in range(5)]
+    first = [lexicon.tag(text) for text in texts]
+    assert list(lexicon._tagged) == texts[2:]
+    assert lexicon.tag(texts[4]) is first[4] and lexicon.tag(texts[3]) is first[3]  # read from the cache
+    again = lexicon.tag(texts[0])  # dropped, so read again: the same tagging, now the newest held
+    assert again == first[0] and again is not first[0]
+    assert list(lexicon._tagged) == [texts[3], texts[4], texts[0]]
